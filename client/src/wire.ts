@@ -1,0 +1,5 @@
+// The wire contract, shared by the server and the client so that the two cannot drift.
+export * from './wire/blob.js';
+export * from './wire/query.js';
+export * from './wire/responses.js';
+export * from './wire/errors.js';

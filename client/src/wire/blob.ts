@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/** Longest `_id` a client may choose; CouchDB allows more, but ids are keys, not payload. */
+export const MAX_ID_LENGTH = 256;
+
+/** A blob's own id: CouchDB reserves ids starting with "_" (`_design/…`, `_local/…`). */
+export const BlobIdSchema = z
+  .string()
+  .min(1, '_id must not be empty')
+  .max(MAX_ID_LENGTH, `_id must be at most ${MAX_ID_LENGTH} characters`)
+  .refine((id) => !id.startsWith('_'), '_id must not start with "_" (reserved by CouchDB)');
+
+/** Unix time in seconds or milliseconds, stored as given. */
+export const TimestampSchema = z
+  .int({
+    error: (issue) =>
+      issue.input === undefined ? 'timestamp is required' : 'timestamp must be an integer (unix seconds or milliseconds)',
+  })
+  .min(0, 'timestamp must not be negative');
+
+/** Top-level fields starting with "_" are CouchDB metadata (`_rev`, `_deleted`, …): only `_id` may be set. */
+function rejectReservedFields(blob: Record<string, unknown>, ctx: z.core.$RefinementCtx<Record<string, unknown>>): void {
+  for (const key of Object.keys(blob)) {
+    if (key.startsWith('_') && key !== '_id') {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `field "${key}" is reserved: only "_id" may start with "_"`,
+      });
+    }
+  }
+}
+
+/** What a service posts: any JSON object with an integer `timestamp`. */
+export const KpiBlobSchema = z
+  .looseObject({ timestamp: TimestampSchema, _id: BlobIdSchema.optional() }, 'a blob must be a JSON object')
+  .superRefine(rejectReservedFields);
+export type KpiBlob = z.infer<typeof KpiBlobSchema>;
+
+/** What the service returns: the blob as posted, with the `_id` it is stored under. */
+export const StoredBlobSchema = z.looseObject({ timestamp: TimestampSchema, _id: z.string() });
+export type StoredBlob = z.infer<typeof StoredBlobSchema>;
+
+/** A POST body: one blob or a non-empty array of them. */
+export const BatchSchema = z.array(KpiBlobSchema).min(1, 'an empty array stores nothing');

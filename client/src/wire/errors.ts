@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** Every `error` code the service answers with; `reason` says the rest in a sentence. */
+export const ErrorCodeSchema = z.enum([
+  'missing_data', // form body without a `data` field
+  'malformed_json', // body (or `data`) is not JSON
+  'invalid_blob', // a blob breaks the blob schema; `index` names it in a batch
+  'empty_batch',
+  'batch_too_large', // more blobs than MAX_BATCH_BLOBS
+  'duplicate_id', // the same `_id` twice in one request
+  'too_deep', // nesting deeper than MAX_DEPTH
+  'too_large', // body over MAX_BODY_BYTES (413)
+  'unsupported_media_type', // 415
+  'invalid_query',
+  'not_found',
+  'store_unavailable', // 503, with Retry-After
+  'store_error',
+  'internal_error',
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const ErrorBodySchema = z.object({
+  error: ErrorCodeSchema,
+  reason: z.string(),
+  /** Position of the offending blob when a batch was rejected. */
+  index: z.int().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;

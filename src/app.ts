@@ -1,0 +1,60 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { errorHandler, notFound } from './http/errors.js';
+import { healthRouter } from './http/health.js';
+import { ingestRouter } from './http/ingest.js';
+import { metricsRouter } from './http/metrics.js';
+import { readsRouter } from './http/reads.js';
+import { requestLog, requestMetrics } from './http/request-log.js';
+import type { Metrics } from './metrics.js';
+import type { Store } from './store/store.js';
+
+export interface AppDeps {
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  limits: Config['limits'];
+  /** True once shutdown began: readiness fails and connections are not kept alive. */
+  isShuttingDown?: () => boolean;
+}
+
+/** The HTTP API wired to its dependencies; it knows the Store interface, never a backend. */
+export function createApp({ store, metrics, logger, limits, isShuttingDown = () => false }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // KPI data changes by the second; hashing every answer buys nothing
+
+  app.use(requestMetrics(metrics));
+  app.use(requestLog(logger));
+  app.use((_req, res, next) => {
+    if (isShuttingDown()) res.setHeader('Connection', 'close');
+    next();
+  });
+
+  app.use(healthRouter(store, isShuttingDown));
+  app.use(metricsRouter(metrics));
+  app.use(ingestRouter({ store, metrics, limits }));
+  app.use(readsRouter(store));
+  app.get('/', (_req, res) => {
+    res.json({
+      service: 'kpiggybank',
+      backend: store.backend,
+      api: [
+        'POST /wsapi/interaction_data',
+        'GET /wsapi/interaction_data?start=&end=&limit=&descending=',
+        'GET /wsapi/interaction_data?id=',
+        'GET /wsapi/interaction_data/count',
+        'GET /wsapi/interaction_data/last',
+        'GET /wsapi/ping',
+        'GET /healthz',
+        'GET /readyz',
+        'GET /metrics',
+      ],
+    });
+  });
+
+  app.use(notFound());
+  app.use(errorHandler(logger));
+  return app;
+}

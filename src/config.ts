@@ -1,0 +1,124 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Names that never reach a log line or an error message with their value. */
+const SECRET_VARIABLES = new Set(['DB_PASS', 'COUCHDB_URL']);
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string().regex(/^\d+$/).transform(Number).pipe(z.int().min(min).max(max));
+const port = (what: string, fallback: number) =>
+  integer(0, 65535).default(fallback).describe(`an integer port 0–65535 (${what})`);
+const positiveInt = (what: string, fallback: number) =>
+  integer(1).default(fallback).describe(`a positive integer (${what})`);
+
+/**
+ * Every environment variable the service reads, with the seed's names and defaults where it had
+ * them. `describe` text is what an operator sees when a value is rejected.
+ */
+const EnvSchema = z.object({
+  DB_BACKEND: z.enum(['pouchdb', 'couchdb', 'memory', 'dummy']).default('pouchdb').describe('one of pouchdb, couchdb, memory, dummy'),
+  DB_HOST: z.string().default('127.0.0.1').describe('a host name or IP address'),
+  DB_PORT: port('CouchDB', 5984),
+  DB_NAME: z
+    .string()
+    .regex(/^[a-z][a-z0-9_$()+/-]*$/)
+    .default('bid_kpi')
+    .describe('a CouchDB database name: a lowercase letter, then lowercase letters, digits or _$()+-/'),
+  DB_USER: z.string().default('kpiggybank').describe('a CouchDB user name'),
+  DB_PASS: z.string().default('kpiggybank').describe('a CouchDB password'),
+  COUCHDB_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('an http(s) URL of a CouchDB server, credentials included, e.g. http://user:pass@host:5984'),
+  HOST: z.string().default('127.0.0.1').describe('an address to listen on'),
+  PORT: port('HTTP', 3000),
+  MODE: z.enum(['dev', 'prod']).default('dev').describe('dev or prod'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .optional()
+    .describe('one of fatal, error, warn, info, debug, trace, silent'),
+  DATA_DIR: z.string().default('./data').describe('a folder for the embedded PouchDB'),
+  MAX_BODY_BYTES: positiveInt('request body size limit in bytes', 1024 * 1024),
+  MAX_BATCH_BLOBS: positiveInt('blobs per POST', 10_000),
+  MAX_DEPTH: positiveInt('nesting depth of a blob', 32),
+  BATCH_MAX_DOCS: positiveInt('documents per group-commit write', 500),
+  BATCH_CONCURRENCY: positiveInt('group-commit writes in flight', 4),
+  STORE_TIMEOUT_MS: positiveInt('milliseconds before a CouchDB request counts as failed', 30_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt('milliseconds to finish in-flight requests on shutdown', 10_000),
+});
+
+export interface CouchConnection {
+  /** Server URL without credentials: safe to log. */
+  url: string;
+  username: string;
+  password: string;
+}
+
+export interface Config {
+  backend: 'pouchdb' | 'couchdb' | 'memory' | 'dummy';
+  host: string;
+  port: number;
+  mode: 'dev' | 'prod';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  dbName: string;
+  couch: CouchConnection;
+  dataDir: string;
+  limits: { maxBodyBytes: number; maxBatchBlobs: number; maxDepth: number };
+  groupCommit: { maxItems: number; concurrency: number };
+  storeTimeoutMs: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function couchConnection(env: z.infer<typeof EnvSchema>): CouchConnection {
+  if (!env.COUCHDB_URL) {
+    return { url: `http://${env.DB_HOST}:${env.DB_PORT}`, username: env.DB_USER, password: env.DB_PASS };
+  }
+  const url = new URL(env.COUCHDB_URL);
+  // Credentials in the URL win; otherwise DB_USER/DB_PASS apply, as for DB_HOST.
+  const username = url.username ? decodeURIComponent(url.username) : env.DB_USER;
+  const password = url.password ? decodeURIComponent(url.password) : env.DB_PASS;
+  url.username = '';
+  url.password = '';
+  return { url: url.toString().replace(/\/+$/, ''), username, password };
+}
+
+/** Parses the environment once; throws a ConfigError naming each bad variable and what it accepts. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set": `PORT= npm start` should not be an error.
+  const env = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const accepts = EnvSchema.shape[name as keyof typeof EnvSchema.shape]?.description ?? issue.message;
+      const given = SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
+      return `${name} must be ${accepts}${given}`;
+    });
+    throw new ConfigError(`invalid configuration: ${[...new Set(lines)].join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    backend: e.DB_BACKEND,
+    host: e.HOST,
+    port: e.PORT,
+    mode: e.MODE,
+    logLevel: e.LOG_LEVEL ?? (e.MODE === 'prod' ? 'warn' : 'info'),
+    dbName: e.DB_NAME,
+    couch: couchConnection(e),
+    dataDir: path.resolve(e.DATA_DIR),
+    limits: { maxBodyBytes: e.MAX_BODY_BYTES, maxBatchBlobs: e.MAX_BATCH_BLOBS, maxDepth: e.MAX_DEPTH },
+    groupCommit: { maxItems: e.BATCH_MAX_DOCS, concurrency: e.BATCH_CONCURRENCY },
+    storeTimeoutMs: e.STORE_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+/** The configuration as it may be logged: the password is gone. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const { couch, ...rest } = config;
+  return { ...rest, couch: { url: couch.url, username: couch.username } };
+}

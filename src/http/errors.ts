@@ -1,0 +1,69 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { StoreError, StoreUnavailableError } from '../store/store.js';
+import { HttpError } from './http-error.js';
+
+/** Seconds a client should wait before retrying while the store is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Errors raised by express's body parsers carry a `type`; these are the client's fault. */
+interface BodyParserError extends Error {
+  type: string;
+  limit?: number;
+  charset?: string;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return error instanceof Error && typeof (error as { type?: unknown }).type === 'string';
+}
+
+/** The HTTP answer for any error; `internal` is true when the fault is ours and worth a log line. */
+export function toHttpError(error: unknown): { http: HttpError; internal: boolean } {
+  if (error instanceof HttpError) return { http: error, internal: false };
+  if (error instanceof StoreUnavailableError) {
+    return {
+      http: new HttpError(503, 'store_unavailable', 'the store is unavailable; nothing was stored, retry later', undefined, {
+        'Retry-After': String(RETRY_AFTER_SECONDS),
+      }),
+      internal: true,
+    };
+  }
+  if (error instanceof StoreError) {
+    return { http: new HttpError(500, 'store_error', 'the store failed to complete the request; see the server log'), internal: true };
+  }
+  if (isBodyParserError(error)) {
+    switch (error.type) {
+      case 'entity.too.large':
+        return { http: new HttpError(413, 'too_large', `the request body is larger than the limit of ${error.limit} bytes`), internal: false };
+      case 'parameters.too.many':
+        return { http: new HttpError(413, 'too_large', 'the form has too many fields; send one field, data=<JSON>'), internal: false };
+      case 'entity.parse.failed':
+        return { http: new HttpError(400, 'malformed_json', `the body is not valid JSON: ${error.message}`), internal: false };
+      case 'charset.unsupported':
+      case 'encoding.unsupported':
+        return { http: new HttpError(415, 'unsupported_media_type', error.message), internal: false };
+      case 'request.aborted':
+      case 'request.size.invalid':
+        return { http: new HttpError(400, 'malformed_json', `the body was not received whole: ${error.message}`), internal: false };
+    }
+  }
+  return { http: new HttpError(500, 'internal_error', 'the server failed to complete the request; see the server log'), internal: true };
+}
+
+export function notFound(): RequestHandler {
+  return (req, _res, next) => next(new HttpError(404, 'not_found', `no such resource: ${req.method} ${req.path}`));
+}
+
+/** Last middleware: every error leaves as JSON, and the process lives on. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const { http, internal } = toHttpError(error);
+    if (internal) logger.error({ err: error, method: req.method, url: req.path }, 'request failed');
+    if (res.headersSent) {
+      // A streamed answer cannot change its status any more: cut it, so the client sees it incomplete.
+      res.destroy();
+      return;
+    }
+    res.status(http.status).set(http.headers).json(http.body);
+  };
+}

@@ -1,0 +1,42 @@
+import express, { type Router } from 'express';
+import type { Store } from '../store/store.js';
+import { toHttpError } from './errors.js';
+import { HttpError } from './http-error.js';
+
+const READY_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `/wsapi/ping` (the seed's), `/healthz` (the process lives), `/readyz` (the store answers). */
+export function healthRouter(store: Store, isShuttingDown: () => boolean): Router {
+  const router = express.Router();
+
+  router.get('/wsapi/ping', (_req, res) => {
+    res.type('text/plain').send('pong');
+  });
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    if (isShuttingDown()) {
+      throw new HttpError(503, 'store_unavailable', 'the service is shutting down', undefined, { 'Retry-After': '1' });
+    }
+    try {
+      await withTimeout(store.ping(), READY_TIMEOUT_MS, 'the store check');
+    } catch (error) {
+      const { http } = toHttpError(error);
+      throw new HttpError(503, 'store_unavailable', `the ${store.backend} store is not reachable`, undefined, { 'Retry-After': '5', ...http.headers });
+    }
+    res.json({ status: 'ready', backend: store.backend });
+  });
+
+  return router;
+}

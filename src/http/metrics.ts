@@ -1,0 +1,11 @@
+import express, { type Router } from 'express';
+import type { Metrics } from '../metrics.js';
+
+/** `GET /metrics`: Prometheus text format. */
+export function metricsRouter(metrics: Metrics): Router {
+  const router = express.Router();
+  router.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,75 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { createStore } from './store/create-store.js';
+import { InstrumentedStore } from './store/instrumented.js';
+import { StoreUnavailableError } from './store/store.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`kpiggybank: ${error.message}`);
+    process.exit(2);
+  }
+}
+
+/** The process: configuration, store, HTTP server, and a shutdown that loses no acknowledged blob. */
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config);
+  const metrics = new Metrics();
+  const store = new InstrumentedStore(createStore(config, logger), metrics);
+
+  try {
+    await store.open();
+  } catch (error) {
+    // A CouchDB that is down now may be up later: serve 503s meanwhile, and set up on first use.
+    if (!(error instanceof StoreUnavailableError)) {
+      logger.fatal({ err: error }, 'cannot open the store');
+      process.exit(1);
+    }
+    logger.warn({ err: error }, 'the store is unavailable; requests get 503 until it answers');
+  }
+
+  let shuttingDown = false;
+  const app = createApp({ store, metrics, logger, limits: config.limits, isShuttingDown: () => shuttingDown });
+  const server = createServer(app);
+  server.on('error', (error) => {
+    logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
+    process.exit(1);
+  });
+  server.listen(config.port, config.host, () => {
+    const { address, port } = server.address() as AddressInfo;
+    const host = address.includes(':') ? `[${address}]` : address;
+    logger.info({ url: `http://${host}:${port}`, config: describeConfig(config) }, 'kpiggybank listening');
+  });
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    // Stop accepting; requests already received finish and get their answers.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const force = setTimeout(() => {
+      logger.warn(`requests still open after ${config.shutdownTimeoutMs} ms: closing their connections`);
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    await closed;
+    clearTimeout(force);
+    await store.close(); // flushes queued group-commit writes
+    logger.info('stopped');
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => void shutdown(signal));
+  }
+}
+
+void main();

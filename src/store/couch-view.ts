@@ -1,0 +1,100 @@
+// What the CouchDB and PouchDB stores share: one design document, one way to page through it.
+import { StoreError, type RangeCursor, type RangeQuery, type SaveResult, type StoredBlob } from './store.js';
+
+export const DESIGN_NAME = 'kpiggybank';
+export const VIEW_NAME = 'by_timestamp';
+
+/**
+ * Keyed on [timestamp, _id]: the id makes every key unique, so a page can resume exactly after
+ * the last row it returned (PouchDB has no `startkey_docid`). `_count` gives the blob count.
+ */
+export const designDocument = {
+  _id: `_design/${DESIGN_NAME}`,
+  language: 'javascript',
+  views: {
+    [VIEW_NAME]: {
+      map: "function (doc) { if (typeof doc.timestamp === 'number') { emit([doc.timestamp, doc._id], null); } }",
+      reduce: '_count',
+    },
+  },
+};
+
+/** True when a stored design document already holds our view as we define it. */
+export function designIsCurrent(stored: { views?: Record<string, { map?: string; reduce?: string }> } | undefined): boolean {
+  const want = designDocument.views[VIEW_NAME]!;
+  const have = stored?.views?.[VIEW_NAME];
+  return have?.map === want.map && have?.reduce === want.reduce;
+}
+
+export interface ViewParams {
+  reduce: false;
+  include_docs: true;
+  descending: boolean;
+  limit: number;
+  startkey?: unknown[];
+  endkey?: unknown[];
+}
+
+/** View query for one page; `{}` collates after every string, so `[end, {}]` includes all ids at `end`. */
+export function pageParams(query: RangeQuery, after: RangeCursor | undefined, size: number): ViewParams {
+  const lower = query.start === undefined ? undefined : [query.start];
+  const upper = query.end === undefined ? undefined : [query.end, {}];
+  const descending = query.descending === true;
+  const from = after ? [after.timestamp, after.id] : descending ? upper : lower;
+  const to = descending ? lower : upper;
+  return {
+    reduce: false,
+    include_docs: true,
+    descending,
+    // the row at the cursor comes back first; ask for one more and drop it
+    limit: after ? size + 1 : size,
+    ...(from && { startkey: from }),
+    ...(to && { endkey: to }),
+  };
+}
+
+export interface ViewRow {
+  id: string;
+  doc?: Record<string, unknown> | null;
+}
+
+/** Blobs of a page: the cursor's own row dropped, vanished docs skipped, `_rev` removed. */
+export function pageBlobs(rows: readonly ViewRow[], after: RangeCursor | undefined, size: number): StoredBlob[] {
+  const blobs: StoredBlob[] = [];
+  for (const row of rows) {
+    if (blobs.length === size) break;
+    if (!row.doc || (after && row.id === after.id)) continue;
+    blobs.push(withoutRev(row.doc) as StoredBlob);
+  }
+  return blobs;
+}
+
+export function withoutRev(doc: Record<string, unknown>): Record<string, unknown> {
+  const { _rev, ...blob } = doc;
+  return blob;
+}
+
+/** One entry of a `_bulk_docs` answer (CouchDB answers 201 even when some entries failed). */
+export interface BulkEntry {
+  id?: string;
+  ok?: boolean;
+  error?: string;
+  reason?: string;
+}
+
+/** Whether a bulk entry stored the doc (`true`), found it already there (`false`), or failed (message). */
+export function bulkOutcome(entry: BulkEntry | undefined): boolean | string {
+  if (entry?.ok) return true;
+  if (entry?.error === 'conflict') return false;
+  return `${entry?.error ?? 'no answer'}${entry?.reason ? `: ${entry.reason}` : ''}`;
+}
+
+/** Turns per-document bulk outcomes into the answer of one `save`; any real failure fails the save. */
+export function saveResult(ids: readonly string[], outcomes: readonly (boolean | string)[], backend: string): SaveResult {
+  const existing: string[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (typeof outcome === 'string') throw new StoreError(`${backend} did not store blob ${ids[i]}: ${outcome}`);
+    if (!outcome) existing.push(ids[i]!);
+  });
+  return { ids: [...ids], existing };
+}

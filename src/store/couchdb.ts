@@ -1,0 +1,179 @@
+import nano from 'nano';
+import type { CouchConnection } from '../config.js';
+import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+import { withIds } from './ids.js';
+import {
+  bulkOutcome,
+  designDocument,
+  designIsCurrent,
+  DESIGN_NAME,
+  pageBlobs,
+  pageParams,
+  saveResult,
+  VIEW_NAME,
+  withoutRev,
+  type BulkEntry,
+  type ViewRow,
+} from './couch-view.js';
+import {
+  StoreError,
+  StoreUnavailableError,
+  type KpiBlob,
+  type RangeCursor,
+  type RangeQuery,
+  type SaveResult,
+  type Store,
+  type StoredBlob,
+} from './store.js';
+
+export interface CouchDbStoreOptions {
+  connection: CouchConnection;
+  dbName: string;
+  groupCommit: GroupCommitOptions;
+  /** A CouchDB request slower than this fails as "unavailable" instead of hanging its client. */
+  timeoutMs: number;
+}
+
+type Doc = KpiBlob & { _id: string };
+type Request = nano.RequestOptions & { signal?: AbortSignal };
+
+const VIEW_PATH = `_design/${DESIGN_NAME}/_view/${VIEW_NAME}`;
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+/** Apache CouchDB 3 (or anything speaking its HTTP API) through nano. */
+export class CouchDbStore implements Store {
+  readonly backend = 'couchdb';
+  private readonly server: nano.ServerScope;
+  private readonly writer: GroupCommit<Doc, BulkEntry>;
+  private opening: Promise<void> | undefined;
+
+  constructor(private readonly options: CouchDbStoreOptions) {
+    const { url, username, password } = options.connection;
+    // Credentials go in a header, never in a URL that an error message could quote.
+    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    this.server = nano({ url, headers: { Authorization: authorization } });
+    this.writer = new GroupCommit((docs) => this.bulkWrite(docs), options.groupCommit);
+  }
+
+  /** Creates the database and design document if missing; retried by the next call after a failure. */
+  open(): Promise<void> {
+    this.opening ??= this.setUp().catch((error: unknown) => {
+      this.opening = undefined;
+      throw error;
+    });
+    return this.opening;
+  }
+
+  async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
+    await this.open();
+    const docs = withIds(blobs);
+    const entries = await this.writer.submit(docs);
+    return saveResult(
+      docs.map((d) => d._id),
+      entries.map(bulkOutcome),
+      this.backend,
+    );
+  }
+
+  async get(id: string): Promise<StoredBlob | undefined> {
+    await this.open();
+    try {
+      return withoutRev(await this.call(`reading blob ${id}`, { doc: id })) as StoredBlob;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async page(query: RangeQuery, after: RangeCursor | undefined, size: number): Promise<StoredBlob[]> {
+    await this.open();
+    const result: { rows: ViewRow[] } = await this.call('reading a range', { path: VIEW_PATH, qs: pageParams(query, after, size) });
+    return pageBlobs(result.rows, after, size);
+  }
+
+  async count(): Promise<number> {
+    await this.open();
+    const result: { rows: { value: number }[] } = await this.call('counting blobs', { path: VIEW_PATH, qs: { reduce: true } });
+    return result.rows[0]?.value ?? 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.open();
+    await this.call('checking the database', {});
+  }
+
+  async close(): Promise<void> {
+    await this.writer.drain();
+  }
+
+  private async setUp(): Promise<void> {
+    try {
+      await this.call('checking the database', {});
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+      await this.tolerate(412, this.call('creating the database', { method: 'PUT' }));
+    }
+    const stored = await this.call<{ _rev: string; views?: Record<string, { map?: string; reduce?: string }> }>(
+      'reading the design document',
+      { doc: designDocument._id },
+    ).catch((error: unknown) => {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    });
+    if (designIsCurrent(stored)) return;
+    const body = stored ? { ...designDocument, _rev: stored._rev } : designDocument;
+    // 409: another instance wrote it first, which is just as good.
+    await this.tolerate(409, this.call('writing the design document', { method: 'PUT', doc: designDocument._id, body }));
+  }
+
+  private async bulkWrite(docs: Doc[]): Promise<BulkEntry[]> {
+    const entries: BulkEntry[] = await this.call(`writing ${docs.length} blobs`, {
+      method: 'POST',
+      path: '_bulk_docs',
+      body: { docs },
+    });
+    if (entries.length !== docs.length) {
+      throw new StoreError(`CouchDB answered ${entries.length} results for ${docs.length} documents in _bulk_docs`);
+    }
+    return entries;
+  }
+
+  private async tolerate(status: number, request: Promise<unknown>): Promise<void> {
+    try {
+      await request;
+    } catch (error) {
+      if (statusOf(error) !== status) throw error;
+    }
+  }
+
+  /** One CouchDB request on our database, with a timeout; failures become Store errors. */
+  private async call<T>(what: string, request: Request): Promise<T> {
+    try {
+      const withSignal: Request = { ...request, db: this.options.dbName, signal: AbortSignal.timeout(this.options.timeoutMs) };
+      return (await this.server.request(withSignal)) as T;
+    } catch (error) {
+      throw this.translate(error, what);
+    }
+  }
+
+  private translate(error: unknown, what: string): Error {
+    const status = statusOf(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const where = `CouchDB at ${this.options.connection.url} (database "${this.options.dbName}")`;
+    let translated: Error & { statusCode?: number };
+    if (status === undefined || status >= 500) {
+      translated = new StoreUnavailableError(`${where} is unavailable while ${what}: ${message}`);
+    } else if (status === 401 || status === 403) {
+      translated = new StoreError(
+        `${where} refused ${what} for user "${this.options.connection.username}" (HTTP ${status}): check DB_USER/DB_PASS or COUCHDB_URL`,
+      );
+    } else {
+      translated = new StoreError(`${where} answered HTTP ${status} while ${what}: ${message}`);
+    }
+    translated.statusCode = status;
+    return translated;
+  }
+}

@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { CouchDbStore } from './couchdb.js';
+import { DummyStore } from './dummy.js';
+import { MemoryStore } from './memory.js';
+import { PouchDbStore } from './pouchdb.js';
+import type { Store } from './store.js';
+
+/** The one place that knows the backends; everything else holds a Store. */
+export function createStore(config: Config, logger: Logger): Store {
+  switch (config.backend) {
+    case 'couchdb':
+      return new CouchDbStore({
+        connection: config.couch,
+        dbName: config.dbName,
+        groupCommit: config.groupCommit,
+        timeoutMs: config.storeTimeoutMs,
+      });
+    case 'pouchdb':
+      return new PouchDbStore({ dataDir: config.dataDir, dbName: config.dbName, groupCommit: config.groupCommit });
+    case 'memory':
+      logger.warn('DB_BACKEND=memory: nothing persists; every blob is lost when the process stops');
+      return new MemoryStore();
+    case 'dummy':
+      return new DummyStore(logger);
+  }
+}

@@ -1,0 +1,54 @@
+import type { Metrics } from '../metrics.js';
+import type { KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
+
+/** The same store, timing each operation into `kpiggybank_store_operation_duration_seconds`. */
+export class InstrumentedStore implements Store {
+  readonly backend: string;
+
+  constructor(
+    private readonly inner: Store,
+    private readonly metrics: Metrics,
+  ) {
+    this.backend = inner.backend;
+  }
+
+  open(): Promise<void> {
+    return this.inner.open();
+  }
+
+  save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
+    return this.time('save', () => this.inner.save(blobs));
+  }
+
+  get(id: string): Promise<StoredBlob | undefined> {
+    return this.time('get', () => this.inner.get(id));
+  }
+
+  page(query: RangeQuery, after: RangeCursor | undefined, size: number): Promise<StoredBlob[]> {
+    return this.time('page', () => this.inner.page(query, after, size));
+  }
+
+  count(): Promise<number> {
+    return this.time('count', () => this.inner.count());
+  }
+
+  ping(): Promise<void> {
+    return this.time('ping', () => this.inner.ping());
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private async time<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const end = this.metrics.storeDuration.startTimer({ backend: this.backend, operation });
+    try {
+      const result = await run();
+      end({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      end({ outcome: 'error' });
+      throw error;
+    }
+  }
+}
