@@ -77,10 +77,10 @@ function couchConnection(env: z.infer<typeof EnvSchema>): CouchConnection {
   if (!env.COUCHDB_URL) {
     return { url: `http://${env.DB_HOST}:${env.DB_PORT}`, username: env.DB_USER, password: env.DB_PASS };
   }
+  // COUCHDB_URL says everything: without user:pass in it, requests go unauthenticated.
   const url = new URL(env.COUCHDB_URL);
-  // Credentials in the URL win; otherwise DB_USER/DB_PASS apply, as for DB_HOST.
-  const username = url.username ? decodeURIComponent(url.username) : env.DB_USER;
-  const password = url.password ? decodeURIComponent(url.password) : env.DB_PASS;
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
   url.username = '';
   url.password = '';
   return { url: url.toString().replace(/\/+$/, ''), username, password };

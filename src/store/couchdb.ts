@@ -53,8 +53,9 @@ export class CouchDbStore implements Store {
   constructor(private readonly options: CouchDbStoreOptions) {
     const { url, username, password } = options.connection;
     // Credentials go in a header, never in a URL that an error message could quote.
-    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    this.server = nano({ url, headers: { Authorization: authorization } });
+    const anonymous = username === '' && password === '';
+    const headers = anonymous ? {} : { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+    this.server = nano({ url, headers });
     this.writer = new GroupCommit((docs) => this.bulkWrite(docs), options.groupCommit);
   }
 

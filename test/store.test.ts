@@ -1,0 +1,72 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lastBlob, rangePages } from '../src/store/range.js';
+import type { RangeQuery, Store, StoredBlob } from '../src/store/store.js';
+import { BACKENDS, openTestStore, type TestStore } from './support/stores.js';
+
+async function collect(store: Store, query: RangeQuery, pageSize?: number): Promise<StoredBlob[]> {
+  const all: StoredBlob[] = [];
+  for await (const page of rangePages(store, query, pageSize)) all.push(...page);
+  return all;
+}
+
+describe.each(BACKENDS)('%s store', (backend) => {
+  let t: TestStore;
+  beforeEach(async () => {
+    t = await openTestStore(backend);
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  it('stores blobs and gives each an id; get returns the blob without _rev', async () => {
+    const { ids, existing } = await t.store.save([{ timestamp: 10, a: 1 }, { timestamp: 11, nested: { b: [1, 2] } }]);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+    expect(existing).toEqual([]);
+    expect(await t.store.get(ids[1]!)).toEqual({ _id: ids[1], timestamp: 11, nested: { b: [1, 2] } });
+    expect(await t.store.get('no-such-id')).toBeUndefined();
+    expect(await t.store.count()).toBe(2);
+  });
+
+  it('stores a client-chosen _id once: a retry reports it as existing', async () => {
+    expect(await t.store.save([{ _id: 'retry-me', timestamp: 5, v: 1 }])).toEqual({ ids: ['retry-me'], existing: [] });
+    expect(await t.store.save([{ _id: 'retry-me', timestamp: 5, v: 1 }, { timestamp: 6 }])).toMatchObject({ existing: ['retry-me'] });
+    expect(await t.store.count()).toBe(2);
+    // concurrent saves of one id (likely in one group commit) still store a single copy
+    const results = await Promise.all([1, 2, 3].map(() => t.store.save([{ _id: 'race', timestamp: 7 }])));
+    expect(results.filter((r) => r.existing.length === 0)).toHaveLength(1);
+    expect(await t.store.count()).toBe(3);
+  });
+
+  it('reads ranges inclusively, ordered by timestamp then id, in pages', async () => {
+    // out of order on purpose, with ties on one timestamp
+    const timestamps = [5, 3, 9, 1, 7, 3, 3, 8, 2, 6, 4, 10];
+    await t.store.save(timestamps.map((timestamp, i) => ({ timestamp, _id: `id-${String(i).padStart(2, '0')}` })));
+    const all = await collect(t.store, {}, 5);
+    expect(all.map((b) => b.timestamp)).toEqual([...timestamps].sort((a, b) => a - b));
+    const threes = all.filter((b) => b.timestamp === 3).map((b) => b._id);
+    expect(threes).toEqual([...threes].sort());
+
+    expect((await collect(t.store, { start: 3, end: 5 }, 2)).map((b) => b.timestamp)).toEqual([3, 3, 3, 4, 5]);
+    expect((await collect(t.store, { start: 8 }, 2)).map((b) => b.timestamp)).toEqual([8, 9, 10]);
+    expect((await collect(t.store, { end: 2 }, 1)).map((b) => b.timestamp)).toEqual([1, 2]);
+    expect((await collect(t.store, { descending: true, start: 3, end: 6 }, 2)).map((b) => b.timestamp)).toEqual([6, 5, 4, 3, 3, 3]);
+    expect((await collect(t.store, { limit: 4 }, 3)).map((b) => b.timestamp)).toEqual([1, 2, 3, 3]);
+    expect(await collect(t.store, { start: 6, end: 5 })).toEqual([]);
+    expect(await collect(t.store, { start: 11 })).toEqual([]);
+    expect((await collect(t.store, { descending: true }, 4)).map((b) => b._id)).toEqual(all.map((b) => b._id).reverse());
+  });
+
+  it('finds the last blob by timestamp, and none in an empty store', async () => {
+    expect(await lastBlob(t.store)).toBeUndefined();
+    expect(await t.store.count()).toBe(0);
+    await t.store.save([{ timestamp: 100, n: 'late' }, { timestamp: 50, n: 'early' }]);
+    expect(await lastBlob(t.store)).toMatchObject({ timestamp: 100, n: 'late' });
+  });
+
+  it('keeps a design document out of count and ranges', async () => {
+    await t.store.save([{ timestamp: 1 }]);
+    expect(await t.store.count()).toBe(1);
+    expect(await collect(t.store, {})).toHaveLength(1);
+  });
+});

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { loadConfig, type CouchConnection } from '../../src/config.js';
+import { CouchDbStore } from '../../src/store/couchdb.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { PouchDbStore } from '../../src/store/pouchdb.js';
+import type { Store } from '../../src/store/store.js';
+
+export const BACKENDS = ['memory', 'pouchdb', 'couchdb'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export interface TestStore {
+  store: Store;
+  /** Closes the store and removes what it created. */
+  cleanup(): Promise<void>;
+}
+
+const groupCommit = { maxItems: 500, concurrency: 4 };
+
+export function couchConnection(url = inject('couchUrl')): CouchConnection {
+  return loadConfig({ COUCHDB_URL: url }).couch;
+}
+
+export function uniqueDbName(): string {
+  return `kpiggybank_test_${randomBytes(6).toString('hex')}`;
+}
+
+/** Deletes a test database, whatever state it is in. */
+export async function dropCouchDb(connection: CouchConnection, dbName: string): Promise<void> {
+  const headers: Record<string, string> = connection.username
+    ? { Authorization: `Basic ${Buffer.from(`${connection.username}:${connection.password}`).toString('base64')}` }
+    : {};
+  await fetch(`${connection.url}/${dbName}`, { method: 'DELETE', headers }).catch(() => undefined);
+}
+
+export async function openTestStore(backend: Backend): Promise<TestStore> {
+  switch (backend) {
+    case 'memory': {
+      const store = new MemoryStore();
+      await store.open();
+      return { store, cleanup: () => store.close() };
+    }
+    case 'pouchdb': {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-test-'));
+      const store = new PouchDbStore({ dataDir: path.join(dataDir, 'nested'), dbName: 'bid_kpi', groupCommit });
+      await store.open();
+      return {
+        store,
+        async cleanup() {
+          await store.close();
+          await rm(dataDir, { recursive: true, force: true });
+        },
+      };
+    }
+    case 'couchdb': {
+      const connection = couchConnection();
+      const dbName = uniqueDbName();
+      const store = new CouchDbStore({ connection, dbName, groupCommit, timeoutMs: 30_000 });
+      await store.open();
+      return {
+        store,
+        async cleanup() {
+          await store.close();
+          await dropCouchDb(connection, dbName);
+        },
+      };
+    }
+  }
+}
