@@ -1,0 +1,70 @@
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import { describe, expect, inject, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { Metrics } from '../src/metrics.js';
+import { CouchDbStore } from '../src/store/couchdb.js';
+import { InstrumentedStore } from '../src/store/instrumented.js';
+import { TEST_LIMITS } from './support/app.js';
+import { spawnServer } from './support/server-process.js';
+
+const SECRET = 'S3cret-Passw0rd-never-shown';
+
+function wrongCredentialsUrl(): string {
+  const url = new URL(inject('couchUrl'));
+  url.username = 'intruder';
+  url.password = SECRET;
+  return url.toString();
+}
+
+describe('the CouchDB password', () => {
+  it('appears in no log line, error body or metric when CouchDB refuses it', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger({ logLevel: 'trace' }, sink);
+    const metrics = new Metrics();
+    const connection = loadConfig({ COUCHDB_URL: wrongCredentialsUrl() }).couch;
+    const store = new InstrumentedStore(
+      new CouchDbStore({ connection, dbName: 'kpiggybank_secret_test', groupCommit: { maxItems: 10, concurrency: 1 }, timeoutMs: 5000 }),
+      metrics,
+    );
+    const app = createApp({ store, metrics, logger, limits: TEST_LIMITS });
+
+    const post = await request(app).post('/wsapi/interaction_data').set('Authorization', `Bearer ${SECRET}`).send({ timestamp: 1 });
+    expect(post.status).toBe(500);
+    expect(post.body.error).toBe('store_error');
+    const ready = await request(app).get('/readyz');
+    expect(ready.status).toBe(503);
+    const metricsText = (await request(app).get('/metrics')).text;
+
+    const logged = lines.join('');
+    expect(logged).toContain('check DB_USER/DB_PASS or COUCHDB_URL'); // the operator learns what to fix
+    expect(logged).toContain('intruder');
+    for (const text of [logged, JSON.stringify(post.body), JSON.stringify(ready.body), metricsText]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(Buffer.from(`intruder:${SECRET}`).toString('base64'));
+    }
+  });
+
+  it('is not printed when the service refuses to start on rejected credentials', async () => {
+    const server = spawnServer({ DB_BACKEND: 'couchdb', COUCHDB_URL: wrongCredentialsUrl(), DB_NAME: 'kpiggybank_secret_start' });
+    await expect(server.ready).rejects.toThrow(/exited with 1/);
+    expect(server.output()).toMatch(/cannot open the store/);
+    expect(server.output()).not.toContain(SECRET);
+  });
+
+  it('is not printed when the configuration is invalid', async () => {
+    const server = spawnServer({ COUCHDB_URL: `ftp://intruder:${SECRET}@localhost`, PORT: 'eighty' });
+    await expect(server.ready).rejects.toThrow(/exited with 2/);
+    expect(server.output()).toMatch(/PORT must be an integer port 0–65535 \(HTTP\) \(got "eighty"\)/);
+    expect(server.output()).toMatch(/COUCHDB_URL must be an http\(s\) URL/);
+    expect(server.output()).not.toContain(SECRET);
+  });
+});
