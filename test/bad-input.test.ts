@@ -38,6 +38,13 @@ const CASES: Case[] = [
   { name: 'malformed JSON', send: (t) => json(t, '{"timestamp": 1,,}'), status: 400, error: 'malformed_json' },
   { name: 'nesting deeper than the limit', send: (t) => json(t, nested(TEST_LIMITS.maxDepth + 1)), status: 400, error: 'too_deep' },
   { name: 'nesting 100,000 levels deep', send: (t) => json(t, '['.repeat(100_000) + ']'.repeat(100_000)), status: 400, error: 'too_deep' },
+  {
+    name: 'a corrupt gzip body',
+    send: (t) => post(t).set('content-type', 'application/json').set('content-encoding', 'gzip').send('not gzip at all'),
+    status: 400,
+    error: 'bad_request',
+  },
+  { name: 'an unsupported charset', send: (t) => post(t).set('content-type', 'application/json; charset=latin1').send('{}'), status: 415, error: 'unsupported_media_type' },
   { name: 'an unsupported content type', send: (t) => post(t).set('content-type', 'text/plain').send('timestamp=1'), status: 415, error: 'unsupported_media_type' },
   { name: 'no content type and no body', send: (t) => post(t), status: 400, error: 'missing_data' },
   {

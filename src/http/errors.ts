@@ -47,6 +47,11 @@ export function toHttpError(error: unknown): { http: HttpError; internal: boolea
         return { http: new HttpError(400, 'malformed_json', `the body was not received whole: ${error.message}`), internal: false };
     }
   }
+  // Other client errors raised by the body parsers (a corrupt gzip body, say) come as http-errors.
+  const status = (error as { status?: unknown; expose?: unknown }).status;
+  if ((error as { expose?: unknown }).expose === true && typeof status === 'number' && status >= 400 && status < 500) {
+    return { http: new HttpError(status, 'bad_request', `the body could not be read: ${(error as Error).message}`), internal: false };
+  }
   return { http: new HttpError(500, 'internal_error', 'the server failed to complete the request; see the server log'), internal: true };
 }
 

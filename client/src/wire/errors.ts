@@ -11,6 +11,7 @@ export const ErrorCodeSchema = z.enum([
   'too_deep', // nesting deeper than MAX_DEPTH
   'too_large', // body over MAX_BODY_BYTES (413)
   'unsupported_media_type', // 415
+  'bad_request', // a body that cannot be read at all (e.g. corrupt gzip)
   'invalid_query',
   'not_found',
   'store_unavailable', // 503, with Retry-After

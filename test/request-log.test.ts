@@ -1,0 +1,40 @@
+import { Writable } from 'node:stream';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { Metrics } from '../src/metrics.js';
+import { MemoryStore } from '../src/store/memory.js';
+import { TEST_LIMITS } from './support/app.js';
+
+function appLogging(mode: 'dev' | 'prod') {
+  const lines: { msg: string; level: number; res?: { statusCode: number } }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().trim().split('\n').map((l) => JSON.parse(l)));
+      done();
+    },
+  });
+  const logger = createLogger(loadConfig({ MODE: mode }), sink);
+  const app = createApp({ store: new MemoryStore(), metrics: new Metrics(), logger, limits: TEST_LIMITS });
+  return { app, requestLines: () => lines.filter((l) => l.msg === 'request completed' || l.msg === 'request errored') };
+}
+
+describe('request logging', () => {
+  it('writes one line per request in dev', async () => {
+    const { app, requestLines } = appLogging('dev');
+    await request(app).post('/wsapi/interaction_data').send({ timestamp: 1 }).expect(201);
+    await request(app).get('/wsapi/interaction_data/count').expect(200);
+    await request(app).post('/wsapi/interaction_data').send({}).expect(400);
+    expect(requestLines().map((l) => l.res?.statusCode)).toEqual([201, 200, 400]);
+  });
+
+  it('is quieter in prod: only requests that went wrong', async () => {
+    const { app, requestLines } = appLogging('prod');
+    await request(app).post('/wsapi/interaction_data').send({ timestamp: 1 }).expect(201);
+    await request(app).get('/wsapi/interaction_data/count').expect(200);
+    await request(app).post('/wsapi/interaction_data').send({}).expect(400);
+    expect(requestLines().map((l) => l.res?.statusCode)).toEqual([400]);
+  });
+});
