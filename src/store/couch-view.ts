@@ -1,5 +1,7 @@
 // What the CouchDB and PouchDB stores share: one design document, one way to page through it.
-import { StoreError, type RangeCursor, type RangeQuery, type SaveResult, type StoredBlob } from './store.js';
+import type { GroupCommit } from './group-commit.js';
+import { withIds } from './ids.js';
+import { StoreError, type KpiBlob, type RangeCursor, type RangeQuery, type SaveResult, type StoredBlob } from './store.js';
 
 export const DESIGN_NAME = 'kpiggybank';
 export const VIEW_NAME = 'by_timestamp';
@@ -83,18 +85,26 @@ export interface BulkEntry {
 }
 
 /** Whether a bulk entry stored the doc (`true`), found it already there (`false`), or failed (message). */
-export function bulkOutcome(entry: BulkEntry | undefined): boolean | string {
+function bulkOutcome(entry: BulkEntry | undefined): boolean | string {
   if (entry?.ok) return true;
   if (entry?.error === 'conflict') return false;
   return `${entry?.error ?? 'no answer'}${entry?.reason ? `: ${entry.reason}` : ''}`;
 }
 
-/** Turns per-document bulk outcomes into the answer of one `save`; any real failure fails the save. */
-export function saveResult(ids: readonly string[], outcomes: readonly (boolean | string)[], backend: string): SaveResult {
+export type BulkDoc = KpiBlob & { _id: string };
+
+/**
+ * Saves through a group-committed bulk writer: ids are given first, so the answer can name every
+ * blob; a conflict means the `_id` was already stored; any other failure fails the save.
+ */
+export async function bulkSave(writer: GroupCommit<BulkDoc, BulkEntry>, blobs: readonly KpiBlob[], backend: string): Promise<SaveResult> {
+  const docs = withIds(blobs);
+  const entries = await writer.submit(docs);
   const existing: string[] = [];
-  outcomes.forEach((outcome, i) => {
-    if (typeof outcome === 'string') throw new StoreError(`${backend} did not store blob ${ids[i]}: ${outcome}`);
-    if (!outcome) existing.push(ids[i]!);
+  docs.forEach(({ _id }, i) => {
+    const outcome = bulkOutcome(entries[i]);
+    if (typeof outcome === 'string') throw new StoreError(`${backend} did not store blob ${_id}: ${outcome}`);
+    if (!outcome) existing.push(_id);
   });
-  return { ids: [...ids], existing };
+  return { ids: docs.map((d) => d._id), existing };
 }

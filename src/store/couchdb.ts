@@ -1,17 +1,16 @@
 import nano from 'nano';
 import type { CouchConnection } from '../config.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import { withIds } from './ids.js';
 import {
-  bulkOutcome,
+  bulkSave,
   designDocument,
   designIsCurrent,
   DESIGN_NAME,
   pageBlobs,
   pageParams,
-  saveResult,
   VIEW_NAME,
   withoutRev,
+  type BulkDoc,
   type BulkEntry,
   type ViewRow,
 } from './couch-view.js';
@@ -34,7 +33,6 @@ export interface CouchDbStoreOptions {
   timeoutMs: number;
 }
 
-type Doc = KpiBlob & { _id: string };
 type Request = nano.RequestOptions & { signal?: AbortSignal };
 
 const VIEW_PATH = `_design/${DESIGN_NAME}/_view/${VIEW_NAME}`;
@@ -47,7 +45,7 @@ function statusOf(error: unknown): number | undefined {
 export class CouchDbStore implements Store {
   readonly backend = 'couchdb';
   private readonly server: nano.ServerScope;
-  private readonly writer: GroupCommit<Doc, BulkEntry>;
+  private readonly writer: GroupCommit<BulkDoc, BulkEntry>;
   private opening: Promise<void> | undefined;
 
   constructor(private readonly options: CouchDbStoreOptions) {
@@ -70,13 +68,7 @@ export class CouchDbStore implements Store {
 
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
     await this.open();
-    const docs = withIds(blobs);
-    const entries = await this.writer.submit(docs);
-    return saveResult(
-      docs.map((d) => d._id),
-      entries.map(bulkOutcome),
-      this.backend,
-    );
+    return bulkSave(this.writer, blobs, this.backend);
   }
 
   async get(id: string): Promise<StoredBlob | undefined> {
@@ -130,7 +122,7 @@ export class CouchDbStore implements Store {
     await this.tolerate(409, this.call('writing the design document', { method: 'PUT', doc: designDocument._id, body }));
   }
 
-  private async bulkWrite(docs: Doc[]): Promise<BulkEntry[]> {
+  private async bulkWrite(docs: BulkDoc[]): Promise<BulkEntry[]> {
     const entries: BulkEntry[] = await this.call(`writing ${docs.length} blobs`, {
       method: 'POST',
       path: '_bulk_docs',

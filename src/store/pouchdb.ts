@@ -2,17 +2,16 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import { withIds } from './ids.js';
 import {
-  bulkOutcome,
+  bulkSave,
   designDocument,
   designIsCurrent,
   DESIGN_NAME,
   pageBlobs,
   pageParams,
-  saveResult,
   VIEW_NAME,
   withoutRev,
+  type BulkDoc,
   type BulkEntry,
 } from './couch-view.js';
 import { StoreError, type KpiBlob, type RangeCursor, type RangeQuery, type SaveResult, type Store, type StoredBlob } from './store.js';
@@ -24,7 +23,6 @@ export interface PouchDbStoreOptions {
   groupCommit: GroupCommitOptions;
 }
 
-type Doc = KpiBlob & { _id: string };
 type DesignDoc = { views?: Record<string, { map?: string; reduce?: string }> };
 type StoredDoc = Record<string, unknown> & { _id: string; _rev: string };
 
@@ -38,7 +36,7 @@ function statusOf(error: unknown): number | undefined {
 export class PouchDbStore implements Store {
   readonly backend = 'pouchdb';
   private db: PouchDB.Database | undefined;
-  private readonly writer: GroupCommit<Doc, BulkEntry>;
+  private readonly writer: GroupCommit<BulkDoc, BulkEntry>;
 
   constructor(private readonly options: PouchDbStoreOptions) {
     this.writer = new GroupCommit((docs) => this.bulkWrite(docs), options.groupCommit);
@@ -63,13 +61,7 @@ export class PouchDbStore implements Store {
   }
 
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
-    const docs = withIds(blobs);
-    const entries = await this.writer.submit(docs);
-    return saveResult(
-      docs.map((d) => d._id),
-      entries.map(bulkOutcome),
-      this.backend,
-    );
+    return bulkSave(this.writer, blobs, this.backend);
   }
 
   async get(id: string): Promise<StoredBlob | undefined> {
@@ -110,7 +102,7 @@ export class PouchDbStore implements Store {
     await db?.close();
   }
 
-  private async bulkWrite(docs: Doc[]): Promise<BulkEntry[]> {
+  private async bulkWrite(docs: BulkDoc[]): Promise<BulkEntry[]> {
     try {
       const results = await this.database().bulkDocs(docs);
       return results.map((r) => ('ok' in r ? { ok: true, id: r.id } : { id: r.id, error: r.name ?? r.error?.toString(), reason: r.message }));
