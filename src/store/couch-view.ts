@@ -1,4 +1,4 @@
-// What the CouchDB and PouchDB stores share: one design document, one way to page through it.
+// The CouchDB store's layout: one design document, one way to page through its view, bulk writes.
 import type { GroupCommit } from './group-commit.js';
 import { withIds } from './ids.js';
 import { StoreError, type KpiBlob, type RangeCursor, type RangeQuery, type SaveResult, type StoredBlob } from './store.js';
@@ -8,7 +8,7 @@ export const VIEW_NAME = 'by_timestamp';
 
 /**
  * Keyed on [timestamp, _id]: the id makes every key unique, so a page can resume exactly after
- * the last row it returned (PouchDB has no `startkey_docid`). `_count` gives the blob count.
+ * the last row it returned, with startkey alone. `_count` gives the blob count.
  */
 export const designDocument = {
   _id: `_design/${DESIGN_NAME}`,

@@ -2,18 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import {
-  bulkSave,
-  designDocument,
-  designIsCurrent,
-  DESIGN_NAME,
-  pageBlobs,
-  pageParams,
-  VIEW_NAME,
-  withoutRev,
-  type BulkDoc,
-  type BulkEntry,
-} from './couch-view.js';
+import { withIds } from './ids.js';
 import { StoreError, type KpiBlob, type RangeCursor, type RangeQuery, type SaveResult, type Store, type StoredBlob } from './store.js';
 
 export interface PouchDbStoreOptions {
@@ -23,10 +12,31 @@ export interface PouchDbStoreOptions {
   groupCommit: GroupCommitOptions;
 }
 
-type DesignDoc = { views?: Record<string, { map?: string; reduce?: string }> };
-type StoredDoc = Record<string, unknown> & { _id: string; _rev: string };
+type BulkDoc = KpiBlob & { _id: string };
+type Doc = Record<string, unknown> & { _id: string; _rev?: string };
 
-const VIEW = `${DESIGN_NAME}/${VIEW_NAME}`;
+/*
+ * Layout. PouchDB's map/reduce views index about 1,000 docs/s here, so a range over a freshly
+ * filled store would wait minutes for its index. Instead ranges walk the primary index
+ * (allDocs), which is already sorted: each blob is stored as two documents, written in the same
+ * bulkDocs call, which the LevelDB adapter applies as one atomic batch:
+ *   t/<timestamp, 16 digits>/<id>   the blob itself: ranges read these, in timestamp-then-id order
+ *   i/<id>                          { t: timestamp }: finds a blob by id, and makes `_id` unique
+ */
+const TIME = 't/';
+const POINTER = 'i/';
+const TIMESTAMP_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
+const TIME_KEY_PREFIX_LENGTH = TIME.length + TIMESTAMP_DIGITS + 1;
+const HIGHEST = '\u{10FFFF}'; // sorts after every id (keys compare as UTF-8 bytes)
+
+const timePrefix = (timestamp: number) => `${TIME}${String(timestamp).padStart(TIMESTAMP_DIGITS, '0')}/`;
+const timeKey = (timestamp: number, id: string) => timePrefix(timestamp) + id;
+const pointerKey = (id: string) => POINTER + id;
+
+function blobOf(doc: Doc): StoredBlob {
+  const { _id, _rev, ...blob } = doc;
+  return { ...blob, _id: _id.slice(TIME_KEY_PREFIX_LENGTH) } as StoredBlob;
+}
 
 function statusOf(error: unknown): number | undefined {
   return (error as { status?: number }).status;
@@ -36,10 +46,12 @@ function statusOf(error: unknown): number | undefined {
 export class PouchDbStore implements Store {
   readonly backend = 'pouchdb';
   private db: PouchDB.Database | undefined;
-  private readonly writer: GroupCommit<BulkDoc, BulkEntry>;
+  private readonly writer: GroupCommit<BulkDoc, boolean>;
 
   constructor(private readonly options: PouchDbStoreOptions) {
-    this.writer = new GroupCommit((docs) => this.bulkWrite(docs), options.groupCommit);
+    // One write at a time: each write checks which ids exist before it stores, and that check
+    // must not race another write. Concurrent requests still share writes (group commit).
+    this.writer = new GroupCommit((docs) => this.bulkWrite(docs), { ...options.groupCommit, concurrency: 1 });
   }
 
   get location(): string {
@@ -50,49 +62,57 @@ export class PouchDbStore implements Store {
     if (this.db) return;
     await mkdir(path.dirname(this.location), { recursive: true });
     const db = new PouchDB(this.location);
-    const stored = await db.get<DesignDoc>(designDocument._id).catch((error: unknown) => {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    });
-    if (!designIsCurrent(stored)) {
-      await db.put({ ...designDocument, ...(stored && { _rev: stored._rev }) });
-    }
+    await db.info(); // surfaces a LevelDB that cannot open (locked, unreadable) now, not at first request
     this.db = db;
   }
 
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
-    return bulkSave(this.writer, blobs, this.backend);
+    const docs = withIds(blobs);
+    const stored = await this.writer.submit(docs);
+    return { ids: docs.map((d) => d._id), existing: docs.filter((_, i) => !stored[i]).map((d) => d._id) };
   }
 
   async get(id: string): Promise<StoredBlob | undefined> {
-    try {
-      return withoutRev(await this.database().get<StoredDoc>(id)) as StoredBlob;
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw this.translate(error, `reading blob ${id}`);
-    }
+    return this.run(`reading blob ${id}`, async (db) => {
+      const pointer = await db.get<{ t: number }>(pointerKey(id)).catch((error: unknown) => {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      });
+      return pointer && blobOf(await db.get<Doc>(timeKey(pointer.t, id)));
+    });
   }
 
   async page(query: RangeQuery, after: RangeCursor | undefined, size: number): Promise<StoredBlob[]> {
-    try {
-      const result = await this.database().query(VIEW, pageParams(query, after, size));
-      return pageBlobs(result.rows as { id: string; doc?: Record<string, unknown> | null }[], after, size);
-    } catch (error) {
-      throw this.translate(error, 'reading a range');
+    if (query.end !== undefined && query.end < 0) return []; // timestamps are never negative
+    const lower = query.start === undefined ? TIME : timePrefix(Math.max(0, query.start));
+    const upper = query.end === undefined ? TIME + HIGHEST : timePrefix(query.end) + HIGHEST;
+    const descending = query.descending === true;
+    const cursor = after && timeKey(after.timestamp, after.id);
+    const result = await this.run('reading a range', (db) =>
+      db.allDocs<Doc>({
+        startkey: cursor ?? (descending ? upper : lower),
+        endkey: descending ? lower : upper,
+        descending,
+        include_docs: true,
+        // the row at the cursor comes back first; ask for one more and drop it
+        limit: cursor ? size + 1 : size,
+      }),
+    );
+    const blobs: StoredBlob[] = [];
+    for (const row of result.rows) {
+      if (row.id === cursor || !row.doc || blobs.length === size) continue;
+      blobs.push(blobOf(row.doc));
     }
+    return blobs;
   }
 
   async count(): Promise<number> {
-    try {
-      const result = await this.database().query(VIEW, { reduce: true });
-      return (result.rows[0]?.value as number | undefined) ?? 0;
-    } catch (error) {
-      throw this.translate(error, 'counting blobs');
-    }
+    // Every blob is exactly two live documents (see the layout above).
+    return this.run('counting blobs', async (db) => (await db.info()).doc_count / 2);
   }
 
   async ping(): Promise<void> {
-    await this.database().info();
+    await this.run('checking the database', (db) => db.info());
   }
 
   async close(): Promise<void> {
@@ -102,23 +122,35 @@ export class PouchDbStore implements Store {
     await db?.close();
   }
 
-  private async bulkWrite(docs: BulkDoc[]): Promise<BulkEntry[]> {
+  /** Stores the docs whose ids are new; answers, per doc, whether it was stored (false: it existed). */
+  private async bulkWrite(docs: BulkDoc[]): Promise<boolean[]> {
+    return this.run(`writing ${docs.length} blobs`, async (db) => {
+      const pointers = await db.allDocs({ keys: docs.map((d) => pointerKey(d._id)) });
+      const taken = new Set(pointers.rows.flatMap((row) => ('value' in row && !row.value.deleted ? [row.key] : [])));
+      const writes: Doc[] = [];
+      const stored = docs.map((doc) => {
+        const key = pointerKey(doc._id);
+        if (taken.has(key)) return false;
+        taken.add(key); // the same id twice in one write: the first wins
+        writes.push({ _id: key, t: doc.timestamp }, { ...doc, _id: timeKey(doc.timestamp, doc._id) });
+        return true;
+      });
+      if (writes.length > 0) {
+        const failed = (await db.bulkDocs(writes)).find((result) => !('ok' in result && result.ok));
+        if (failed) throw new StoreError(`PouchDB did not store ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
+      }
+      return stored;
+    });
+  }
+
+  private async run<T>(what: string, operation: (db: PouchDB.Database) => Promise<T>): Promise<T> {
+    if (!this.db) throw new StoreError(`PouchDB at ${this.location} is not open (while ${what})`);
     try {
-      const results = await this.database().bulkDocs(docs);
-      return results.map((r) => ('ok' in r ? { ok: true, id: r.id } : { id: r.id, error: r.name ?? r.error?.toString(), reason: r.message }));
+      return await operation(this.db);
     } catch (error) {
-      throw this.translate(error, `writing ${docs.length} blobs`);
+      if (error instanceof StoreError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new StoreError(`PouchDB at ${this.location} failed while ${what}: ${message}`);
     }
-  }
-
-  private database(): PouchDB.Database {
-    if (!this.db) throw new StoreError(`PouchDB at ${this.location} is not open`);
-    return this.db;
-  }
-
-  private translate(error: unknown, what: string): Error {
-    if (error instanceof StoreError) return error;
-    const message = error instanceof Error ? error.message : String(error);
-    return new StoreError(`PouchDB at ${this.location} failed while ${what}: ${message}`);
   }
 }
