@@ -58,16 +58,18 @@ describe.each(BACKENDS)('%s store', (backend) => {
   });
 
   it('handles any id and the extreme timestamps', async () => {
-    const ids = ['with/slash', 'ünïcödé', 'emoji-😀', 'space id', 'z'];
+    const ids = ['with/slash', 'ünïcödé', '😀', '\uffff-high', 'space id', 'z'];
     const max = Number.MAX_SAFE_INTEGER;
     await t.store.save([...ids.map((_id, i) => ({ _id, timestamp: 1000 + i })), { _id: 'zero', timestamp: 0 }, { _id: 'max', timestamp: max }]);
     for (const [i, id] of ids.entries()) expect(await t.store.get(id)).toEqual({ _id: id, timestamp: 1000 + i });
     expect((await collect(t.store, { start: 1000, end: 1010 })).map((b) => b._id)).toEqual(ids);
+    expect((await collect(t.store, { start: 1002, end: 1003 })).map((b) => b._id)).toEqual(['😀', '\uffff-high']);
+    expect((await collect(t.store, { start: 1002, end: 1003, descending: true })).map((b) => b._id)).toEqual(['\uffff-high', '😀']);
     expect((await collect(t.store, { start: -5, end: 0 })).map((b) => b._id)).toEqual(['zero']);
     expect(await collect(t.store, { end: -1 })).toEqual([]);
     expect((await collect(t.store, { start: max })).map((b) => b._id)).toEqual(['max']);
     expect((await lastBlob(t.store))?._id).toBe('max');
-    expect(await t.store.count()).toBe(7);
+    expect(await t.store.count()).toBe(8);
   });
 
   it('finds the last blob by timestamp, and none in an empty store', async () => {
