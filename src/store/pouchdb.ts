@@ -12,7 +12,11 @@ export interface PouchDbStoreOptions {
   groupCommit: GroupCommitOptions;
 }
 
-type BulkDoc = KpiBlob & { _id: string };
+/** `chosen`: the client gave the id, so it may exist already; a generated id is new by construction. */
+interface Pending {
+  doc: KpiBlob & { _id: string };
+  chosen: boolean;
+}
 type Doc = Record<string, unknown> & { _id: string; _rev?: string };
 
 /*
@@ -46,7 +50,7 @@ function statusOf(error: unknown): number | undefined {
 export class PouchDbStore implements Store {
   readonly backend = 'pouchdb';
   private db: PouchDB.Database | undefined;
-  private readonly writer: GroupCommit<BulkDoc, boolean>;
+  private readonly writer: GroupCommit<Pending, boolean>;
 
   constructor(private readonly options: PouchDbStoreOptions) {
     // One write at a time: each write checks which ids exist before it stores, and that check
@@ -68,7 +72,7 @@ export class PouchDbStore implements Store {
 
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
     const docs = withIds(blobs);
-    const stored = await this.writer.submit(docs);
+    const stored = await this.writer.submit(docs.map((doc, i) => ({ doc, chosen: blobs[i]!._id !== undefined })));
     return { ids: docs.map((d) => d._id), existing: docs.filter((_, i) => !stored[i]).map((d) => d._id) };
   }
 
@@ -123,12 +127,13 @@ export class PouchDbStore implements Store {
   }
 
   /** Stores the docs whose ids are new; answers, per doc, whether it was stored (false: it existed). */
-  private async bulkWrite(docs: BulkDoc[]): Promise<boolean[]> {
-    return this.run(`writing ${docs.length} blobs`, async (db) => {
-      const pointers = await db.allDocs({ keys: docs.map((d) => pointerKey(d._id)) });
-      const taken = new Set(pointers.rows.flatMap((row) => ('value' in row && !row.value.deleted ? [row.key] : [])));
+  private async bulkWrite(pending: Pending[]): Promise<boolean[]> {
+    return this.run(`writing ${pending.length} blobs`, async (db) => {
+      const chosen = pending.filter((p) => p.chosen).map((p) => pointerKey(p.doc._id));
+      const pointers = chosen.length > 0 ? (await db.allDocs({ keys: chosen })).rows : [];
+      const taken = new Set(pointers.flatMap((row) => ('value' in row && !row.value.deleted ? [row.key] : [])));
       const writes: Doc[] = [];
-      const stored = docs.map((doc) => {
+      const stored = pending.map(({ doc }) => {
         const key = pointerKey(doc._id);
         if (taken.has(key)) return false;
         taken.add(key); // the same id twice in one write: the first wins
