@@ -44,7 +44,7 @@ export function toHttpError(error: unknown): { http: HttpError; internal: boolea
         return { http: new HttpError(415, 'unsupported_media_type', error.message), internal: false };
       case 'request.aborted':
       case 'request.size.invalid':
-        return { http: new HttpError(400, 'malformed_json', `the body was not received whole: ${error.message}`), internal: false };
+        return { http: new HttpError(400, 'bad_request', `the body was not received whole: ${error.message}`), internal: false };
     }
   }
   // Other client errors raised by the body parsers (a corrupt gzip body, say) come as http-errors.
