@@ -1,7 +1,5 @@
-// The CouchDB store's layout: one design document, one way to page through its view, bulk writes.
-import type { GroupCommit } from './group-commit.js';
-import { withIds } from './ids.js';
-import { StoreError, type KpiBlob, type RangeCursor, type RangeQuery, type SaveResult, type StoredBlob } from './store.js';
+// The CouchDB store's view: one design document, one way to page through it.
+import type { RangeCursor, RangeQuery, StoredBlob } from './store.js';
 
 export const DESIGN_NAME = 'kpiggybank';
 export const VIEW_NAME = 'by_timestamp';
@@ -74,37 +72,4 @@ export function pageBlobs(rows: readonly ViewRow[], after: RangeCursor | undefin
 export function withoutRev(doc: Record<string, unknown>): Record<string, unknown> {
   const { _rev, ...blob } = doc;
   return blob;
-}
-
-/** One entry of a `_bulk_docs` answer (CouchDB answers 201 even when some entries failed). */
-export interface BulkEntry {
-  id?: string;
-  ok?: boolean;
-  error?: string;
-  reason?: string;
-}
-
-/** Whether a bulk entry stored the doc (`true`), found it already there (`false`), or failed (message). */
-function bulkOutcome(entry: BulkEntry | undefined): boolean | string {
-  if (entry?.ok) return true;
-  if (entry?.error === 'conflict') return false;
-  return `${entry?.error ?? 'no answer'}${entry?.reason ? `: ${entry.reason}` : ''}`;
-}
-
-export type BulkDoc = KpiBlob & { _id: string };
-
-/**
- * Saves through a group-committed bulk writer: ids are given first, so the answer can name every
- * blob; a conflict means the `_id` was already stored; any other failure fails the save.
- */
-export async function bulkSave(writer: GroupCommit<BulkDoc, BulkEntry>, blobs: readonly KpiBlob[], backend: string): Promise<SaveResult> {
-  const docs = withIds(blobs);
-  const entries = await writer.submit(docs);
-  const existing: string[] = [];
-  docs.forEach(({ _id }, i) => {
-    const outcome = bulkOutcome(entries[i]);
-    if (typeof outcome === 'string') throw new StoreError(`${backend} did not store blob ${_id}: ${outcome}`);
-    if (!outcome) existing.push(_id);
-  });
-  return { ids: docs.map((d) => d._id), existing };
 }

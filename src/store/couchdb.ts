@@ -1,8 +1,8 @@
 import nano from 'nano';
 import type { CouchConnection } from '../config.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+import { withIds } from './ids.js';
 import {
-  bulkSave,
   designDocument,
   designIsCurrent,
   DESIGN_NAME,
@@ -10,8 +10,6 @@ import {
   pageParams,
   VIEW_NAME,
   withoutRev,
-  type BulkDoc,
-  type BulkEntry,
   type ViewRow,
 } from './couch-view.js';
 import {
@@ -34,6 +32,14 @@ export interface CouchDbStoreOptions {
 }
 
 type Request = nano.RequestOptions & { signal?: AbortSignal };
+type BulkDoc = KpiBlob & { _id: string };
+
+/** One entry of a `_bulk_docs` answer (CouchDB answers 201 even when some entries failed). */
+interface BulkEntry {
+  ok?: boolean;
+  error?: string;
+  reason?: string;
+}
 
 const VIEW_PATH = `_design/${DESIGN_NAME}/_view/${VIEW_NAME}`;
 
@@ -66,9 +72,19 @@ export class CouchDbStore implements Store {
     return this.opening;
   }
 
+  /** Ids are given first, so the answer names every blob; a conflict means the `_id` was already stored. */
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
     await this.open();
-    return bulkSave(this.writer, blobs, this.backend);
+    const docs = withIds(blobs);
+    const entries = await this.writer.submit(docs);
+    const existing: string[] = [];
+    docs.forEach(({ _id }, i) => {
+      const entry = entries[i];
+      if (entry?.ok) return;
+      if (entry?.error === 'conflict') existing.push(_id);
+      else throw new StoreError(`CouchDB did not store blob ${_id}: ${entry?.error ?? 'no answer'}${entry?.reason ? `: ${entry.reason}` : ''}`);
+    });
+    return { ids: docs.map((d) => d._id), existing };
   }
 
   async get(id: string): Promise<StoredBlob | undefined> {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 const processTag = randomBytes(4).toString('hex');
 let counter = 0;
 
-export function newBlobId(): string {
+function newBlobId(): string {
   counter = (counter + 1) >>> 0;
   return Date.now().toString(16).padStart(12, '0') + processTag + counter.toString(16).padStart(8, '0');
 }
