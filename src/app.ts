@@ -1,12 +1,15 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import type { ChangeHub } from './feed/change-hub.js';
+import { requireToken } from './http/auth.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { healthRouter } from './http/health.js';
 import { ingestRouter } from './http/ingest.js';
 import { metricsRouter } from './http/metrics.js';
 import { readsRouter } from './http/reads.js';
 import { requestLog, requestMetrics } from './http/request-log.js';
+import { streamRouter } from './http/stream.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
 
@@ -15,12 +18,15 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   limits: Config['limits'];
+  hub: ChangeHub;
+  tokens?: Config['tokens'];
   /** True once shutdown began: readiness fails and connections are not kept alive. */
   isShuttingDown?: () => boolean;
 }
 
 /** The HTTP API wired to its dependencies; it knows the Store interface, never a backend. */
-export function createApp({ store, metrics, logger, limits, isShuttingDown = () => false }: AppDeps): Express {
+export function createApp({ store, metrics, logger, limits, hub, tokens = {}, isShuttingDown = () => false }: AppDeps): Express {
+  const readAccess = requireToken(tokens.read, 'read');
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // KPI data changes by the second; hashing every answer buys nothing
@@ -32,10 +38,11 @@ export function createApp({ store, metrics, logger, limits, isShuttingDown = () 
     next();
   });
 
-  app.use(healthRouter(store, isShuttingDown));
+  app.use(healthRouter(store, hub, isShuttingDown));
   app.use(metricsRouter(metrics));
-  app.use(ingestRouter({ store, metrics, limits }));
-  app.use(readsRouter(store));
+  app.use(ingestRouter({ store, metrics, limits, writeAccess: requireToken(tokens.write, 'write') }));
+  app.use(readsRouter(store, readAccess));
+  app.use(streamRouter(hub, readAccess));
   app.get('/', (_req, res) => {
     res.json({
       service: 'kpiggybank',
@@ -46,6 +53,8 @@ export function createApp({ store, metrics, logger, limits, isShuttingDown = () 
         'GET /wsapi/interaction_data?id=',
         'GET /wsapi/interaction_data/count',
         'GET /wsapi/interaction_data/last',
+        'GET /wsapi/interaction_data/stream?since=',
+        'WebSocket /wsapi/changes?since=',
         'GET /wsapi/ping',
         'GET /healthz',
         'GET /readyz',

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /** Names that never reach a log line or an error message with their value. */
-const SECRET_VARIABLES = new Set(['DB_PASS', 'COUCHDB_URL']);
+const SECRET_VARIABLES = new Set(['DB_PASS', 'COUCHDB_URL', 'READ_TOKEN', 'WRITE_TOKEN']);
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.string().regex(/^\d+$/).transform(Number).pipe(z.int().min(min).max(max));
@@ -45,6 +45,12 @@ const EnvSchema = z.object({
   BATCH_CONCURRENCY: positiveInt('group-commit writes in flight', 2),
   STORE_TIMEOUT_MS: positiveInt('milliseconds before a CouchDB request counts as failed', 30_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt('milliseconds to finish in-flight requests on shutdown', 10_000),
+  READ_TOKEN: z.string().optional().describe('a token that reads and the change feed must carry'),
+  WRITE_TOKEN: z.string().optional().describe('a token that writes must carry'),
+  FEED_QUEUE_BYTES: positiveInt('bytes queued for one change-feed subscriber before it is cut off', 1024 * 1024),
+  FEED_PING_MS: positiveInt('milliseconds between WebSocket pings; a subscriber missing one pong is closed', 30_000),
+  FEED_BATCH: positiveInt('changes read from the store at once', 500),
+  FEED_HEARTBEAT_MS: positiveInt('milliseconds an idle change read waits before it returns (a heartbeat)', 2000),
 });
 
 export interface CouchConnection {
@@ -67,6 +73,9 @@ export interface Config {
   groupCommit: { maxItems: number; concurrency: number };
   storeTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Unset: reads (or writes) are open, as in the seed. */
+  tokens: { read?: string | undefined; write?: string | undefined };
+  feed: { maxQueueBytes: number; pingMs: number; batchSize: number; waitMs: number };
 }
 
 export class ConfigError extends Error {
@@ -114,11 +123,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     groupCommit: { maxItems: e.BATCH_MAX_DOCS, concurrency: e.BATCH_CONCURRENCY },
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    tokens: { read: e.READ_TOKEN, write: e.WRITE_TOKEN },
+    feed: { maxQueueBytes: e.FEED_QUEUE_BYTES, pingMs: e.FEED_PING_MS, batchSize: e.FEED_BATCH, waitMs: e.FEED_HEARTBEAT_MS },
   };
 }
 
-/** The configuration as it may be logged: the password is gone. */
+/** The configuration as it may be logged: the password and tokens are gone (only whether a token is set). */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { couch, ...rest } = config;
-  return { ...rest, couch: { url: couch.url, username: couch.username } };
+  const { couch, tokens, ...rest } = config;
+  return { ...rest, couch: { url: couch.url, username: couch.username }, tokens: { read: tokens.read !== undefined, write: tokens.write !== undefined } };
 }

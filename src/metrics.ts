@@ -1,4 +1,10 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the change feed's follower reports about itself (see ChangeHub.status). */
+export interface FollowerReport {
+  state: string;
+  lagSeconds: number;
+}
 
 /** Every metric the service exports, on a registry of its own (one per app, so tests do not collide). */
 export class Metrics {
@@ -33,7 +39,52 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly feedSubscribers = new Gauge({
+    name: 'kpiggybank_feed_subscribers',
+    help: 'Change feed subscribers connected now, by transport (ws, stream)',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly feedMessagesSent = new Counter({
+    name: 'kpiggybank_feed_messages_sent_total',
+    help: 'Change messages queued to subscribers, by transport',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  readonly feedDropped = new Counter({
+    name: 'kpiggybank_feed_subscribers_dropped_total',
+    help: 'Subscribers cut off by the server, by transport and reason (too_slow: send queue full; dead: no pong)',
+    labelNames: ['transport', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  private follower: () => FollowerReport | undefined = () => undefined;
+
   constructor() {
+    const follower = () => this.follower();
+    new Gauge({
+      name: 'kpiggybank_feed_follower_up',
+      help: '1 while the change feed follows the store, 0 while it reconnects or has not started',
+      registers: [this.registry],
+      collect() {
+        this.set(follower()?.state === 'following' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'kpiggybank_feed_follower_lag_seconds',
+      help: 'Seconds since the store last answered the change feed follower (a change or a heartbeat)',
+      registers: [this.registry],
+      collect() {
+        this.set(follower()?.lagSeconds ?? 0);
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The change feed reports its follower here, read at each scrape. */
+  observeFeed(report: () => FollowerReport): void {
+    this.follower = report;
   }
 }

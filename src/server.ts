@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
+import { ChangeHub } from './feed/change-hub.js';
+import { attachWebSocketRelay } from './feed/ws-relay.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createStore } from './store/create-store.js';
@@ -37,8 +39,11 @@ async function main(): Promise<void> {
   }
 
   let shuttingDown = false;
-  const app = createApp({ store, metrics, logger, limits: config.limits, isShuttingDown: () => shuttingDown });
+  const hub = new ChangeHub(store, config.feed, metrics, logger);
+  const app = createApp({ store, metrics, logger, limits: config.limits, hub, tokens: config.tokens, isShuttingDown: () => shuttingDown });
   const server = createServer(app);
+  const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: config.tokens.read, pingMs: config.feed.pingMs });
+  hub.start();
   server.on('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
     process.exit(1);
@@ -53,8 +58,11 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    // Stop accepting; requests already received finish and get their answers.
+    // Stop accepting; requests already received finish and get their answers. Subscribers are
+    // told to go (WebSocket close 1001; the legacy stream ends): they resume elsewhere with since.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    hub.close();
+    await relay.close();
     server.closeIdleConnections();
     const force = setTimeout(() => {
       logger.warn(`requests still open after ${config.shutdownTimeoutMs} ms: closing their connections`);

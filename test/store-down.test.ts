@@ -41,7 +41,8 @@ describe('a CouchDB store that is down', () => {
 
   it('sets the database up and serves once CouchDB comes up, and 503s again when it goes', async () => {
     couch = await startPouchDbServer(port);
-    await request(t.url).get('/readyz').expect(200);
+    // ready once the store answers and the change feed follows it again (its retry backs off up to 5 s)
+    await expect.poll(async () => (await request(t.url).get('/readyz')).status, { timeout: 10_000, interval: 200 }).toBe(200);
     await request(t.url).post('/wsapi/interaction_data').send({ timestamp: 1 }).expect(201);
     expect((await request(t.url).get('/wsapi/interaction_data/count').expect(200)).body).toBe(1);
 

@@ -3,3 +3,4 @@ export * from './wire/blob.js';
 export * from './wire/query.js';
 export * from './wire/responses.js';
 export * from './wire/errors.js';
+export * from './wire/changes.js';

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import type { ChangeHub } from '../feed/change-hub.js';
 import type { Store } from '../store/store.js';
 import { toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';
@@ -13,8 +14,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** `/wsapi/ping` (the seed's), `/healthz` (the process lives), `/readyz` (the store answers). */
-export function healthRouter(store: Store, isShuttingDown: () => boolean): Router {
+/** `/wsapi/ping` (the seed's), `/healthz` (the process lives), `/readyz` (the store answers, the feed follows it). */
+export function healthRouter(store: Store, hub: ChangeHub, isShuttingDown: () => boolean): Router {
   const router = express.Router();
 
   router.get('/wsapi/ping', (_req, res) => {
@@ -35,7 +36,13 @@ export function healthRouter(store: Store, isShuttingDown: () => boolean): Route
       const { http } = toHttpError(error);
       throw new HttpError(503, 'store_unavailable', `the ${store.backend} store is not reachable`, undefined, { 'Retry-After': '5', ...http.headers });
     }
-    res.json({ status: 'ready', backend: store.backend });
+    const feed = hub.status();
+    if (feed.state === 'reconnecting') {
+      throw new HttpError(503, 'store_unavailable', `the change feed lost the store ${Math.round(feed.lagSeconds)} s ago and is reconnecting`, undefined, {
+        'Retry-After': '5',
+      });
+    }
+    res.json({ status: 'ready', backend: store.backend, feed });
   });
 
   return router;

@@ -1,4 +1,4 @@
-import express, { type Request, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { IngestResponse } from 'kpiggybank-client/wire';
 import { validateBlobs, type IngestLimits } from '../ingest/validate.js';
 import type { Metrics } from '../metrics.js';
@@ -10,6 +10,8 @@ export interface IngestDeps {
   store: Store;
   metrics: Metrics;
   limits: IngestLimits & { maxBodyBytes: number };
+  /** Checks the write token (before the body is read). */
+  writeAccess: RequestHandler;
 }
 
 /** The JSON text of the blob(s): the body itself, or the legacy form's `data` field. */
@@ -32,14 +34,14 @@ function parsedBody(req: Request): unknown {
 }
 
 /** `POST /wsapi/interaction_data`: one blob or an array; 201 only once the store has acknowledged them all. */
-export function ingestRouter({ store, metrics, limits }: IngestDeps): Router {
+export function ingestRouter({ store, metrics, limits, writeAccess }: IngestDeps): Router {
   const router = express.Router();
   const bodyParsers = [
     express.json({ limit: limits.maxBodyBytes, strict: false, type: ['application/json', 'application/*+json'] }),
     express.urlencoded({ extended: false, limit: limits.maxBodyBytes, parameterLimit: 100 }),
   ];
 
-  router.post('/wsapi/interaction_data', ...bodyParsers, async (req, res) => {
+  router.post('/wsapi/interaction_data', writeAccess, ...bodyParsers, async (req, res) => {
     const blobs = validateBlobs(parsedBody(req), limits);
     const result = await store.save(blobs);
     metrics.blobsAccepted.inc(blobs.length);

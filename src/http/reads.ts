@@ -1,24 +1,16 @@
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { GetQuerySchema, RangeQuerySchema, type GetResponse } from 'kpiggybank-client/wire';
-import type { z } from 'zod';
 import { lastBlob, rangePages } from '../store/range.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './http-error.js';
 import { streamJsonArray } from './json-array.js';
-
-function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
-  const parsed = schema.safeParse(query);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const name = String(issue.path[0] ?? 'query');
-  throw new HttpError(400, 'invalid_query', issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`);
-}
+import { parseQuery } from './query.js';
 
 /** Range, one blob, count and last: `GET /wsapi/interaction_data[/count|/last]`. */
-export function readsRouter(store: Store): Router {
+export function readsRouter(store: Store, readAccess: RequestHandler): Router {
   const router = express.Router();
 
-  router.get('/wsapi/interaction_data', async (req, res) => {
+  router.get('/wsapi/interaction_data', readAccess, async (req, res) => {
     if (req.query.id !== undefined) {
       const { id } = parseQuery(GetQuerySchema, req.query);
       // ids starting with "_" are CouchDB's own documents (the design document), never blobs
@@ -32,11 +24,11 @@ export function readsRouter(store: Store): Router {
     await streamJsonArray(res, rangePages(store, query));
   });
 
-  router.get('/wsapi/interaction_data/count', async (_req, res) => {
+  router.get('/wsapi/interaction_data/count', readAccess, async (_req, res) => {
     res.json(await store.count());
   });
 
-  router.get('/wsapi/interaction_data/last', async (_req, res) => {
+  router.get('/wsapi/interaction_data/last', readAccess, async (_req, res) => {
     const blob = await lastBlob(store);
     if (!blob) throw new HttpError(404, 'not_found', 'the store holds no blobs yet');
     res.json(blob);

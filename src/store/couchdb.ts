@@ -13,8 +13,12 @@ import {
   type ViewRow,
 } from './couch-view.js';
 import {
+  InvalidSeqError,
   StoreError,
   StoreUnavailableError,
+  type Change,
+  type ChangesBatch,
+  type ChangesOptions,
   type KpiBlob,
   type RangeCursor,
   type RangeQuery,
@@ -33,6 +37,14 @@ export interface CouchDbStoreOptions {
 
 type Request = nano.RequestOptions & { signal?: AbortSignal };
 type BulkDoc = KpiBlob & { _id: string };
+
+interface ChangesRow {
+  seq: string | number;
+  id: string;
+  changes: { rev: string }[];
+  deleted?: boolean;
+  doc?: Record<string, unknown> | null;
+}
 
 /** One entry of a `_bulk_docs` answer (CouchDB answers 201 even when some entries failed). */
 interface BulkEntry {
@@ -109,6 +121,65 @@ export class CouchDbStore implements Store {
     return result.rows[0]?.value ?? 0;
   }
 
+  async remove(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    await this.open();
+    const found: { rows: { id?: string; value?: { rev: string; deleted?: boolean } }[] } = await this.call(`finding ${ids.length} blobs`, {
+      method: 'POST',
+      path: '_all_docs',
+      body: { keys: ids.filter((id) => !id.startsWith('_')) },
+    });
+    const docs = found.rows.flatMap((row) => (row.id && row.value && !row.value.deleted ? [{ _id: row.id, _rev: row.value.rev, _deleted: true as const }] : []));
+    if (docs.length === 0) return 0;
+    const entries = await this.bulkWrite(docs);
+    // A conflict means another instance removed or changed it first: not ours to count.
+    const failed = entries.find((entry) => !entry.ok && entry.error !== 'conflict');
+    if (failed) throw new StoreError(`CouchDB did not remove a blob: ${failed.error}${failed.reason ? `: ${failed.reason}` : ''}`);
+    return entries.filter((entry) => entry.ok).length;
+  }
+
+  async changes(since: string, { limit, waitMs }: ChangesOptions): Promise<ChangesBatch> {
+    await this.open();
+    // PouchDB Server ignores longpoll's `timeout`: end the wait from this side too, a little later
+    // than CouchDB would. Cut short, the read proves nothing about what exists: not `complete`.
+    const waited = waitMs > 0 ? AbortSignal.timeout(waitMs + 500) : undefined;
+    let result: { results: ChangesRow[]; last_seq: string | number };
+    try {
+      result = await this.call('reading changes', {
+        path: '_changes',
+        qs: { since, limit, include_docs: true, ...(waited && { feed: 'longpoll', timeout: waitMs }) },
+        ...(waited && { signal: waited }),
+      });
+    } catch (error) {
+      if (waited?.aborted) return { changes: [], lastSeq: since, complete: false };
+      if (statusOf(error) === 400) throw new InvalidSeqError(`CouchDB cannot read changes since ${JSON.stringify(since)}`);
+      throw error;
+    }
+    if (!Array.isArray(result.results)) {
+      // nano hands back the partial body of a longpoll it cut short, as text
+      if (waited?.aborted) return { changes: [], lastSeq: since, complete: false };
+      throw new StoreError(`CouchDB answered _changes without results (database "${this.options.dbName}")`);
+    }
+    const changes: Change[] = [];
+    for (const row of result.results) {
+      if (row.id.startsWith('_')) continue; // the design document is not a blob
+      changes.push({
+        seq: String(row.seq),
+        id: row.id,
+        rev: row.changes[0]?.rev ?? '',
+        deleted: row.deleted === true,
+        doc: row.deleted || !row.doc ? undefined : (withoutRev(row.doc) as StoredBlob),
+      });
+    }
+    return { changes, lastSeq: String(result.last_seq), complete: result.results.length < limit };
+  }
+
+  async currentSeq(): Promise<string> {
+    await this.open();
+    const info: { update_seq: string | number } = await this.call('reading the newest sequence', {});
+    return String(info.update_seq);
+  }
+
   async ping(): Promise<void> {
     await this.open();
     await this.call('checking the database', {});
@@ -138,7 +209,7 @@ export class CouchDbStore implements Store {
     await this.tolerate(409, this.call('writing the design document', { method: 'PUT', doc: designDocument._id, body }));
   }
 
-  private async bulkWrite(docs: BulkDoc[]): Promise<BulkEntry[]> {
+  private async bulkWrite(docs: (BulkDoc | { _id: string; _rev: string; _deleted: true })[]): Promise<BulkEntry[]> {
     const entries: BulkEntry[] = await this.call(`writing ${docs.length} blobs`, {
       method: 'POST',
       path: '_bulk_docs',
@@ -161,7 +232,9 @@ export class CouchDbStore implements Store {
   /** One CouchDB request on our database, with a timeout; failures become Store errors. */
   private async call<T>(what: string, request: Request): Promise<T> {
     try {
-      const withSignal: Request = { ...request, db: this.options.dbName, signal: AbortSignal.timeout(this.options.timeoutMs) };
+      const timeout = AbortSignal.timeout(this.options.timeoutMs);
+      const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
+      const withSignal: Request = { ...request, db: this.options.dbName, signal };
       return (await this.server.request(withSignal)) as T;
     } catch (error) {
       throw this.translate(error, what);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { withIds } from './ids.js';
-import type { KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
+import type { ChangesBatch, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
 
 /** Sample sign-in blobs in the shape the seed's clients sent. */
 const CANNED: readonly StoredBlob[] = [
@@ -40,6 +40,21 @@ export class DummyStore implements Store {
   async count(): Promise<number> {
     this.logger.info('dummy store: count');
     return CANNED.length;
+  }
+
+  async remove(ids: readonly string[]): Promise<number> {
+    this.logger.info({ ids: ids.length }, 'dummy store: remove (nothing to remove)');
+    return 0;
+  }
+
+  /** No change ever happens: waits, then answers an empty batch. */
+  async changes(since: string, { waitMs }: ChangesOptions): Promise<ChangesBatch> {
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    return { changes: [], lastSeq: since, complete: true };
+  }
+
+  async currentSeq(): Promise<string> {
+    return '0';
   }
 
   async ping(): Promise<void> {}

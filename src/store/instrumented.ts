@@ -1,5 +1,5 @@
 import type { Metrics } from '../metrics.js';
-import type { KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
+import type { ChangesBatch, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
 
 /** The same store, timing each operation into `kpiggybank_store_operation_duration_seconds`. */
 export class InstrumentedStore implements Store {
@@ -30,6 +30,19 @@ export class InstrumentedStore implements Store {
 
   count(): Promise<number> {
     return this.time('count', () => this.inner.count());
+  }
+
+  remove(ids: readonly string[]): Promise<number> {
+    return this.time('remove', () => this.inner.remove(ids));
+  }
+
+  /** Not timed: a change read waits for changes by design, so its duration says nothing. */
+  changes(since: string, options: ChangesOptions): Promise<ChangesBatch> {
+    return this.inner.changes(since, options);
+  }
+
+  currentSeq(): Promise<string> {
+    return this.inner.currentSeq();
   }
 
   ping(): Promise<void> {

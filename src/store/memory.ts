@@ -1,5 +1,17 @@
+import { ChangeSignal } from './change-signal.js';
 import { withIds } from './ids.js';
-import type { KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
+import {
+  InvalidSeqError,
+  type Change,
+  type ChangesBatch,
+  type ChangesOptions,
+  type KpiBlob,
+  type RangeCursor,
+  type RangeQuery,
+  type SaveResult,
+  type Store,
+  type StoredBlob,
+} from './store.js';
 
 /** Orders like the CouchDB view's [timestamp, _id] keys (ids compared by code unit, not ICU). */
 function compare(a: RangeCursor, b: RangeCursor): number {
@@ -13,6 +25,9 @@ export class MemoryStore implements Store {
   private readonly byId = new Map<string, StoredBlob>();
   /** Keys in range order; blobs usually arrive in time order, so inserts are mostly appends. */
   private readonly keys: RangeCursor[] = [];
+  /** Every change in order; a change's seq is its position + 1. It holds the blobs the map holds. */
+  private readonly log: Change[] = [];
+  private readonly signal = new ChangeSignal();
 
   async open(): Promise<void> {}
 
@@ -29,7 +44,9 @@ export class MemoryStore implements Store {
       const at = this.firstAfter(key, true);
       if (at === this.keys.length) this.keys.push(key);
       else this.keys.splice(at, 0, key);
+      this.log.push({ seq: String(this.log.length + 1), id: doc._id, rev: '1', deleted: false, doc });
     }
+    this.signal.notify();
     return { ids: docs.map((d) => d._id), existing };
   }
 
@@ -53,6 +70,32 @@ export class MemoryStore implements Store {
 
   async count(): Promise<number> {
     return this.byId.size;
+  }
+
+  async remove(ids: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const id of ids) {
+      const doc = this.byId.get(id);
+      if (!doc) continue;
+      this.byId.delete(id);
+      this.keys.splice(this.firstAfter({ timestamp: doc.timestamp, id }, false), 1);
+      this.log.push({ seq: String(this.log.length + 1), id, rev: '2', deleted: true });
+      removed++;
+    }
+    this.signal.notify();
+    return removed;
+  }
+
+  async changes(since: string, { limit, waitMs }: ChangesOptions): Promise<ChangesBatch> {
+    const from = Number(since);
+    if (!/^\d+$/.test(since) || from > this.log.length) throw new InvalidSeqError(`the memory store has no sequence ${JSON.stringify(since)}`);
+    if (from === this.log.length && waitMs > 0) await this.signal.wait(waitMs);
+    const changes = this.log.slice(from, from + limit);
+    return { changes, lastSeq: String(from + changes.length), complete: changes.length < limit };
+  }
+
+  async currentSeq(): Promise<string> {
+    return String(this.log.length);
   }
 
   async ping(): Promise<void> {}

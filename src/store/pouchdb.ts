@@ -1,9 +1,22 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
+import { ChangeSignal } from './change-signal.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { withIds } from './ids.js';
-import { StoreError, type KpiBlob, type RangeCursor, type RangeQuery, type SaveResult, type Store, type StoredBlob } from './store.js';
+import {
+  InvalidSeqError,
+  StoreError,
+  type Change,
+  type ChangesBatch,
+  type ChangesOptions,
+  type KpiBlob,
+  type RangeCursor,
+  type RangeQuery,
+  type SaveResult,
+  type Store,
+  type StoredBlob,
+} from './store.js';
 
 export interface PouchDbStoreOptions {
   /** Folder of the LevelDB files; created if missing (PouchDB will not create its parent). */
@@ -51,6 +64,8 @@ export class PouchDbStore implements Store {
   readonly backend = 'pouchdb';
   private db: PouchDB.Database | undefined;
   private readonly writer: GroupCommit<Pending, boolean>;
+  /** Only this process writes the LevelDB files (they are locked), so its own writes are every change. */
+  private readonly signal = new ChangeSignal();
 
   constructor(private readonly options: PouchDbStoreOptions) {
     // One write at a time: each write checks which ids exist before it stores, and that check
@@ -115,6 +130,50 @@ export class PouchDbStore implements Store {
     return this.run('counting blobs', async (db) => (await db.info()).doc_count / 2);
   }
 
+  async remove(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.run(`removing ${ids.length} blobs`, async (db) => {
+      const pointers = await db.allDocs<{ t: number }>({ keys: ids.map(pointerKey), include_docs: true });
+      const found = pointers.rows.flatMap((row) => ('doc' in row && row.doc ? [row.doc] : []));
+      const blobs = await db.allDocs({ keys: found.map((p) => timeKey(p.t, p._id.slice(POINTER.length))) });
+      const deletions = [
+        ...found.map((p) => ({ _id: p._id, _rev: p._rev, _deleted: true })),
+        ...blobs.rows.flatMap((row) => ('value' in row && !row.value.deleted ? [{ _id: row.id, _rev: row.value.rev, _deleted: true }] : [])),
+      ];
+      const failed = (await db.bulkDocs(deletions)).find((result) => !('ok' in result && result.ok));
+      this.signal.notify();
+      if (failed) throw new StoreError(`PouchDB did not remove ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
+      return found.length;
+    });
+  }
+
+  async changes(since: string, { limit, waitMs }: ChangesOptions): Promise<ChangesBatch> {
+    if (!/^\d+$/.test(since)) throw new InvalidSeqError(`the pouchdb store has no sequence ${JSON.stringify(since)}`);
+    const read = () =>
+      this.run('reading changes', (db) => db.changes<Doc>({ since: Number(since), limit, include_docs: true, return_docs: true }));
+    let result = await read();
+    if (result.results.length === 0 && waitMs > 0) {
+      await this.signal.wait(waitMs);
+      result = await read();
+    }
+    const changes: Change[] = [];
+    for (const row of result.results) {
+      if (!row.id.startsWith(TIME)) continue; // pointers are bookkeeping, not changes of their own
+      changes.push({
+        seq: String(row.seq),
+        id: row.id.slice(TIME_KEY_PREFIX_LENGTH),
+        rev: row.changes[0]?.rev ?? '',
+        deleted: row.deleted === true,
+        doc: row.deleted || !row.doc ? undefined : blobOf(row.doc),
+      });
+    }
+    return { changes, lastSeq: String(result.last_seq), complete: result.results.length < limit };
+  }
+
+  async currentSeq(): Promise<string> {
+    return this.run('reading the newest sequence', async (db) => String((await db.info()).update_seq));
+  }
+
   async ping(): Promise<void> {
     await this.run('checking the database', (db) => db.info());
   }
@@ -142,6 +201,7 @@ export class PouchDbStore implements Store {
       });
       if (writes.length > 0) {
         const failed = (await db.bulkDocs(writes)).find((result) => !('ok' in result && result.ok));
+        this.signal.notify();
         if (failed) throw new StoreError(`PouchDB did not store ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
       }
       return stored;

@@ -23,6 +23,34 @@ export interface SaveResult {
 }
 
 /**
+ * One change of the store, in the store's order. `seq` is opaque (CouchDB 2+: `"12-g1AAAA…"`):
+ * only the store that made it may interpret it. `rev` tells two changes of one id apart.
+ */
+export interface Change {
+  seq: string;
+  id: string;
+  rev: string;
+  deleted: boolean;
+  /** The blob, for a change that is not a deletion. */
+  doc?: StoredBlob | undefined;
+}
+
+/** `complete`: the batch holds every change that existed when it was asked for (it was not cut by `limit`). */
+export interface ChangesBatch {
+  changes: Change[];
+  /** Where the next read starts: `since` for the next call. */
+  lastSeq: string;
+  complete: boolean;
+}
+
+export interface ChangesOptions {
+  /** Most changes read at once (a backend may count its own bookkeeping documents too). */
+  limit: number;
+  /** When there is no change after `since`, wait this long for one; 0 answers at once. */
+  waitMs: number;
+}
+
+/**
  * The one seam between HTTP and persistence. Everything above it is backend-agnostic.
  * A method that cannot reach its backend rejects with StoreUnavailableError.
  */
@@ -36,6 +64,12 @@ export interface Store {
   /** Up to `size` blobs of the range strictly after `after` (in the query's direction). */
   page(query: RangeQuery, after: RangeCursor | undefined, size: number): Promise<StoredBlob[]>;
   count(): Promise<number>;
+  /** Removes blobs by id; ids not stored are skipped. Resolves with how many were removed. */
+  remove(ids: readonly string[]): Promise<number>;
+  /** Changes after `since` (a `seq` this store gave, or "0" for all); rejects `since` it cannot read with InvalidSeqError. */
+  changes(since: string, options: ChangesOptions): Promise<ChangesBatch>;
+  /** The `seq` of the newest change: where a subscriber to "now" starts. */
+  currentSeq(): Promise<string>;
   /** Resolves when the backend answers; used by readiness. */
   ping(): Promise<void>;
   /** Flushes pending writes, then releases the backend. */
@@ -50,4 +84,9 @@ export class StoreUnavailableError extends Error {
 /** The backend answered, but not as expected (HTTP 500). */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
+}
+
+/** A `since` the store cannot read (HTTP 400, WebSocket close 4400). */
+export class InvalidSeqError extends Error {
+  override readonly name = 'InvalidSeqError';
 }

@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createApp } from '../../src/app.js';
+import { ChangeHub, type ChangeHubOptions } from '../../src/feed/change-hub.js';
+import { attachWebSocketRelay } from '../../src/feed/ws-relay.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics.js';
@@ -11,31 +13,53 @@ import { openTestStore, type Backend } from './stores.js';
 
 export const TEST_LIMITS: Config['limits'] = { maxBodyBytes: 1024 * 1024, maxBatchBlobs: 10_000, maxDepth: 32 };
 
+export const TEST_FEED: ChangeHubOptions & { pingMs: number } = { batchSize: 500, waitMs: 500, maxQueueBytes: 1024 * 1024, pingMs: 30_000 };
+
+export interface ServeOptions {
+  limits?: Config['limits'];
+  tokens?: Config['tokens'];
+  feed?: Partial<typeof TEST_FEED>;
+  onClose?: () => Promise<void>;
+}
+
 export interface TestApp {
   app: Express;
   server: Server;
   url: string;
   store: Store;
   metrics: Metrics;
+  hub: ChangeHub;
+  /** `ws://…` of the change feed. */
+  wsUrl: string;
   close(): Promise<void>;
 }
 
 /** The real app on a real port, over the given store, logging nothing. */
-export async function serveApp(store: Store, limits: Config['limits'] = TEST_LIMITS, onClose = async () => {}): Promise<TestApp> {
+export async function serveApp(store: Store, options: ServeOptions = {}): Promise<TestApp> {
+  const { limits = TEST_LIMITS, tokens = {}, onClose = async () => {} } = options;
+  const feed = { ...TEST_FEED, ...options.feed };
   const metrics = new Metrics();
+  const logger = createLogger({ logLevel: 'silent' });
   const instrumented = new InstrumentedStore(store, metrics);
-  const app = createApp({ store: instrumented, metrics, logger: createLogger({ logLevel: 'silent' }), limits });
+  const hub = new ChangeHub(instrumented, feed, metrics, logger);
+  const app = createApp({ store: instrumented, metrics, logger, limits, hub, tokens });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: tokens.read, pingMs: feed.pingMs });
+  hub.start();
   const { port } = server.address() as AddressInfo;
   return {
     app,
     server,
     url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/wsapi/changes`,
     store: instrumented,
     metrics,
+    hub,
     async close() {
+      hub.close();
+      await relay.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await onClose();
@@ -43,9 +67,14 @@ export async function serveApp(store: Store, limits: Config['limits'] = TEST_LIM
   };
 }
 
-export async function startTestApp(backend: Backend, limits?: Config['limits']): Promise<TestApp> {
+export async function startTestApp(backend: Backend, options: Omit<ServeOptions, 'onClose'> = {}): Promise<TestApp> {
   const t = await openTestStore(backend);
-  return serveApp(t.store, limits, t.cleanup);
+  return serveApp(t.store, { ...options, onClose: t.cleanup });
+}
+
+/** A hub for tests that build the app without serving it (not started: no change is read). */
+export function idleHub(store: Store, metrics: Metrics): ChangeHub {
+  return new ChangeHub(store, TEST_FEED, metrics, createLogger({ logLevel: 'silent' }));
 }
 
 /** Runs `task(i)` for i in [0, total) with at most `concurrency` in flight. */

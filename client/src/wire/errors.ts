@@ -16,6 +16,7 @@ export const ErrorCodeSchema = z.enum([
   'not_found',
   'store_unavailable', // 503, with Retry-After
   'store_error',
+  'unauthorized', // 401: missing or wrong token
   'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;

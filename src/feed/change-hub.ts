@@ -1,0 +1,166 @@
+import type { ChangeMessage } from 'kpiggybank-client/wire';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import { InvalidSeqError, type Change, type Store } from '../store/store.js';
+import type { FeedSink } from './sink.js';
+import { Subscription, tick } from './subscription.js';
+
+export interface ChangeHubOptions {
+  /** Most changes read from the store at once. */
+  batchSize: number;
+  /** How long one upstream read waits for a change before it returns empty (a heartbeat). */
+  waitMs: number;
+  /** Bound of each subscriber's send queue, in bytes. */
+  maxQueueBytes: number;
+}
+
+export type FollowerState = 'starting' | 'following' | 'reconnecting' | 'stopped';
+
+export interface FeedStatus {
+  state: FollowerState;
+  /** The newest `seq` fanned out, or null before the store first answered. */
+  seq: string | null;
+  subscribers: number;
+  /** Seconds since the store last answered the follower (a change or a heartbeat). */
+  lagSeconds: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const backoff = (failures: number) => Math.min(100 * 2 ** (failures - 1), 5000);
+const keyOf = (change: Change) => `${change.id}\n${change.rev}`;
+
+function messageOf(change: Change): string {
+  const message: ChangeMessage = change.deleted
+    ? { type: 'change', seq: change.seq, id: change.id, deleted: true, doc: { _id: change.id, _deleted: true } }
+    : { type: 'change', seq: change.seq, id: change.id, doc: change.doc ?? { _id: change.id, timestamp: 0 } };
+  return JSON.stringify(message);
+}
+
+/**
+ * The one follower of the store's change feed in this process, fanned out to every subscriber.
+ *
+ * Resuming from `since` without gap or duplicate, with opaque sequences: a subscriber is
+ * registered first (live changes queue for it), then reads history from `since` until a read
+ * that was *issued after* registration (and after any overflow of its queue) comes back
+ * complete. That read covers every change that existed when it was issued; the live feed covers
+ * every change after the follower's position, which was behind the store's end; so the two
+ * together cover everything, and the overlap is removed by key (id and revision). A key sent
+ * from history is remembered until a complete follower read issued after it comes back: from
+ * then on the follower has passed it and cannot bring it again, so memory stays bounded.
+ */
+export class ChangeHub {
+  private readonly subscriptions = new Set<Subscription>();
+  private position: string | undefined;
+  private state: FollowerState = 'starting';
+  private lastContact = Date.now();
+  private stopped = false;
+  private started = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: ChangeHubOptions,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    metrics.observeFeed(() => this.status());
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.follow();
+  }
+
+  status(): FeedStatus {
+    return {
+      state: this.state,
+      seq: this.position ?? null,
+      subscribers: this.subscriptions.size,
+      lagSeconds: (Date.now() - this.lastContact) / 1000,
+    };
+  }
+
+  /** Starts a subscription: live at once for `since=now`, else after catching up from `since`. */
+  subscribe(sink: FeedSink, since: string): Subscription {
+    const { transport } = sink;
+    const sent = this.metrics.feedMessagesSent.labels({ transport });
+    const subscription = new Subscription(sink, this.options.maxQueueBytes, {
+      sent: () => sent.inc(),
+      ended: (reason) => {
+        this.subscriptions.delete(subscription);
+        this.metrics.feedSubscribers.dec({ transport });
+        if (reason === 'too_slow') {
+          this.metrics.feedDropped.inc({ transport, reason });
+          this.logger.warn({ transport }, 'change feed: subscriber dropped, too slow');
+        }
+      },
+    });
+    this.subscriptions.add(subscription);
+    this.metrics.feedSubscribers.inc({ transport });
+    if (since === 'now') subscription.goLive(this.position ?? null);
+    else void this.catchUp(subscription, since);
+    return subscription;
+  }
+
+  /** Ends every subscription (clients may resume elsewhere with `since`) and stops following. */
+  close(): void {
+    this.stopped = true;
+    this.state = 'stopped';
+    for (const subscription of this.subscriptions) subscription.end('going_away', 'server shutting down: resume with since');
+  }
+
+  private async follow(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        this.position ??= await this.store.currentSeq();
+        const issuedAt = tick();
+        const batch = await this.store.changes(this.position, { limit: this.options.batchSize, waitMs: this.options.waitMs });
+        if (this.stopped) return;
+        this.lastContact = Date.now();
+        if (failures > 0) this.logger.info({ seq: this.position }, 'change feed: following the store again');
+        failures = 0;
+        this.state = 'following';
+        for (const change of batch.changes) {
+          const key = keyOf(change);
+          const text = messageOf(change);
+          for (const subscription of this.subscriptions) subscription.deliver(key, text);
+        }
+        this.position = batch.lastSeq;
+        if (batch.complete) for (const subscription of this.subscriptions) subscription.forgetBefore(issuedAt);
+      } catch (error) {
+        if (this.stopped) return;
+        failures++;
+        this.state = 'reconnecting';
+        if (failures === 1) this.logger.warn({ err: error, seq: this.position ?? null }, 'change feed: the store is unavailable; retrying');
+        await sleep(backoff(failures));
+      }
+    }
+  }
+
+  private async catchUp(subscription: Subscription, since: string): Promise<void> {
+    let cursor = since;
+    let failures = 0;
+    while (!subscription.ended) {
+      const issuedAt = tick();
+      try {
+        const batch = await this.store.changes(cursor, { limit: this.options.batchSize, waitMs: 0 });
+        const readAt = tick();
+        failures = 0;
+        for (const change of batch.changes) subscription.deliverFromHistory(keyOf(change), messageOf(change), readAt);
+        cursor = batch.lastSeq;
+        if (batch.complete && issuedAt > subscription.overflowedAt) break;
+        await subscription.drained();
+      } catch (error) {
+        if (error instanceof InvalidSeqError) {
+          subscription.end('invalid_since', `unknown since: ${since}`.slice(0, 120));
+          return;
+        }
+        // The store is down: the subscriber stays connected and catches up when it is back.
+        failures++;
+        await sleep(backoff(failures));
+      }
+    }
+    subscription.goLive(cursor);
+  }
+}

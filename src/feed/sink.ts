@@ -1,0 +1,17 @@
+export type Transport = 'ws' | 'stream';
+
+/** Why the server ends a subscription (the WebSocket close codes are in the wire contract). */
+export type EndReason = 'too_slow' | 'invalid_since' | 'going_away';
+
+/** Where a subscription's messages go: a WebSocket, or a streamed HTTP response. */
+export interface FeedSink {
+  readonly transport: Transport;
+  readonly closed: boolean;
+  /** Queues one change message (JSON text); never blocks. */
+  send(text: string): void;
+  /** The subscriber is live from `seq` on (a WebSocket tells its client; the legacy stream cannot). */
+  live(seq: string | null): void;
+  /** Bytes queued for this subscriber and not yet handed to the operating system. */
+  queuedBytes(): number;
+  end(reason: EndReason, message: string): void;
+}

@@ -1,0 +1,116 @@
+import type { EndReason, FeedSink } from './sink.js';
+
+/**
+ * A logical clock shared by the hub and its subscriptions: it orders "a read was issued" and
+ * "a read returned" events, which is all the hand-over from history to the live feed needs
+ * (sequences themselves are opaque and never compared).
+ */
+let clock = 0;
+export const tick = (): number => ++clock;
+
+export interface SubscriptionHooks {
+  sent(): void;
+  ended(reason: EndReason | 'closed'): void;
+}
+
+/**
+ * One subscriber of the change hub. A subscriber resuming from `since` first reads history
+ * from the store while live changes queue in `pending`; a change that arrives both ways is
+ * sent once: history marks what it sent, the live feed skips those, and history takes what it
+ * sends out of `pending`. See ChangeHub for why this loses nothing.
+ */
+export class Subscription {
+  private state: 'catching_up' | 'live' | 'ended' = 'catching_up';
+  private readonly pending = new Map<string, string>();
+  private pendingBytes = 0;
+  /** Keys sent from history that the live feed may still bring, with the clock when their read returned. */
+  private readonly sentFromHistory = new Map<string, number>();
+  /** When `pending` last overflowed and was dropped: history must be read again past this moment. */
+  overflowedAt = 0;
+
+  constructor(
+    readonly sink: FeedSink,
+    private readonly maxQueueBytes: number,
+    private readonly hooks: SubscriptionHooks,
+  ) {}
+
+  get ended(): boolean {
+    return this.state === 'ended';
+  }
+
+  /** A change from the live feed. */
+  deliver(key: string, text: string): void {
+    if (this.state === 'ended' || this.sentFromHistory.has(key)) return;
+    if (this.state === 'live') {
+      this.send(text);
+      return;
+    }
+    this.pending.set(key, text);
+    this.pendingBytes += text.length;
+    if (this.pendingBytes > this.maxQueueBytes) {
+      // History holds these changes too: drop them and let history read on past this moment.
+      this.pending.clear();
+      this.pendingBytes = 0;
+      this.overflowedAt = tick();
+    }
+  }
+
+  /** A change read from the store's history while catching up; `readAt`: when that read returned. */
+  deliverFromHistory(key: string, text: string, readAt: number): void {
+    if (this.state === 'ended' || this.sentFromHistory.has(key)) return;
+    const queued = this.pending.get(key);
+    if (queued !== undefined) {
+      this.pending.delete(key);
+      this.pendingBytes -= queued.length;
+    }
+    this.sentFromHistory.set(key, readAt);
+    this.send(text);
+  }
+
+  /** History is read to its end: tell the client, then send what queued meanwhile and go live. */
+  goLive(seq: string | null): void {
+    if (this.state !== 'catching_up') return;
+    this.state = 'live';
+    this.sink.live(seq);
+    for (const text of this.pending.values()) this.send(text);
+    this.pending.clear();
+    this.pendingBytes = 0;
+  }
+
+  /** The live feed has passed every change that existed at `clock`: history read before then cannot come again. */
+  forgetBefore(at: number): void {
+    for (const [key, readAt] of this.sentFromHistory) {
+      if (readAt >= at) break; // insertion order is read order
+      this.sentFromHistory.delete(key);
+    }
+  }
+
+  /** Resolves once the sink's queue is below half its bound, or the subscription ended. */
+  async drained(): Promise<void> {
+    while (this.state !== 'ended' && this.sink.queuedBytes() > this.maxQueueBytes / 2) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  end(reason: EndReason | 'closed', message = ''): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.pending.clear();
+    this.sentFromHistory.clear();
+    if (reason !== 'closed') this.sink.end(reason, message);
+    this.hooks.ended(reason);
+  }
+
+  private send(text: string): void {
+    if (this.sink.closed) {
+      this.end('closed');
+      return;
+    }
+    if (this.sink.queuedBytes() + text.length > this.maxQueueBytes) {
+      this.end('too_slow', `send queue over ${this.maxQueueBytes} bytes: resume with since`);
+      return;
+    }
+    this.sink.send(text);
+    this.hooks.sent();
+  }
+}

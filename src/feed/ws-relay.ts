@@ -1,0 +1,119 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ChangesQuerySchema, FeedCloseCode, type LiveMessage } from 'kpiggybank-client/wire';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
+import { givenToken, tokenMatches } from '../http/auth.js';
+import type { Metrics } from '../metrics.js';
+import type { ChangeHub } from './change-hub.js';
+import type { EndReason, FeedSink } from './sink.js';
+
+export const CHANGES_PATH = '/wsapi/changes';
+
+export interface WebSocketRelayOptions {
+  hub: ChangeHub;
+  metrics: Metrics;
+  logger: Logger;
+  readToken?: string | undefined;
+  /** Interval of pings; a client that has not answered the previous one is closed. */
+  pingMs: number;
+}
+
+class WebSocketSink implements FeedSink {
+  readonly transport = 'ws';
+
+  constructor(private readonly ws: WebSocket) {}
+
+  get closed(): boolean {
+    return this.ws.readyState !== WebSocket.OPEN;
+  }
+
+  send(text: string): void {
+    this.ws.send(text);
+  }
+
+  live(seq: string | null): void {
+    const message: LiveMessage = { type: 'live', seq };
+    this.ws.send(JSON.stringify(message));
+  }
+
+  queuedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  end(reason: EndReason, message: string): void {
+    this.ws.close(FeedCloseCode[reason], message);
+  }
+}
+
+/** Upgrade answered with an HTTP error: only for paths that are not the feed at all. */
+function refuse(socket: Duplex, status: string, body: object): void {
+  const text = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+}
+
+/**
+ * The change feed over WebSocket at `/wsapi/changes?since=<seq>|now[&token=]`. Problems after the
+ * handshake (wrong token, bad `since`, too slow) are close codes, which browsers can read, unlike
+ * the status of a refused upgrade.
+ */
+export function attachWebSocketRelay(
+  server: Server,
+  { hub, metrics, logger, readToken, pingMs }: WebSocketRelayOptions,
+): { close(): Promise<void> } {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const alive = new WeakSet<WebSocket>();
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== CHANGES_PATH) {
+      refuse(socket, '404 Not Found', { error: 'not_found', reason: `no WebSocket at ${url.pathname}; the change feed is ${CHANGES_PATH}` });
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, url));
+  };
+
+  const onConnection = (ws: WebSocket, req: IncomingMessage, url: URL) => {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+    ws.on('error', (error) => logger.debug({ err: error }, 'change feed: WebSocket error'));
+    const query = ChangesQuerySchema.safeParse(Object.fromEntries(url.searchParams));
+    if (readToken !== undefined && !tokenMatches(readToken, givenToken(req.headers, url.searchParams.get('token') ?? undefined))) {
+      ws.close(FeedCloseCode.unauthorized, 'unauthorized: send the read token as Bearer or ?token=');
+      return;
+    }
+    if (!query.success) {
+      ws.close(FeedCloseCode.invalid_since, `invalid query: ${query.error.issues[0]?.message ?? ''}`.slice(0, 120));
+      return;
+    }
+    const subscription = hub.subscribe(new WebSocketSink(ws), query.data.since);
+    ws.on('close', () => subscription.end('closed'));
+  };
+
+  // A peer that vanished without closing (a pulled cable, a frozen tab) does not answer pings.
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        metrics.feedDropped.inc({ transport: 'ws', reason: 'dead' });
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, pingMs);
+  pinger.unref();
+
+  server.on('upgrade', onUpgrade);
+  return {
+    /** Gives clients a second to receive their close frames (sent by the hub), then cuts the rest. */
+    async close() {
+      clearInterval(pinger);
+      server.off('upgrade', onUpgrade);
+      const deadline = Date.now() + 1000;
+      while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}

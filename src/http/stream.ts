@@ -1,0 +1,45 @@
+import express, { type RequestHandler, type Response, type Router } from 'express';
+import { ChangesQuerySchema } from 'kpiggybank-client/wire';
+import type { ChangeHub } from '../feed/change-hub.js';
+import type { EndReason, FeedSink } from '../feed/sink.js';
+import { parseQuery } from './query.js';
+
+/** The legacy stream: one change JSON per line, `\r\n` after each, as the seed's client parses it. */
+class ResponseSink implements FeedSink {
+  readonly transport = 'stream';
+
+  constructor(private readonly res: Response) {}
+
+  get closed(): boolean {
+    return this.res.destroyed || this.res.writableEnded;
+  }
+
+  send(text: string): void {
+    this.res.write(`${text}\r\n`);
+  }
+
+  live(): void {} // the seed's parser expects changes only
+
+  queuedBytes(): number {
+    return this.res.writableLength;
+  }
+
+  end(reason: EndReason): void {
+    // A slow reader cannot be told in-band: cut it; it resumes with since=<last seq it read>.
+    if (reason === 'too_slow') this.res.destroy();
+    else this.res.end();
+  }
+}
+
+/** `GET /wsapi/interaction_data/stream[?since=]`: the change hub as a never-ending HTTP response. */
+export function streamRouter(hub: ChangeHub, readAccess: RequestHandler): Router {
+  const router = express.Router();
+  router.get('/wsapi/interaction_data/stream', readAccess, (req, res) => {
+    const { since } = parseQuery(ChangesQuerySchema, req.query);
+    res.status(200).type('application/json').setHeader('Cache-Control', 'no-store');
+    res.flushHeaders();
+    const subscription = hub.subscribe(new ResponseSink(res), since);
+    res.on('close', () => subscription.end('closed'));
+  });
+  return router;
+}
