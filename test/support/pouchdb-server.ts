@@ -24,12 +24,16 @@ export async function freePort(): Promise<number> {
 
 const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('pouchdb-server/package.json')), 'bin', 'pouchdb-server');
 
-/** PouchDB Server in memory: a real CouchDB-protocol server over HTTP, started from node_modules. */
-export async function startPouchDbServer(port?: number): Promise<RunningCouch> {
+/**
+ * PouchDB Server: a real CouchDB-protocol server over HTTP, started from node_modules. In memory,
+ * unless `dataDir` is given: then its databases live there and outlive a restart.
+ */
+export async function startPouchDbServer(port?: number, dataDir?: string): Promise<RunningCouch> {
   const chosen = port ?? (await freePort());
   // It writes config.json and log.txt into its working directory: give it its own.
-  const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-pouchdb-server-'));
-  const child: ChildProcess = spawn(process.execPath, [bin, '--in-memory', '--host', '127.0.0.1', '--port', String(chosen), '--no-stdout-logs'], {
+  const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'kpiggybank-pouchdb-server-')));
+  const storage = dataDir ? ['--dir', dataDir] : ['--in-memory'];
+  const child: ChildProcess = spawn(process.execPath, [bin, ...storage, '--host', '127.0.0.1', '--port', String(chosen), '--no-stdout-logs'], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -59,7 +63,7 @@ export async function startPouchDbServer(port?: number): Promise<RunningCouch> {
         child.kill('SIGKILL');
         await exited;
       }
-      await rm(dir, { recursive: true, force: true });
+      if (!dataDir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,80 @@
+import { Writable } from 'node:stream';
+import { ErrorBodySchema, FeedCloseCode } from 'kpiggybank-client/wire';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import { createLogger } from '../src/logger.js';
+import { Metrics } from '../src/metrics.js';
+import { MemoryStore } from '../src/store/memory.js';
+import { idleHub, serveApp, TEST_LIMITS, type TestApp } from './support/app.js';
+import { FeedClient, until } from './support/feed-client.js';
+
+const READ = 'read-token-never-logged';
+const WRITE = 'write-token-never-logged';
+
+async function expectUnauthorized(res: request.Response): Promise<void> {
+  expect(res.status).toBe(401);
+  expect(res.headers['www-authenticate']).toBe('Bearer');
+  expect(ErrorBodySchema.parse(res.body).error).toBe('unauthorized');
+}
+
+describe('with READ_TOKEN and WRITE_TOKEN set', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await serveApp(new MemoryStore(), { tokens: { read: READ, write: WRITE } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('refuses writes without the write token, and stores nothing', async () => {
+    await expectUnauthorized(await request(t.url).post('/wsapi/interaction_data').send({ timestamp: 1 }));
+    await expectUnauthorized(await request(t.url).post('/wsapi/interaction_data').set('Authorization', `Bearer ${READ}`).send({ timestamp: 1 }));
+    expect(await t.store.count()).toBe(0);
+    await request(t.url).post('/wsapi/interaction_data').set('Authorization', `Bearer ${WRITE}`).send({ timestamp: 1 }).expect(201);
+  });
+
+  it('refuses reads without the read token: range, get, count, last, stream', async () => {
+    for (const path of ['/wsapi/interaction_data?start=0', '/wsapi/interaction_data?id=x', '/wsapi/interaction_data/count', '/wsapi/interaction_data/last', '/wsapi/interaction_data/stream']) {
+      await expectUnauthorized(await request(t.url).get(path));
+      await expectUnauthorized(await request(t.url).get(path).set('Authorization', 'Bearer wrong'));
+    }
+    expect((await request(t.url).get('/wsapi/interaction_data/count').set('Authorization', `Bearer ${READ}`).expect(200)).body).toBe(1);
+    expect((await request(t.url).get(`/wsapi/interaction_data/count?token=${READ}`).expect(200)).body).toBe(1);
+    await request(t.url).get('/wsapi/ping').expect(200);
+    await request(t.url).get('/healthz').expect(200);
+  });
+
+  it('closes a WebSocket without the read token with 4401, and serves one with it (header or query)', async () => {
+    for (const query of [{}, { token: 'wrong' }]) {
+      const refused = await FeedClient.connect(t.wsUrl, query);
+      expect((await refused.closed).code).toBe(FeedCloseCode.unauthorized);
+    }
+    const byQuery = await FeedClient.connect(t.wsUrl, { token: READ });
+    const byHeader = await FeedClient.connect(t.wsUrl, {}, { headers: { Authorization: `Bearer ${READ}` } });
+    await until(() => byQuery.isLive && byHeader.isLive, 5000, 'live');
+    await Promise.all([byQuery.close(), byHeader.close()]);
+  });
+});
+
+describe('tokens in logs', () => {
+  it('never appear: the token query parameter is redacted and headers are not logged', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const store = new MemoryStore();
+    const metrics = new Metrics();
+    const app = createApp({ store, metrics, logger: createLogger({ logLevel: 'trace' }, sink), limits: TEST_LIMITS, hub: idleHub(store, metrics), tokens: { read: READ } });
+    await request(app).get(`/wsapi/interaction_data/count?token=${READ}`).expect(200);
+    await request(app).get('/wsapi/interaction_data/count?token=wrong-guess').expect(401);
+    await request(app).get('/wsapi/interaction_data/count').set('Authorization', `Bearer ${READ}`).expect(200);
+    const log = lines.join('');
+    expect(log).toContain('token=[redacted]');
+    expect(log).not.toContain(READ);
+    expect(log).not.toContain('wrong-guess');
+  });
+});
