@@ -46,7 +46,7 @@ describe('with READ_TOKEN and WRITE_TOKEN set', () => {
   });
 
   it('closes a WebSocket without the read token with 4401, and serves one with it (header or query)', async () => {
-    for (const query of [{}, { token: 'wrong' }]) {
+    for (const query of [{}, { token: 'wrong' }] as Record<string, string>[]) {
       const refused = await FeedClient.connect(t.wsUrl, query);
       expect((await refused.closed).code).toBe(FeedCloseCode.unauthorized);
     }

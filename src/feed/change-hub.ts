@@ -121,11 +121,8 @@ export class ChangeHub {
         if (failures > 0) this.logger.info({ seq: this.position }, 'change feed: following the store again');
         failures = 0;
         this.state = 'following';
-        for (const change of batch.changes) {
-          const key = keyOf(change);
-          const text = messageOf(change);
-          for (const subscription of this.subscriptions) subscription.deliver(key, text);
-        }
+        const messages = batch.changes.map((change) => ({ key: keyOf(change), text: messageOf(change) }));
+        for (const subscription of this.subscriptions) subscription.deliverAll(messages);
         this.position = batch.lastSeq;
         if (batch.complete) for (const subscription of this.subscriptions) subscription.forgetBefore(issuedAt);
       } catch (error) {
@@ -147,7 +144,9 @@ export class ChangeHub {
         const batch = await this.store.changes(cursor, { limit: this.options.batchSize, waitMs: 0 });
         const readAt = tick();
         failures = 0;
+        subscription.sink.cork();
         for (const change of batch.changes) subscription.deliverFromHistory(keyOf(change), messageOf(change), readAt);
+        subscription.sink.uncork();
         cursor = batch.lastSeq;
         if (batch.complete && issuedAt > subscription.overflowedAt) break;
         await subscription.drained();

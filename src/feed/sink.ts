@@ -14,4 +14,7 @@ export interface FeedSink {
   /** Bytes queued for this subscriber and not yet handed to the operating system. */
   queuedBytes(): number;
   end(reason: EndReason, message: string): void;
+  /** Hold writes until `uncork`, so a batch of changes leaves in one system call, not one per change. */
+  cork(): void;
+  uncork(): void;
 }

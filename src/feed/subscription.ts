@@ -38,6 +38,14 @@ export class Subscription {
     return this.state === 'ended';
   }
 
+  /** A batch of changes from the live feed, written out together. */
+  deliverAll(messages: readonly { key: string; text: string }[]): void {
+    if (messages.length === 0) return;
+    this.sink.cork();
+    for (const { key, text } of messages) this.deliver(key, text);
+    this.sink.uncork();
+  }
+
   /** A change from the live feed. */
   deliver(key: string, text: string): void {
     if (this.state === 'ended' || this.sentFromHistory.has(key)) return;

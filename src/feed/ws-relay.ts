@@ -22,10 +22,22 @@ export interface WebSocketRelayOptions {
 class WebSocketSink implements FeedSink {
   readonly transport = 'ws';
 
-  constructor(private readonly ws: WebSocket) {}
+  /** `socket` is the one the upgrade came on, which the WebSocket now writes to. */
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: Duplex,
+  ) {}
 
   get closed(): boolean {
     return this.ws.readyState !== WebSocket.OPEN;
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
   }
 
   send(text: string): void {
@@ -70,10 +82,10 @@ export function attachWebSocketRelay(
       refuse(socket, '404 Not Found', { error: 'not_found', reason: `no WebSocket at ${url.pathname}; the change feed is ${CHANGES_PATH}` });
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, url));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, req, url));
   };
 
-  const onConnection = (ws: WebSocket, req: IncomingMessage, url: URL) => {
+  const onConnection = (ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL) => {
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     ws.on('error', (error) => logger.debug({ err: error }, 'change feed: WebSocket error'));
@@ -86,7 +98,7 @@ export function attachWebSocketRelay(
       ws.close(FeedCloseCode.invalid_since, `invalid query: ${query.error.issues[0]?.message ?? ''}`.slice(0, 120));
       return;
     }
-    const subscription = hub.subscribe(new WebSocketSink(ws), query.data.since);
+    const subscription = hub.subscribe(new WebSocketSink(ws, socket), query.data.since);
     ws.on('close', () => subscription.end('closed'));
   };
 

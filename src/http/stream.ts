@@ -20,6 +20,14 @@ class ResponseSink implements FeedSink {
 
   live(): void {} // the seed's parser expects changes only
 
+  cork(): void {
+    this.res.cork();
+  }
+
+  uncork(): void {
+    this.res.uncork();
+  }
+
   queuedBytes(): number {
     return this.res.writableLength;
   }

@@ -1,0 +1,141 @@
+// Change feed latency: N WebSocket subscribers, blobs POSTed one per request at a steady rate;
+// for each blob and subscriber, the time from the POST's 201 to the change's arrival.
+//   npm run bench:feed -- [--backend memory|pouchdb|couchdb] [--subscribers 100] [--rate 1000] [--seconds 10]
+// couchdb uses COUCHDB_URL, else a PouchDB Server (in memory) started for the run.
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { freePort, startPouchDbServer } from '../test/support/pouchdb-server.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'memory' },
+    subscribers: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '10' },
+  },
+});
+const backend = values.backend;
+const subscriberCount = Number(values.subscribers);
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+
+const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-'));
+const couch = backend === 'couchdb' && !process.env.COUCHDB_URL ? await startPouchDbServer() : undefined;
+const port = await freePort();
+const url = `http://127.0.0.1:${port}`;
+const server = spawn(process.execPath, ['dist/server.js'], {
+  env: {
+    PATH: process.env.PATH,
+    PORT: String(port),
+    LOG_LEVEL: 'warn', // a log line per request would cost the server more than the feed
+    DB_BACKEND: backend,
+    DATA_DIR: dataDir,
+    DB_NAME: 'bench_feed',
+    ...(backend === 'couchdb' && { COUCHDB_URL: process.env.COUCHDB_URL ?? couch!.url }),
+  },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+for (;;) {
+  if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+const postedAt = new Map<string, number>();
+const acknowledgedAt = new Map<string, number>();
+const fromPost: number[] = [];
+const from201: number[] = []; // 0 where the change arrived before the 201 was read
+let received = 0;
+const sockets = await Promise.all(
+  Array.from({ length: subscriberCount }, async () => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/wsapi/changes`);
+    ws.on('message', (data) => {
+      const now = performance.now();
+      // The client parses 100,000 messages/s here: find the blob's number without JSON.parse.
+      const text = String(data);
+      const at = text.indexOf('"n":"');
+      if (at < 0) return;
+      const n = text.slice(at + 5, text.indexOf('"', at + 5));
+      received++;
+      fromPost.push(now - postedAt.get(n)!);
+      const acked = acknowledgedAt.get(n);
+      from201.push(acked === undefined ? 0 : Math.max(0, now - acked));
+    });
+    await new Promise((resolve) => ws.once('message', resolve)); // the `live` message
+    return ws;
+  }),
+);
+
+let sent = 0;
+let failed = 0;
+// node:http with a bounded keep-alive pool: fetch costs the client more CPU than the server spends.
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+const post = (n: string) =>
+  new Promise<void>((resolve) => {
+    postedAt.set(n, performance.now());
+    const body = JSON.stringify({ timestamp: Date.now(), n, user_agent: { browser: 'bench' }, event_stream: [['screen.rp_info', 0]] });
+    const req = request(`${url}/wsapi/interaction_data`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (res.statusCode === 201) acknowledgedAt.set(n, performance.now());
+        else failed++;
+        resolve();
+      });
+    });
+    req.on('error', (error) => {
+      if (failed++ === 0) console.error('POST failed:', error);
+      resolve();
+    });
+    req.end(body);
+  });
+
+const started = performance.now();
+const pending: Promise<void>[] = [];
+await new Promise<void>((resolve) => {
+  const timer = setInterval(() => {
+    const due = Math.min(rate * seconds, Math.round(((performance.now() - started) / 1000) * rate));
+    while (sent < due) pending.push(post(String(sent++)));
+    if (sent >= rate * seconds) {
+      clearInterval(timer);
+      resolve();
+    }
+  }, 10);
+});
+await Promise.all(pending);
+const expected = acknowledgedAt.size * subscriberCount;
+const deadline = Date.now() + 30_000;
+while (received < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(2)) : NaN;
+};
+const rss = await fetch(`${url}/metrics`)
+  .then((r) => r.text())
+  .then((text) => Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? NaN));
+const result = {
+  backend,
+  subscribers: subscriberCount,
+  targetRate: rate,
+  achievedRate: Math.round(acknowledgedAt.size / ((performance.now() - started) / 1000)),
+  blobs: acknowledgedAt.size,
+  failedPosts: failed,
+  deliveries: received,
+  expectedDeliveries: expected,
+  from201Ms: { p50: pct(from201, 50), p99: pct(from201, 99), max: pct(from201, 100) },
+  fromPostSentMs: { p50: pct(fromPost, 50), p99: pct(fromPost, 99), max: pct(fromPost, 100) },
+  serverRssMiB: Math.round(rss / 2 ** 20),
+};
+console.log(JSON.stringify(result, null, 2));
+
+for (const ws of sockets) ws.terminate();
+agent.destroy();
+server.kill('SIGTERM');
+await new Promise((resolve) => server.once('exit', resolve));
+await couch?.stop();
+await rm(dataDir, { recursive: true, force: true });
+process.exit(result.deliveries === expected ? 0 : 1);
