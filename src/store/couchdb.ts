@@ -140,25 +140,18 @@ export class CouchDbStore implements Store {
 
   async changes(since: string, { limit, waitMs }: ChangesOptions): Promise<ChangesBatch> {
     await this.open();
-    // PouchDB Server ignores longpoll's `timeout`: end the wait from this side too, a little later
-    // than CouchDB would. Cut short, the read proves nothing about what exists: not `complete`.
-    const waited = waitMs > 0 ? AbortSignal.timeout(waitMs + 500) : undefined;
-    let result: { results: ChangesRow[]; last_seq: string | number };
-    try {
-      result = await this.call('reading changes', {
-        path: '_changes',
-        qs: { since, limit, include_docs: true, ...(waited && { feed: 'longpoll', timeout: waitMs }) },
-        ...(waited && { signal: waited }),
-      });
-    } catch (error) {
-      if (waited?.aborted) return { changes: [], lastSeq: since, complete: false };
-      if (statusOf(error) === 400) throw new InvalidSeqError(`CouchDB cannot read changes since ${JSON.stringify(since)}`);
-      throw error;
-    }
-    if (!Array.isArray(result.results)) {
-      // nano hands back the partial body of a longpoll it cut short, as text
-      if (waited?.aborted) return { changes: [], lastSeq: since, complete: false };
-      throw new StoreError(`CouchDB answered _changes without results (database "${this.options.dbName}")`);
+    const read = async (): Promise<{ results: ChangesRow[]; last_seq: string | number }> => {
+      try {
+        return await this.call('reading changes', { path: '_changes', qs: { since, limit, include_docs: true } });
+      } catch (error) {
+        if (statusOf(error) === 400) throw new InvalidSeqError(`CouchDB cannot read changes since ${JSON.stringify(since)}`);
+        throw error;
+      }
+    };
+    let result = await read();
+    if (result.results.length === 0 && waitMs > 0) {
+      await this.waitForChange(since, waitMs);
+      result = await read();
     }
     const changes: Change[] = [];
     for (const row of result.results) {
@@ -172,6 +165,21 @@ export class CouchDbStore implements Store {
       });
     }
     return { changes, lastSeq: String(result.last_seq), complete: result.results.length < limit };
+  }
+
+  /**
+   * Waits (a longpoll) until a change after `since` exists, or `waitMs` passed. Only a wake-up:
+   * its answer is not used, because PouchDB Server's longpoll answers with one change and a
+   * `last_seq` that may not be safe to resume from; the normal read that follows is.
+   * PouchDB Server also ignores `timeout`, so the wait is ended from this side too.
+   */
+  private async waitForChange(since: string, waitMs: number): Promise<void> {
+    const waited = AbortSignal.timeout(waitMs + 500);
+    try {
+      await this.call('waiting for changes', { path: '_changes', qs: { since, limit: 1, feed: 'longpoll', timeout: waitMs }, signal: waited });
+    } catch (error) {
+      if (!waited.aborted) throw error;
+    }
   }
 
   async currentSeq(): Promise<string> {
