@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   FEED_PING_MS: positiveInt('milliseconds between WebSocket pings; a subscriber missing one pong is closed', 30_000),
   FEED_BATCH: positiveInt('changes read from the store at once', 500),
   FEED_HEARTBEAT_MS: positiveInt('milliseconds an idle change read waits before it returns (a heartbeat)', 2000),
+  FEED_LINGER_MS: integer(0, 1000).default(5).describe('milliseconds 0–1000 the change feed gathers changes after a batch'),
 });
 
 export interface CouchConnection {
@@ -75,7 +76,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Unset: reads (or writes) are open, as in the seed. */
   tokens: { read?: string | undefined; write?: string | undefined };
-  feed: { maxQueueBytes: number; pingMs: number; batchSize: number; waitMs: number };
+  feed: { maxQueueBytes: number; pingMs: number; batchSize: number; waitMs: number; lingerMs: number };
 }
 
 export class ConfigError extends Error {
@@ -124,7 +125,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     tokens: { read: e.READ_TOKEN, write: e.WRITE_TOKEN },
-    feed: { maxQueueBytes: e.FEED_QUEUE_BYTES, pingMs: e.FEED_PING_MS, batchSize: e.FEED_BATCH, waitMs: e.FEED_HEARTBEAT_MS },
+    feed: { maxQueueBytes: e.FEED_QUEUE_BYTES, pingMs: e.FEED_PING_MS, batchSize: e.FEED_BATCH, waitMs: e.FEED_HEARTBEAT_MS, lingerMs: e.FEED_LINGER_MS },
   };
 }
 

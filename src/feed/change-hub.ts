@@ -12,6 +12,11 @@ export interface ChangeHubOptions {
   waitMs: number;
   /** Bound of each subscriber's send queue, in bytes. */
   maxQueueBytes: number;
+  /**
+   * After fanning out a batch, wait this long before the next read, so that under load a batch
+   * holds several changes: each subscriber then costs one socket write per batch, not per change.
+   */
+  lingerMs: number;
 }
 
 export type FollowerState = 'starting' | 'following' | 'reconnecting' | 'stopped';
@@ -29,11 +34,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (failures: number) => Math.min(100 * 2 ** (failures - 1), 5000);
 const keyOf = (change: Change) => `${change.id}\n${change.rev}`;
 
-function messageOf(change: Change): string {
+function messageOf(change: Change): Buffer {
   const message: ChangeMessage = change.deleted
     ? { type: 'change', seq: change.seq, id: change.id, deleted: true, doc: { _id: change.id, _deleted: true } }
     : { type: 'change', seq: change.seq, id: change.id, doc: change.doc ?? { _id: change.id, timestamp: 0 } };
-  return JSON.stringify(message);
+  return Buffer.from(JSON.stringify(message));
 }
 
 /**
@@ -121,10 +126,11 @@ export class ChangeHub {
         if (failures > 0) this.logger.info({ seq: this.position }, 'change feed: following the store again');
         failures = 0;
         this.state = 'following';
-        const messages = batch.changes.map((change) => ({ key: keyOf(change), text: messageOf(change) }));
+        const messages = batch.changes.map((change) => ({ key: keyOf(change), data: messageOf(change) }));
         for (const subscription of this.subscriptions) subscription.deliverAll(messages);
         this.position = batch.lastSeq;
         if (batch.complete) for (const subscription of this.subscriptions) subscription.forgetBefore(issuedAt);
+        if (messages.length > 0 && this.options.lingerMs > 0) await sleep(this.options.lingerMs);
       } catch (error) {
         if (this.stopped) return;
         failures++;

@@ -7,8 +7,8 @@ export type EndReason = 'too_slow' | 'invalid_since' | 'going_away';
 export interface FeedSink {
   readonly transport: Transport;
   readonly closed: boolean;
-  /** Queues one change message (JSON text); never blocks. */
-  send(text: string): void;
+  /** Queues one change message (UTF-8 JSON, encoded once for every subscriber); never blocks. */
+  send(data: Buffer): void;
   /** The subscriber is live from `seq` on (a WebSocket tells its client; the legacy stream cannot). */
   live(seq: string | null): void;
   /** Bytes queued for this subscriber and not yet handed to the operating system. */

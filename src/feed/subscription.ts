@@ -21,7 +21,7 @@ export interface SubscriptionHooks {
  */
 export class Subscription {
   private state: 'catching_up' | 'live' | 'ended' = 'catching_up';
-  private readonly pending = new Map<string, string>();
+  private readonly pending = new Map<string, Buffer>();
   private pendingBytes = 0;
   /** Keys sent from history that the live feed may still bring, with the clock when their read returned. */
   private readonly sentFromHistory = new Map<string, number>();
@@ -39,22 +39,22 @@ export class Subscription {
   }
 
   /** A batch of changes from the live feed, written out together. */
-  deliverAll(messages: readonly { key: string; text: string }[]): void {
+  deliverAll(messages: readonly { key: string; data: Buffer }[]): void {
     if (messages.length === 0) return;
     this.sink.cork();
-    for (const { key, text } of messages) this.deliver(key, text);
+    for (const { key, data } of messages) this.deliver(key, data);
     this.sink.uncork();
   }
 
   /** A change from the live feed. */
-  deliver(key: string, text: string): void {
+  deliver(key: string, data: Buffer): void {
     if (this.state === 'ended' || this.sentFromHistory.has(key)) return;
     if (this.state === 'live') {
-      this.send(text);
+      this.send(data);
       return;
     }
-    this.pending.set(key, text);
-    this.pendingBytes += text.length;
+    this.pending.set(key, data);
+    this.pendingBytes += data.length;
     if (this.pendingBytes > this.maxQueueBytes) {
       // History holds these changes too: drop them and let history read on past this moment.
       this.pending.clear();
@@ -64,7 +64,7 @@ export class Subscription {
   }
 
   /** A change read from the store's history while catching up; `readAt`: when that read returned. */
-  deliverFromHistory(key: string, text: string, readAt: number): void {
+  deliverFromHistory(key: string, data: Buffer, readAt: number): void {
     if (this.state === 'ended' || this.sentFromHistory.has(key)) return;
     const queued = this.pending.get(key);
     if (queued !== undefined) {
@@ -72,7 +72,7 @@ export class Subscription {
       this.pendingBytes -= queued.length;
     }
     this.sentFromHistory.set(key, readAt);
-    this.send(text);
+    this.send(data);
   }
 
   /** History is read to its end: tell the client, then send what queued meanwhile and go live. */
@@ -80,7 +80,7 @@ export class Subscription {
     if (this.state !== 'catching_up') return;
     this.state = 'live';
     this.sink.live(seq);
-    for (const text of this.pending.values()) this.send(text);
+    for (const data of this.pending.values()) this.send(data);
     this.pending.clear();
     this.pendingBytes = 0;
   }
@@ -109,16 +109,16 @@ export class Subscription {
     this.hooks.ended(reason);
   }
 
-  private send(text: string): void {
+  private send(data: Buffer): void {
     if (this.sink.closed) {
       this.end('closed');
       return;
     }
-    if (this.sink.queuedBytes() + text.length > this.maxQueueBytes) {
+    if (this.sink.queuedBytes() + data.length > this.maxQueueBytes) {
       this.end('too_slow', `send queue over ${this.maxQueueBytes} bytes: resume with since`);
       return;
     }
-    this.sink.send(text);
+    this.sink.send(data);
     this.hooks.sent();
   }
 }

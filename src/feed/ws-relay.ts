@@ -40,8 +40,8 @@ class WebSocketSink implements FeedSink {
     this.socket.uncork();
   }
 
-  send(text: string): void {
-    this.ws.send(text);
+  send(data: Buffer): void {
+    this.ws.send(data, { binary: false });
   }
 
   live(seq: string | null): void {

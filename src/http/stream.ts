@@ -14,8 +14,9 @@ class ResponseSink implements FeedSink {
     return this.res.destroyed || this.res.writableEnded;
   }
 
-  send(text: string): void {
-    this.res.write(`${text}\r\n`);
+  send(data: Buffer): void {
+    this.res.write(data);
+    this.res.write('\r\n');
   }
 
   live(): void {} // the seed's parser expects changes only

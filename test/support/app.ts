@@ -13,7 +13,7 @@ import { openTestStore, type Backend } from './stores.js';
 
 export const TEST_LIMITS: Config['limits'] = { maxBodyBytes: 1024 * 1024, maxBatchBlobs: 10_000, maxDepth: 32 };
 
-export const TEST_FEED: ChangeHubOptions & { pingMs: number } = { batchSize: 500, waitMs: 500, maxQueueBytes: 1024 * 1024, pingMs: 30_000 };
+export const TEST_FEED: ChangeHubOptions & { pingMs: number } = { batchSize: 500, waitMs: 500, maxQueueBytes: 1024 * 1024, pingMs: 30_000, lingerMs: 5 };
 
 export interface ServeOptions {
   limits?: Config['limits'];
