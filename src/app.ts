@@ -1,8 +1,10 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import type { DrainService } from './drain/drain-service.js';
 import type { ChangeHub } from './feed/change-hub.js';
 import { requireToken } from './http/auth.js';
+import { drainRouter } from './http/drain.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { healthRouter } from './http/health.js';
 import { ingestRouter } from './http/ingest.js';
@@ -19,13 +21,14 @@ export interface AppDeps {
   logger: Logger;
   limits: Config['limits'];
   hub: ChangeHub;
+  drains: DrainService;
   tokens?: Config['tokens'];
   /** True once shutdown began: readiness fails and connections are not kept alive. */
   isShuttingDown?: () => boolean;
 }
 
 /** The HTTP API wired to its dependencies; it knows the Store interface, never a backend. */
-export function createApp({ store, metrics, logger, limits, hub, tokens = {}, isShuttingDown = () => false }: AppDeps): Express {
+export function createApp({ store, metrics, logger, limits, hub, drains, tokens = {}, isShuttingDown = () => false }: AppDeps): Express {
   const readAccess = requireToken(tokens.read, 'read');
   const app = express();
   app.disable('x-powered-by');
@@ -43,6 +46,7 @@ export function createApp({ store, metrics, logger, limits, hub, tokens = {}, is
   app.use(ingestRouter({ store, metrics, limits, writeAccess: requireToken(tokens.write, 'write') }));
   app.use(readsRouter(store, readAccess));
   app.use(streamRouter(hub, readAccess));
+  app.use(drainRouter(drains, tokens.drain));
   app.get('/', (_req, res) => {
     res.json({
       service: 'kpiggybank',
@@ -55,6 +59,9 @@ export function createApp({ store, metrics, logger, limits, hub, tokens = {}, is
         'GET /wsapi/interaction_data/last',
         'GET /wsapi/interaction_data/stream?since=',
         'WebSocket /wsapi/changes?since=',
+        'POST /wsapi/drains?start=&end=',
+        'GET /wsapi/drains/:id/blobs?format=ndjson|csv',
+        'POST /wsapi/drains/:id/commit',
         'GET /wsapi/ping',
         'GET /healthz',
         'GET /readyz',

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /** Names that never reach a log line or an error message with their value. */
-const SECRET_VARIABLES = new Set(['DB_PASS', 'COUCHDB_URL', 'READ_TOKEN', 'WRITE_TOKEN']);
+const SECRET_VARIABLES = new Set(['DB_PASS', 'COUCHDB_URL', 'READ_TOKEN', 'WRITE_TOKEN', 'DRAIN_TOKEN']);
 
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.string().regex(/^\d+$/).transform(Number).pipe(z.int().min(min).max(max));
@@ -47,6 +47,8 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt('milliseconds to finish in-flight requests on shutdown', 10_000),
   READ_TOKEN: z.string().optional().describe('a token that reads and the change feed must carry'),
   WRITE_TOKEN: z.string().optional().describe('a token that writes must carry'),
+  DRAIN_TOKEN: z.string().optional().describe('a token that drains must carry (unset: draining is disabled)'),
+  DRAIN_LEASE_MS: positiveInt('milliseconds a drain holds its blobs before it expires uncommitted', 600_000),
   FEED_QUEUE_BYTES: positiveInt('bytes queued for one change-feed subscriber before it is cut off', 1024 * 1024),
   FEED_PING_MS: positiveInt('milliseconds between WebSocket pings; a subscriber missing one pong is closed', 30_000),
   FEED_BATCH: positiveInt('changes read from the store at once', 500),
@@ -75,7 +77,8 @@ export interface Config {
   storeTimeoutMs: number;
   shutdownTimeoutMs: number;
   /** Unset: reads (or writes) are open, as in the seed. */
-  tokens: { read?: string | undefined; write?: string | undefined };
+  tokens: { read?: string | undefined; write?: string | undefined; drain?: string | undefined };
+  drainLeaseMs: number;
   feed: { maxQueueBytes: number; pingMs: number; batchSize: number; waitMs: number; lingerMs: number };
 }
 
@@ -124,7 +127,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     groupCommit: { maxItems: e.BATCH_MAX_DOCS, concurrency: e.BATCH_CONCURRENCY },
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    tokens: { read: e.READ_TOKEN, write: e.WRITE_TOKEN },
+    tokens: { read: e.READ_TOKEN, write: e.WRITE_TOKEN, drain: e.DRAIN_TOKEN },
+    drainLeaseMs: e.DRAIN_LEASE_MS,
     feed: { maxQueueBytes: e.FEED_QUEUE_BYTES, pingMs: e.FEED_PING_MS, batchSize: e.FEED_BATCH, waitMs: e.FEED_HEARTBEAT_MS, lingerMs: e.FEED_LINGER_MS },
   };
 }
@@ -132,5 +136,5 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
 /** The configuration as it may be logged: the password and tokens are gone (only whether a token is set). */
 export function describeConfig(config: Config): Record<string, unknown> {
   const { couch, tokens, ...rest } = config;
-  return { ...rest, couch: { url: couch.url, username: couch.username }, tokens: { read: tokens.read !== undefined, write: tokens.write !== undefined } };
+  return { ...rest, couch: { url: couch.url, username: couch.username }, tokens: { read: tokens.read !== undefined, write: tokens.write !== undefined, drain: tokens.drain !== undefined } };
 }

@@ -60,6 +60,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly drains = new Counter({
+    name: 'kpiggybank_drains_total',
+    help: 'Drains by event: started (blobs claimed), committed (blobs deleted), expired (found past their lease)',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
+  readonly blobsDrained = new Counter({
+    name: 'kpiggybank_blobs_drained_total',
+    help: 'Blobs deleted by committed drains',
+    registers: [this.registry],
+  });
+
   private follower: () => FollowerReport | undefined = () => undefined;
 
   constructor() {

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
+import { DrainService } from './drain/drain-service.js';
 import { ChangeHub } from './feed/change-hub.js';
 import { attachWebSocketRelay } from './feed/ws-relay.js';
 import { createLogger } from './logger.js';
@@ -40,7 +41,8 @@ async function main(): Promise<void> {
 
   let shuttingDown = false;
   const hub = new ChangeHub(store, config.feed, metrics, logger);
-  const app = createApp({ store, metrics, logger, limits: config.limits, hub, tokens: config.tokens, isShuttingDown: () => shuttingDown });
+  const drains = new DrainService(store, config.drainLeaseMs, metrics, logger);
+  const app = createApp({ store, metrics, logger, limits: config.limits, hub, drains, tokens: config.tokens, isShuttingDown: () => shuttingDown });
   const server = createServer(app);
   const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: config.tokens.read, pingMs: config.feed.pingMs });
   hub.start();

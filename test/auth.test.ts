@@ -6,7 +6,7 @@ import { createApp } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics.js';
 import { MemoryStore } from '../src/store/memory.js';
-import { idleHub, serveApp, TEST_LIMITS, type TestApp } from './support/app.js';
+import { appParts, serveApp, TEST_LIMITS, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
 
 const READ = 'read-token-never-logged';
@@ -68,7 +68,7 @@ describe('tokens in logs', () => {
     });
     const store = new MemoryStore();
     const metrics = new Metrics();
-    const app = createApp({ store, metrics, logger: createLogger({ logLevel: 'trace' }, sink), limits: TEST_LIMITS, hub: idleHub(store, metrics), tokens: { read: READ } });
+    const app = createApp({ store, metrics, logger: createLogger({ logLevel: 'trace' }, sink), limits: TEST_LIMITS, ...appParts(store, metrics), tokens: { read: READ } });
     await request(app).get(`/wsapi/interaction_data/count?token=${READ}`).expect(200);
     await request(app).get('/wsapi/interaction_data/count?token=wrong-guess').expect(401);
     await request(app).get('/wsapi/interaction_data/count').set('Authorization', `Bearer ${READ}`).expect(200);

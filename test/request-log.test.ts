@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics.js';
 import { MemoryStore } from '../src/store/memory.js';
-import { idleHub, TEST_LIMITS } from './support/app.js';
+import { appParts, TEST_LIMITS } from './support/app.js';
 
 function appLogging(mode: 'dev' | 'prod') {
   const lines: { msg: string; level: number; res?: { statusCode: number } }[] = [];
@@ -19,7 +19,7 @@ function appLogging(mode: 'dev' | 'prod') {
   const logger = createLogger(loadConfig({ MODE: mode }), sink);
   const store = new MemoryStore();
   const metrics = new Metrics();
-  const app = createApp({ store, metrics, logger, limits: TEST_LIMITS, hub: idleHub(store, metrics) });
+  const app = createApp({ store, metrics, logger, limits: TEST_LIMITS, ...appParts(store, metrics) });
   return { app, requestLines: () => lines.filter((l) => l.msg === 'request completed' || l.msg === 'request errored') };
 }
 

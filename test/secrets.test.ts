@@ -7,7 +7,7 @@ import { createLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics.js';
 import { CouchDbStore } from '../src/store/couchdb.js';
 import { InstrumentedStore } from '../src/store/instrumented.js';
-import { idleHub, TEST_LIMITS } from './support/app.js';
+import { appParts, TEST_LIMITS } from './support/app.js';
 import { spawnServer } from './support/server-process.js';
 
 const SECRET = 'S3cret-Passw0rd-never-shown';
@@ -35,7 +35,7 @@ describe('the CouchDB password', () => {
       new CouchDbStore({ connection, dbName: 'kpiggybank_secret_test', groupCommit: { maxItems: 10, concurrency: 1 }, timeoutMs: 5000 }),
       metrics,
     );
-    const app = createApp({ store, metrics, logger, limits: TEST_LIMITS, hub: idleHub(store, metrics) });
+    const app = createApp({ store, metrics, logger, limits: TEST_LIMITS, ...appParts(store, metrics) });
 
     const post = await request(app).post('/wsapi/interaction_data').set('Authorization', `Bearer ${SECRET}`).send({ timestamp: 1 });
     expect(post.status).toBe(500);

@@ -4,3 +4,4 @@ export * from './wire/query.js';
 export * from './wire/responses.js';
 export * from './wire/errors.js';
 export * from './wire/changes.js';
+export * from './wire/drain.js';

@@ -18,7 +18,7 @@ export function givenToken(headers: IncomingHttpHeaders, queryToken: unknown): s
 }
 
 /** Lets the request through when no token is configured, or when it carries the right one; else 401. */
-export function requireToken(expected: string | undefined, what: 'read' | 'write'): RequestHandler {
+export function requireToken(expected: string | undefined, what: 'read' | 'write' | 'drain'): RequestHandler {
   return (req, _res, next) => {
     if (expected === undefined || tokenMatches(expected, givenToken(req.headers, req.query.token))) {
       next();

@@ -1,7 +1,7 @@
 import type { Response } from 'express';
 
 /** Resolves when the socket can take more, or is gone. */
-function writable(res: Response): Promise<void> {
+export function writable(res: Response): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

@@ -1,5 +1,6 @@
 import nano from 'nano';
 import type { CouchConnection } from '../config.js';
+import { DocumentClaimBook } from './document-claims.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { withIds } from './ids.js';
 import {
@@ -65,6 +66,22 @@ export class CouchDbStore implements Store {
   private readonly server: nano.ServerScope;
   private readonly writer: GroupCommit<BulkDoc, BulkEntry>;
   private opening: Promise<void> | undefined;
+  /** Claims live in `<DB_NAME>-claims`: blobs, their view and their changes stay blobs only. */
+  readonly claims = new DocumentClaimBook(
+    async (keys) => {
+      await this.open();
+      return this.call('reading claims', { db: this.claimDbName, method: 'POST', path: '_all_docs', qs: { include_docs: true }, body: { keys } });
+    },
+    async (docs) => {
+      await this.open();
+      return this.call('writing claims', { db: this.claimDbName, method: 'POST', path: '_bulk_docs', body: { docs } });
+    },
+    'CouchDB',
+  );
+
+  private get claimDbName(): string {
+    return `${this.options.dbName}-claims`;
+  }
 
   constructor(private readonly options: CouchDbStoreOptions) {
     const { url, username, password } = options.connection;
@@ -204,6 +221,12 @@ export class CouchDbStore implements Store {
       if (statusOf(error) !== 404) throw error;
       await this.tolerate(412, this.call('creating the database', { method: 'PUT' }));
     }
+    try {
+      await this.call('checking the claims database', { db: this.claimDbName });
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+      await this.tolerate(412, this.call('creating the claims database', { db: this.claimDbName, method: 'PUT' }));
+    }
     const stored = await this.call<{ _rev: string; views?: Record<string, { map?: string; reduce?: string }> }>(
       'reading the design document',
       { doc: designDocument._id },
@@ -242,7 +265,7 @@ export class CouchDbStore implements Store {
     try {
       const timeout = AbortSignal.timeout(this.options.timeoutMs);
       const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout;
-      const withSignal: Request = { ...request, db: this.options.dbName, signal };
+      const withSignal: Request = { db: this.options.dbName, ...request, signal };
       return (await this.server.request(withSignal)) as T;
     } catch (error) {
       throw this.translate(error, what);

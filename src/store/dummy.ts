@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { withIds } from './ids.js';
+import { MemoryClaimBook } from './memory-claims.js';
 import type { ChangesBatch, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
 
 /** Sample sign-in blobs in the shape the seed's clients sent. */
@@ -12,6 +13,7 @@ const CANNED: readonly StoredBlob[] = [
 /** Stores nothing: logs each call and answers with canned blobs, to exercise the HTTP layer alone. */
 export class DummyStore implements Store {
   readonly backend = 'dummy';
+  readonly claims = new MemoryClaimBook();
 
   constructor(private readonly logger: Logger) {}
 

@@ -1,15 +1,17 @@
 import type { Metrics } from '../metrics.js';
-import type { ChangesBatch, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
+import type { ChangesBatch, ClaimBook, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
 
 /** The same store, timing each operation into `kpiggybank_store_operation_duration_seconds`. */
 export class InstrumentedStore implements Store {
   readonly backend: string;
+  readonly claims: ClaimBook;
 
   constructor(
     private readonly inner: Store,
     private readonly metrics: Metrics,
   ) {
     this.backend = inner.backend;
+    this.claims = inner.claims;
   }
 
   open(): Promise<void> {

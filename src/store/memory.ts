@@ -1,5 +1,6 @@
 import { ChangeSignal } from './change-signal.js';
 import { withIds } from './ids.js';
+import { MemoryClaimBook } from './memory-claims.js';
 import {
   InvalidSeqError,
   type Change,
@@ -22,6 +23,7 @@ function compare(a: RangeCursor, b: RangeCursor): number {
 /** Nothing persists: for experiments and tests. */
 export class MemoryStore implements Store {
   readonly backend = 'memory';
+  readonly claims = new MemoryClaimBook();
   private readonly byId = new Map<string, StoredBlob>();
   /** Keys in range order; blobs usually arrive in time order, so inserts are mostly appends. */
   private readonly keys: RangeCursor[] = [];

@@ -50,12 +50,34 @@ export interface ChangesOptions {
   waitMs: number;
 }
 
+/** A document of a ClaimBook; `_rev` is whatever the backend uses to detect a concurrent change. */
+export interface ClaimDoc {
+  _id: string;
+  _rev?: string | undefined;
+  [field: string]: unknown;
+}
+
+/**
+ * Small documents beside the blobs, shared by every process that uses the same store, written
+ * compare-and-set: the drain's claims live here, so that two drains never take the same blob
+ * even from two service instances on one CouchDB.
+ */
+export interface ClaimBook {
+  /** The documents stored under these ids; missing ones are absent from the map. */
+  fetch(ids: readonly string[]): Promise<Map<string, ClaimDoc>>;
+  /** Writes each document only if its `_rev` is the stored one (no `_rev`: only if absent); per document, whether it was written. */
+  write(docs: readonly ClaimDoc[]): Promise<boolean[]>;
+  /** Deletes documents at the given revisions; ones changed meanwhile are left. */
+  remove(docs: readonly { _id: string; _rev: string }[]): Promise<void>;
+}
+
 /**
  * The one seam between HTTP and persistence. Everything above it is backend-agnostic.
  * A method that cannot reach its backend rejects with StoreUnavailableError.
  */
 export interface Store {
   readonly backend: string;
+  readonly claims: ClaimBook;
   /** Creates what the backend needs (database, design document); safe to call again. */
   open(): Promise<void>;
   /** Resolves only once every blob is durably acknowledged by the backend. */

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { createApp } from '../../src/app.js';
+import { DrainService } from '../../src/drain/drain-service.js';
 import { ChangeHub, type ChangeHubOptions } from '../../src/feed/change-hub.js';
 import { attachWebSocketRelay } from '../../src/feed/ws-relay.js';
 import type { Config } from '../../src/config.js';
@@ -19,6 +20,7 @@ export interface ServeOptions {
   limits?: Config['limits'];
   tokens?: Config['tokens'];
   feed?: Partial<typeof TEST_FEED>;
+  drainLeaseMs?: number;
   onClose?: () => Promise<void>;
 }
 
@@ -42,7 +44,8 @@ export async function serveApp(store: Store, options: ServeOptions = {}): Promis
   const logger = createLogger({ logLevel: 'silent' });
   const instrumented = new InstrumentedStore(store, metrics);
   const hub = new ChangeHub(instrumented, feed, metrics, logger);
-  const app = createApp({ store: instrumented, metrics, logger, limits, hub, tokens });
+  const drains = new DrainService(instrumented, options.drainLeaseMs ?? 60_000, metrics, logger);
+  const app = createApp({ store: instrumented, metrics, logger, limits, hub, drains, tokens });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -72,9 +75,10 @@ export async function startTestApp(backend: Backend, options: Omit<ServeOptions,
   return serveApp(t.store, { ...options, onClose: t.cleanup });
 }
 
-/** A hub for tests that build the app without serving it (not started: no change is read). */
-export function idleHub(store: Store, metrics: Metrics): ChangeHub {
-  return new ChangeHub(store, TEST_FEED, metrics, createLogger({ logLevel: 'silent' }));
+/** The feed and drain of an app built without serving it (the hub is not started: no change is read). */
+export function appParts(store: Store, metrics: Metrics): { hub: ChangeHub; drains: DrainService } {
+  const logger = createLogger({ logLevel: 'silent' });
+  return { hub: new ChangeHub(store, TEST_FEED, metrics, logger), drains: new DrainService(store, 60_000, metrics, logger) };
 }
 
 /** Runs `task(i)` for i in [0, total) with at most `concurrency` in flight. */

@@ -17,6 +17,9 @@ export const ErrorCodeSchema = z.enum([
   'store_unavailable', // 503, with Retry-After
   'store_error',
   'unauthorized', // 401: missing or wrong token
+  'forbidden', // 403: draining is not enabled (no DRAIN_TOKEN)
+  'drain_committed', // 409: the drain was committed already
+  'drain_expired', // 410: the drain's lease ran out before its commit
   'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;

@@ -1,0 +1,163 @@
+import { DrainCommitResponseSchema, DrainSchema, ErrorBodySchema, IngestResponseSchema } from 'kpiggybank-client/wire';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../src/store/memory.js';
+import { pool, serveApp, startTestApp, type TestApp } from './support/app.js';
+import { FeedClient, until } from './support/feed-client.js';
+import { BACKENDS } from './support/stores.js';
+
+const TOKEN = 'drain-token';
+const auth = { Authorization: `Bearer ${TOKEN}` };
+
+async function post(url: string, blobs: object[]): Promise<string[]> {
+  const res = await fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
+  expect(res.status).toBe(201);
+  return IngestResponseSchema.parse(await res.json()).ids;
+}
+
+async function begin(url: string, query = ''): Promise<{ id: string; count: number }> {
+  const res = await fetch(`${url}/wsapi/drains${query}`, { method: 'POST', headers: auth });
+  expect(res.status).toBe(201);
+  return DrainSchema.parse(await res.json());
+}
+
+async function read(url: string, id: string): Promise<{ _id: string; timestamp: number }[]> {
+  const res = await fetch(`${url}/wsapi/drains/${id}/blobs`, { headers: auth });
+  expect(res.status).toBe(200);
+  return (await res.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+}
+
+async function commit(url: string, id: string): Promise<Response> {
+  return fetch(`${url}/wsapi/drains/${id}/commit`, { method: 'POST', headers: auth });
+}
+
+const count = async (t: TestApp) => (await request(t.url).get('/wsapi/interaction_data/count')).body as number;
+
+describe.each(BACKENDS)('draining the %s backend', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(backend, { tokens: { drain: TOKEN } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('gives 10,000 blobs to two concurrent drains, none twice; after both commit, count is 0 and the feed saw the deletions', { timeout: 120_000 }, async () => {
+    const feed = await FeedClient.connect(t.wsUrl);
+    await until(() => feed.isLive, 5000, 'live');
+    const posted = (await pool(20, 4, (i) => post(t.url, Array.from({ length: 500 }, (_, j) => ({ timestamp: 1_000 + i * 500 + j }))))).flat();
+    const [a, b] = await Promise.all([begin(t.url), begin(t.url)]);
+    expect(a!.count + b!.count).toBe(10_000);
+    const [fromA, fromB] = await Promise.all([read(t.url, a!.id), read(t.url, b!.id)]);
+    expect(fromA.length).toBe(a!.count);
+    expect(fromB.length).toBe(b!.count);
+    const all = [...fromA, ...fromB].map((blob) => blob._id);
+    expect(new Set(all).size).toBe(10_000);
+    expect(new Set(all)).toEqual(new Set(posted));
+    expect(fromA.map((blob) => blob.timestamp)).toEqual([...fromA.map((blob) => blob.timestamp)].sort((x, y) => x - y));
+
+    for (const drain of [a!, b!]) {
+      const res = await commit(t.url, drain.id);
+      expect(res.status).toBe(200);
+      expect(DrainCommitResponseSchema.parse(await res.json()).removed).toBe(drain.count);
+    }
+    expect(await count(t)).toBe(0);
+    await until(() => feed.changes.filter((c) => c.deleted).length >= 10_000, 30_000, 'the deletions on the feed');
+    await feed.close();
+  });
+
+  it('leaves blobs posted during a drain either in it or in the store: none lost, none doubled', { timeout: 60_000 }, async () => {
+    await post(t.url, Array.from({ length: 2000 }, (_, i) => ({ timestamp: 50_000 + i })));
+    let writing = true;
+    const written: string[] = [];
+    const writer = (async () => {
+      // ~400 blobs/s: PouchDB Server indexes its view at about 1,000 docs/s, and every read waits for it
+      for (let i = 0; writing; i++) {
+        written.push(...(await post(t.url, Array.from({ length: 20 }, (_, j) => ({ timestamp: 50_000 + i * 20 + j, late: true })))));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const drain = await begin(t.url);
+    const drained = await read(t.url, drain.id);
+    expect((await commit(t.url, drain.id)).status).toBe(200);
+    writing = false;
+    await writer;
+    const left = (await request(t.url).get('/wsapi/interaction_data').expect(200)).body as { _id: string }[];
+    const drainedIds = new Set(drained.map((blob) => blob._id));
+    expect(left.filter((blob) => drainedIds.has(blob._id))).toEqual([]);
+    expect(drainedIds.size + left.length).toBe(2000 + written.length);
+    expect(written.every((id) => drainedIds.has(id) || left.some((blob) => blob._id === id))).toBe(true);
+    const next = await begin(t.url);
+    expect((await commit(t.url, next.id)).status).toBe(200);
+  });
+
+  it('refuses a second commit (409) and an unknown drain (404) with JSON', async () => {
+    await post(t.url, [{ timestamp: 1 }]);
+    const drain = await begin(t.url);
+    expect((await commit(t.url, drain.id)).status).toBe(200);
+    const again = await commit(t.url, drain.id);
+    expect(again.status).toBe(409);
+    expect(ErrorBodySchema.parse(await again.json()).error).toBe('drain_committed');
+    const unknown = await commit(t.url, 'no-such-drain');
+    expect(unknown.status).toBe(404);
+    expect(ErrorBodySchema.parse(await unknown.json()).error).toBe('not_found');
+  });
+});
+
+describe('drain leases, formats and access', () => {
+  it('lets a new drain take every blob of a drain abandoned mid-stream once its lease is over', async () => {
+    const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN }, drainLeaseMs: 500 });
+    try {
+      const ids = await post(t.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
+      const abandoned = await begin(t.url);
+      expect(abandoned.count).toBe(3000);
+      const controller = new AbortController();
+      const res = await fetch(`${t.url}/wsapi/drains/${abandoned.id}/blobs`, { headers: auth, signal: controller.signal });
+      await res.body!.getReader().read(); // a first chunk, then the client goes away
+      controller.abort();
+      expect((await begin(t.url)).count).toBe(0); // still claimed
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const expired = await commit(t.url, abandoned.id);
+      expect(expired.status).toBe(410);
+      expect(ErrorBodySchema.parse(await expired.json()).error).toBe('drain_expired');
+      const fresh = await begin(t.url);
+      expect(fresh.count).toBe(3000);
+      expect(new Set((await read(t.url, fresh.id)).map((blob) => blob._id))).toEqual(new Set(ids));
+      expect(await count(t)).toBe(3000); // nothing was deleted along the way
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('streams CSV: a header of every top-level field, nested values as JSON text', async () => {
+    const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN } });
+    try {
+      await post(t.url, [
+        { _id: 'a', timestamp: 1, lang: 'en' },
+        { _id: 'b', timestamp: 2, user_agent: { os: 'Linux' }, note: 'say "hi", then go' },
+      ]);
+      const drain = await begin(t.url);
+      const res = await fetch(`${t.url}/wsapi/drains/${drain.id}/blobs?format=csv`, { headers: auth });
+      expect(res.headers.get('content-type')).toMatch(/text\/csv/);
+      expect(await res.text()).toBe('_id,timestamp,lang,user_agent,note\r\na,1,en,,\r\nb,2,,"{""os"":""Linux""}","say ""hi"", then go"\r\n');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers 403 when draining is not enabled, 401 without the right token, and claims nothing', async () => {
+    const closed = await serveApp(new MemoryStore());
+    const open = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN } });
+    try {
+      const disabled = await request(closed.url).post('/wsapi/drains').set(auth);
+      expect(disabled.status).toBe(403);
+      expect(ErrorBodySchema.parse(disabled.body)).toMatchObject({ error: 'forbidden', reason: expect.stringContaining('DRAIN_TOKEN') });
+      await post(open.url, [{ timestamp: 1 }]);
+      expect((await request(open.url).post('/wsapi/drains')).status).toBe(401);
+      expect((await request(open.url).post('/wsapi/drains').set('Authorization', 'Bearer wrong')).status).toBe(401);
+      expect((await begin(open.url)).count).toBe(1); // the refused attempts claimed nothing
+    } finally {
+      await Promise.all([closed.close(), open.close()]);
+    }
+  });
+});
