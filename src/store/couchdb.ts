@@ -166,7 +166,10 @@ export class CouchDbStore implements Store {
       }
     };
     let result = await read();
-    if (result.results.length === 0 && waitMs > 0) {
+    // Only an empty answer proves there was nothing after `since` when it was asked: a short page
+    // does not (PouchDB may answer fewer rows than `limit` while more exist).
+    const complete = result.results.length === 0;
+    if (complete && waitMs > 0) {
       await this.waitForChange(since, waitMs);
       result = await read();
     }
@@ -181,7 +184,7 @@ export class CouchDbStore implements Store {
         doc: row.deleted || !row.doc ? undefined : (withoutRev(row.doc) as StoredBlob),
       });
     }
-    return { changes, lastSeq: String(result.last_seq), complete: result.results.length < limit };
+    return { changes, lastSeq: String(result.last_seq), complete };
   }
 
   /**

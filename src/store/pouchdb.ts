@@ -160,7 +160,9 @@ export class PouchDbStore implements Store {
     const read = () =>
       this.run('reading changes', (db) => db.changes<Doc>({ since: Number(since), limit, include_docs: true, return_docs: true }));
     let result = await read();
-    if (result.results.length === 0 && waitMs > 0) {
+    // Only an empty answer proves there was nothing after `since` when it was asked (see CouchDbStore).
+    const complete = result.results.length === 0;
+    if (complete && waitMs > 0) {
       await this.signal.wait(waitMs);
       result = await read();
     }
@@ -175,7 +177,7 @@ export class PouchDbStore implements Store {
         doc: row.deleted || !row.doc ? undefined : blobOf(row.doc),
       });
     }
-    return { changes, lastSeq: String(result.last_seq), complete: result.results.length < limit };
+    return { changes, lastSeq: String(result.last_seq), complete };
   }
 
   async currentSeq(): Promise<string> {

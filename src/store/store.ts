@@ -35,7 +35,10 @@ export interface Change {
   doc?: StoredBlob | undefined;
 }
 
-/** `complete`: the batch holds every change that existed when it was asked for (it was not cut by `limit`). */
+/**
+ * `complete`: nothing after `since` existed when the read was asked for, beyond what it returns
+ * (a backend that cannot prove it, e.g. after a short page, answers false).
+ */
 export interface ChangesBatch {
   changes: Change[];
   /** Where the next read starts: `since` for the next call. */
