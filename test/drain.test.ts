@@ -101,6 +101,10 @@ describe.each(BACKENDS)('draining the %s backend', (backend) => {
     const unknown = await commit(t.url, 'no-such-drain');
     expect(unknown.status).toBe(404);
     expect(ErrorBodySchema.parse(await unknown.json()).error).toBe('not_found');
+    const metrics = (await request(t.url).get('/metrics')).text;
+    expect(metrics).toMatch(/kpiggybank_drains_total\{event="started"\} [1-9]/);
+    expect(metrics).toMatch(/kpiggybank_drains_total\{event="committed"\} [1-9]/);
+    expect(metrics).toMatch(/kpiggybank_blobs_drained_total [1-9]/);
   });
 });
 
