@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
 import { ChangeSignal } from './change-signal.js';
-import { MemoryClaimBook } from './memory-claims.js';
+import { DocumentClaimBook } from './document-claims.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { withIds } from './ids.js';
 import {
@@ -65,12 +65,19 @@ export class PouchDbStore implements Store {
   readonly backend = 'pouchdb';
   private db: PouchDB.Database | undefined;
   /**
-   * Drain claims stay in memory: LevelDB admits one process, so no other instance can drain this
-   * store, and a claim lost in a restart only makes its blobs drainable again (nothing is deleted
-   * before a commit). A claims database cost more than the drain itself (PouchDB fetches by key
-   * one document at a time).
+   * Claims live in a database of their own (blobs stay exactly two documents each), on disk:
+   * held in memory they would grow with the drain (a million-blob drain took the process past 1 GB).
    */
-  readonly claims = new MemoryClaimBook();
+  private claimDb: PouchDB.Database | undefined;
+  readonly claims = new DocumentClaimBook(
+    (keys) => this.onClaims('reading claims', (db) => db.allDocs({ keys, include_docs: true })),
+    (docs) =>
+      this.onClaims('writing claims', async (db) =>
+        // PouchDB answers a conflict with an Error named "conflict"; CouchDB with {error: "conflict"}
+        (await db.bulkDocs(docs as PouchDB.Core.PutDocument<object>[])).map((r) => ('ok' in r && r.ok ? { ok: true } : { error: (r as Error).name })),
+      ),
+    'PouchDB',
+  );
   private readonly writer: GroupCommit<Pending, boolean>;
   /** Only this process writes the LevelDB files (they are locked), so its own writes are every change. */
   private readonly signal = new ChangeSignal();
@@ -90,7 +97,10 @@ export class PouchDbStore implements Store {
     await mkdir(path.dirname(this.location), { recursive: true });
     const db = new PouchDB(this.location);
     await db.info(); // surfaces a LevelDB that cannot open (locked, unreadable) now, not at first request
+    const claimDb = new PouchDB(`${this.location}-claims`);
+    await claimDb.info();
     this.db = db;
+    this.claimDb = claimDb;
   }
 
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
@@ -190,9 +200,11 @@ export class PouchDbStore implements Store {
 
   async close(): Promise<void> {
     await this.writer.drain();
-    const db = this.db;
+    const [db, claimDb] = [this.db, this.claimDb];
     this.db = undefined;
+    this.claimDb = undefined;
     await db?.close();
+    await claimDb?.close();
   }
 
   /** Stores the docs whose ids are new; answers, per doc, whether it was stored (false: it existed). */
@@ -215,6 +227,13 @@ export class PouchDbStore implements Store {
         if (failed) throw new StoreError(`PouchDB did not store ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
       }
       return stored;
+    });
+  }
+
+  private onClaims<T>(what: string, operation: (db: PouchDB.Database) => Promise<T>): Promise<T> {
+    return this.run(what, () => {
+      if (!this.claimDb) throw new StoreError(`PouchDB claims at ${this.location}-claims are not open (while ${what})`);
+      return operation(this.claimDb);
     });
   }
 
