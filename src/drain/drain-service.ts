@@ -80,13 +80,7 @@ export class DrainService {
 
   /** The drain, if it can still be read or committed. */
   async info(id: string): Promise<DrainInfo> {
-    const doc = (await this.store.claims.fetch([drainKey(id)])).get(drainKey(id)) as DrainDoc | undefined;
-    if (!doc) throw new DrainError('unknown', `no drain has the id ${JSON.stringify(id)}`);
-    if (doc.state !== 'claimed') throw new DrainError('committed', `drain ${id} is committed already: its blobs are gone`);
-    if (doc.expiresAt <= Date.now()) {
-      this.metrics.drains.inc({ event: 'expired' });
-      throw new DrainError('expired', `drain ${id} expired at ${new Date(doc.expiresAt).toISOString()}: its blobs are drainable again; start a new drain`);
-    }
+    const doc = await this.record(id);
     return { id, start: doc.start, end: doc.end, count: doc.count, expiresAt: doc.expiresAt, state: doc.state };
   }
 
@@ -97,8 +91,8 @@ export class DrainService {
 
   /** Deletes the drain's blobs; once only (a second commit, here or in another instance, is refused). */
   async commit(id: string): Promise<{ removed: number }> {
-    const drain = await this.info(id);
-    const doc = (await this.store.claims.fetch([drainKey(id)])).get(drainKey(id)) as DrainDoc;
+    const doc = await this.record(id);
+    const drain: DrainInfo = { id, ...doc };
     const [won] = await this.store.claims.write([{ ...doc, state: 'committing' }]);
     if (!won) throw new DrainError('committed', `drain ${id} is being committed already`);
     let removed = 0;
@@ -112,6 +106,18 @@ export class DrainService {
     this.metrics.blobsDrained.inc(removed);
     this.logger.info({ drain: id, removed }, 'drain committed: its blobs are deleted');
     return { removed };
+  }
+
+  /** The drain's record, with its revision; refused when unknown, committed or past its lease. */
+  private async record(id: string): Promise<DrainDoc> {
+    const doc = (await this.store.claims.fetch([drainKey(id)])).get(drainKey(id)) as DrainDoc | undefined;
+    if (!doc) throw new DrainError('unknown', `no drain has the id ${JSON.stringify(id)}`);
+    if (doc.state !== 'claimed') throw new DrainError('committed', `drain ${id} is committed already: its blobs are gone`);
+    if (doc.expiresAt <= Date.now()) {
+      this.metrics.drains.inc({ event: 'expired' });
+      throw new DrainError('expired', `drain ${id} expired at ${new Date(doc.expiresAt).toISOString()}: its blobs are drainable again; start a new drain`);
+    }
+    return doc;
   }
 
   /** Walks the drain's range for its claimed blobs; stops once it found them all, however much arrived since. */

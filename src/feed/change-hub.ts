@@ -32,7 +32,8 @@ export interface FeedStatus {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (failures: number) => Math.min(100 * 2 ** (failures - 1), 5000);
-const keyOf = (change: Change) => `${change.id}\n${change.rev}`;
+/** A change as the subscriptions take it: its key (id and revision, to tell duplicates) and its bytes. */
+const messageFor = (change: Change) => ({ key: `${change.id}\n${change.rev}`, data: messageOf(change) });
 
 function messageOf(change: Change): Buffer {
   const message: ChangeMessage = change.deleted
@@ -126,7 +127,7 @@ export class ChangeHub {
         if (failures > 0) this.logger.info({ seq: this.position }, 'change feed: following the store again');
         failures = 0;
         this.state = 'following';
-        const messages = batch.changes.map((change) => ({ key: keyOf(change), data: messageOf(change) }));
+        const messages = batch.changes.map(messageFor);
         for (const subscription of this.subscriptions) subscription.deliverAll(messages);
         this.position = batch.lastSeq;
         if (batch.complete) for (const subscription of this.subscriptions) subscription.forgetBefore(issuedAt);
@@ -150,9 +151,7 @@ export class ChangeHub {
         const batch = await this.store.changes(cursor, { limit: this.options.batchSize, waitMs: 0 });
         const readAt = tick();
         failures = 0;
-        subscription.sink.cork();
-        for (const change of batch.changes) subscription.deliverFromHistory(keyOf(change), messageOf(change), readAt);
-        subscription.sink.uncork();
+        subscription.deliverAllFromHistory(batch.changes.map(messageFor), readAt);
         cursor = batch.lastSeq;
         if (batch.complete && issuedAt > subscription.overflowedAt) break;
         await subscription.drained();

@@ -63,8 +63,14 @@ export class Subscription {
     }
   }
 
-  /** A change read from the store's history while catching up; `readAt`: when that read returned. */
-  deliverFromHistory(key: string, data: Buffer, readAt: number): void {
+  /** Changes read from the store's history while catching up, written out together; `readAt`: when that read returned. */
+  deliverAllFromHistory(messages: readonly { key: string; data: Buffer }[], readAt: number): void {
+    this.sink.cork();
+    for (const { key, data } of messages) this.deliverFromHistory(key, data, readAt);
+    this.sink.uncork();
+  }
+
+  private deliverFromHistory(key: string, data: Buffer, readAt: number): void {
     if (this.state === 'ended' || this.sentFromHistory.has(key)) return;
     const queued = this.pending.get(key);
     if (queued !== undefined) {
