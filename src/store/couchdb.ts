@@ -28,6 +28,9 @@ import {
   type StoredBlob,
 } from './store.js';
 
+/** A CouchDB update sequence: a number (1.x, PouchDB Server), or `N-<base64url>` (2+). */
+const SEQ = /^\d+(-[\w-]+)?$/;
+
 export interface CouchDbStoreOptions {
   connection: CouchConnection;
   dbName: string;
@@ -156,6 +159,8 @@ export class CouchDbStore implements Store {
   }
 
   async changes(since: string, { limit, waitMs }: ChangesOptions): Promise<ChangesBatch> {
+    // CouchDB 2+ answers 400 to a malformed since, but PouchDB Server reads one as 0 (replaying everything)
+    if (!SEQ.test(since)) throw new InvalidSeqError(`CouchDB has no sequence ${JSON.stringify(since)}`);
     await this.open();
     const read = async (): Promise<{ results: ChangesRow[]; last_seq: string | number }> => {
       try {

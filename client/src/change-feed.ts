@@ -1,0 +1,173 @@
+import { KpiggybankError } from './errors.js';
+import { backoffDelay } from './retry.js';
+import { FeedCloseCode, FeedMessageSchema, type ChangeMessage } from './wire/changes.js';
+import { resolveWebSocket, type WebSocketConstructor } from './websocket.js';
+
+export type FeedState = 'connecting' | 'live' | 'reconnecting' | 'closed';
+
+export interface ChangeFeedOptions {
+  /** A `seq` from an earlier change (its `seq`, or `feed.lastSeq`), `"0"` for the whole history, or `"now"` (default). */
+  since?: string | undefined;
+  /** Backoff between reconnections. */
+  minDelayMs?: number | undefined;
+  maxDelayMs?: number | undefined;
+  /** Most changes held for a slow consumer; past it the socket is closed and reopened from the last one once they are read. */
+  maxQueued?: number | undefined;
+  /** Told of every state change; `error` is why a connection was lost. */
+  onState?: ((state: FeedState, error?: Error) => void) | undefined;
+  WebSocket?: WebSocketConstructor | undefined;
+}
+
+/** The feed cannot go on: the token is refused (4401) or `since` is not a sequence of this store (4400). */
+export class KpiggybankFeedError extends KpiggybankError {
+  override readonly name = 'KpiggybankFeedError';
+  readonly retryable = false;
+  constructor(
+    readonly closeCode: number,
+    reason: string,
+  ) {
+    super(`the change feed was closed with ${closeCode}: ${reason}`);
+  }
+}
+
+/**
+ * The change feed as an async iterable: every change after `since`, once each, in the store's
+ * order, across lost connections and server restarts (it reconnects with backoff from the last
+ * `seq` it received). Leaving a `for await` loop, or `close()`, ends it.
+ */
+export class ChangeFeed implements AsyncIterable<ChangeMessage> {
+  private resumeFrom: string;
+  private delivered: string;
+  private readonly queue: ChangeMessage[] = [];
+  private wake: (() => void) | undefined;
+  private socket: WebSocket | undefined;
+  private reconnect: ReturnType<typeof setTimeout> | undefined;
+  private attempts = 0;
+  private full = false;
+  private ended = false;
+  private failure: Error | undefined;
+  private readonly maxQueued: number;
+
+  constructor(
+    /** `ws://host:port/wsapi/changes`, without query. */
+    private readonly url: string,
+    private readonly token: string | undefined,
+    private readonly options: ChangeFeedOptions = {},
+  ) {
+    this.resumeFrom = options.since ?? 'now';
+    this.delivered = this.resumeFrom;
+    this.maxQueued = options.maxQueued ?? 10_000;
+    void this.connect();
+  }
+
+  /** Where to resume after the last change handed out: pass it as `since` to see each later change once. */
+  get lastSeq(): string {
+    return this.delivered;
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.reconnect);
+    this.socket?.close(1000, 'client closed the feed');
+    this.setState('closed');
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<ChangeMessage> {
+    try {
+      for (;;) {
+        const change = this.queue.shift();
+        if (change) {
+          this.delivered = change.seq;
+          if (this.full && this.queue.length === 0) this.resume();
+          yield change;
+          continue;
+        }
+        if (this.failure) throw this.failure;
+        if (this.ended) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.ended) return;
+    let WebSocketImpl: WebSocketConstructor;
+    try {
+      WebSocketImpl = await resolveWebSocket(this.options.WebSocket);
+    } catch (error) {
+      return this.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+    const params = new URLSearchParams({ since: this.resumeFrom });
+    if (this.token) params.set('token', this.token);
+    const socket = new WebSocketImpl(`${this.url}?${params}`);
+    this.socket = socket;
+    socket.addEventListener('message', (event: MessageEvent) => this.receive(event.data));
+    socket.addEventListener('close', (event: CloseEvent) => this.closed(socket, event.code, event.reason));
+    socket.addEventListener('error', () => {}); // a close event follows; that is where it is handled
+  }
+
+  private receive(data: unknown): void {
+    const parsed = FeedMessageSchema.safeParse(typeof data === 'string' ? safeJson(data) : undefined);
+    if (!parsed.success) return this.fail(new KpiggybankFeedError(0, `the server sent a message that is not a change: ${String(data).slice(0, 100)}`));
+    const message = parsed.data;
+    if (message.type === 'live') {
+      this.attempts = 0;
+      if (message.seq !== null && this.resumeFrom === 'now') this.resumeFrom = this.delivered = message.seq;
+      this.setState('live');
+      return;
+    }
+    this.queue.push(message);
+    this.resumeFrom = message.seq;
+    if (this.queue.length >= this.maxQueued && !this.full) {
+      this.full = true; // the rest waits on the server until these are read
+      this.socket?.close(1000, 'client queue full');
+    }
+    this.wake?.();
+  }
+
+  private closed(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.socket || this.ended) return;
+    this.socket = undefined;
+    if (code === FeedCloseCode.unauthorized || code === FeedCloseCode.invalid_since) {
+      return this.fail(new KpiggybankFeedError(code, reason || (code === FeedCloseCode.unauthorized ? 'missing or wrong read token' : 'unknown since')));
+    }
+    if (this.full) return; // reopened by resume() once the queue is read
+    const delay = backoffDelay({ minDelayMs: this.options.minDelayMs ?? 100, maxDelayMs: this.options.maxDelayMs ?? 5_000 }, this.attempts++);
+    this.setState('reconnecting', new Error(`connection lost (${code}${reason ? ` ${reason}` : ''}); reconnecting from ${this.resumeFrom}`));
+    this.reconnect = setTimeout(() => void this.connect(), delay);
+  }
+
+  private resume(): void {
+    this.full = false;
+    if (this.socket || this.ended) return;
+    this.setState('connecting');
+    void this.connect();
+  }
+
+  private fail(error: Error): void {
+    if (this.ended) return;
+    this.failure = error;
+    this.socket?.close(1000);
+    this.ended = true;
+    clearTimeout(this.reconnect);
+    this.setState('closed', error);
+    this.wake?.();
+  }
+
+  private setState(state: FeedState, error?: Error): void {
+    this.options.onState?.(state, error);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,155 @@
+import { ChangeFeed, type ChangeFeedOptions } from './change-feed.js';
+import { KpiggybankResponseError } from './errors.js';
+import { lines } from './ndjson.js';
+import { Transport, type ClientOptions } from './transport.js';
+import { StoredBlobSchema, type KpiBlob, type StoredBlob } from './wire/blob.js';
+import { DrainCommitResponseSchema, DrainSchema, type Drain } from './wire/drain.js';
+import { CountResponseSchema, GetResponseSchema, IngestResponseSchema, RangeResponseSchema, type IngestResponse } from './wire/responses.js';
+
+export interface RangeOptions {
+  /** `start ≤ timestamp ≤ end`, both optional. */
+  start?: number | undefined;
+  end?: number | undefined;
+  limit?: number | undefined;
+  descending?: boolean | undefined;
+}
+
+export interface IterateOptions extends Omit<RangeOptions, 'limit'> {
+  /** Blobs asked for per request; default 1,000. */
+  pageSize?: number | undefined;
+}
+
+const BLOBS = '/wsapi/interaction_data';
+const DRAINS = '/wsapi/drains';
+
+/**
+ * The typed client of a kpiggybank service: every answer is checked against the wire schemas the
+ * server itself uses. Failures reject with a KpiggybankError (HTTP, network or response).
+ */
+export class KpiggybankClient {
+  private readonly http: Transport;
+
+  constructor(options: ClientOptions | string) {
+    this.http = new Transport(typeof options === 'string' ? { baseUrl: options } : options);
+  }
+
+  /**
+   * Stores one blob or a batch; resolves once the service has stored them all. Retried on failure
+   * only when every blob carries an `_id` (a repeat is then harmless: stored ids come back in `existing`).
+   */
+  save(blobs: KpiBlob | readonly KpiBlob[]): Promise<IngestResponse> {
+    const idempotent = Array.isArray(blobs) ? blobs.every((blob) => blob._id !== undefined) : (blobs as KpiBlob)._id !== undefined;
+    return this.http.json({ method: 'POST', path: BLOBS, body: blobs, idempotent }, IngestResponseSchema);
+  }
+
+  /** The blob with this id, or `undefined`. */
+  async get(id: string): Promise<StoredBlob | undefined> {
+    try {
+      return (await this.http.json({ method: 'GET', path: BLOBS, query: { id }, idempotent: true }, GetResponseSchema)).results;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** A range in one array; for ranges too large to hold, `iterate()`. */
+  range(options: RangeOptions = {}): Promise<StoredBlob[]> {
+    return this.http.json({ method: 'GET', path: BLOBS, query: { ...options }, idempotent: true }, RangeResponseSchema);
+  }
+
+  /**
+   * Every blob of a range, one page at a time, never holding more than a page. Pages follow each
+   * other by timestamp; blobs sharing the timestamp at a page's edge are told apart by id.
+   */
+  async *iterate(options: IterateOptions = {}): AsyncGenerator<StoredBlob> {
+    const { pageSize = 1000, descending = false } = options;
+    let { start, end } = options;
+    let edge: number | undefined; // timestamp of the last page's last blob
+    let seenAtEdge = new Set<string>(); // ids already yielded with that timestamp
+    for (;;) {
+      const limit = pageSize + seenAtEdge.size;
+      const page = await this.range({ start, end, limit, descending });
+      let fresh = 0;
+      for (const blob of page) {
+        if (blob.timestamp === edge && seenAtEdge.has(blob._id)) continue;
+        if (blob.timestamp !== edge) seenAtEdge = new Set();
+        edge = blob.timestamp;
+        seenAtEdge.add(blob._id);
+        fresh++;
+        yield blob;
+      }
+      if (page.length < limit || fresh === 0) return;
+      if (descending) end = edge;
+      else start = edge;
+    }
+  }
+
+  count(): Promise<number> {
+    return this.http.json({ method: 'GET', path: `${BLOBS}/count`, idempotent: true }, CountResponseSchema);
+  }
+
+  /** The blob with the greatest timestamp, or `undefined` when the store is empty. */
+  async last(): Promise<StoredBlob | undefined> {
+    try {
+      return await this.http.json({ method: 'GET', path: `${BLOBS}/last`, idempotent: true }, StoredBlobSchema);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Resolves when the service answers. */
+  async ping(): Promise<void> {
+    const res = await this.http.send({ method: 'GET', path: '/wsapi/ping', idempotent: true });
+    await res.text();
+  }
+
+  /** The live change feed, resumable: `for await (const change of client.changes({since}))`. */
+  changes(options: ChangeFeedOptions = {}): ChangeFeed {
+    const ws = new URL(`${this.http.baseUrl}/wsapi/changes`);
+    ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
+    return new ChangeFeed(ws.toString(), this.http.token, options);
+  }
+
+  /** Claims the blobs of a range (all, by default) for a new drain; needs the drain token. Not retried: a repeat would claim again. */
+  startDrain(range: Pick<RangeOptions, 'start' | 'end'> = {}): Promise<Drain> {
+    return this.http.json({ method: 'POST', path: DRAINS, query: { ...range }, idempotent: false }, DrainSchema);
+  }
+
+  /** The drain, while it can still be read and committed. */
+  drainInfo(id: string): Promise<Drain> {
+    return this.http.json({ method: 'GET', path: `${DRAINS}/${encodeURIComponent(id)}`, idempotent: true }, DrainSchema);
+  }
+
+  /** The drain's blobs, streamed (NDJSON read line by line). */
+  async *drainBlobs(id: string): AsyncGenerator<StoredBlob> {
+    const path = `${DRAINS}/${encodeURIComponent(id)}/blobs`;
+    const res = await this.http.send({ method: 'GET', path, query: { format: 'ndjson' }, idempotent: true });
+    if (!res.body) return;
+    for await (const line of lines(res.body)) {
+      const blob = StoredBlobSchema.safeParse(JSON.parse(line));
+      if (!blob.success) throw new KpiggybankResponseError('GET', this.http.url(path), `a drained line is not a blob: ${line.slice(0, 100)}`);
+      yield blob.data;
+    }
+  }
+
+  /** The drain's blobs as CSV text, a stream of bytes, for writing to a file as it comes. */
+  async drainCsv(id: string): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.http.send({ method: 'GET', path: `${DRAINS}/${encodeURIComponent(id)}/blobs`, query: { format: 'csv' }, idempotent: true });
+    return res.body ?? new Blob([]).stream();
+  }
+
+  /**
+   * Deletes the drain's blobs. Not retried: when its answer is lost, `drainInfo(id)` answering 409
+   * `drain_committed` says the commit went through (and 200 that it did not).
+   */
+  async commitDrain(id: string): Promise<{ removed: number }> {
+    const path = `${DRAINS}/${encodeURIComponent(id)}/commit`;
+    const { removed } = await this.http.json({ method: 'POST', path, idempotent: false }, DrainCommitResponseSchema);
+    return { removed };
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && 'status' in error && error.status === 404;
+}

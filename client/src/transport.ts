@@ -1,0 +1,110 @@
+import type { z } from 'zod';
+import { KpiggybankHttpError, KpiggybankNetworkError, KpiggybankResponseError } from './errors.js';
+import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
+import { ErrorBodySchema } from './wire/errors.js';
+
+export interface ClientOptions {
+  /** Where the service listens, e.g. `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer` (and `?token=` on the WebSocket): the read, write or drain token. */
+  token?: string | undefined;
+  /** Per attempt, until the answer's headers arrive; default 30 s. 0: no limit. */
+  timeoutMs?: number | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
+  /** Another `fetch` (tests, proxies, a custom agent); default: the global one. */
+  fetch?: typeof fetch | undefined;
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Query | undefined;
+  body?: unknown;
+  /** Whether repeating the call is harmless (reads; writes of blobs that all carry `_id`). */
+  idempotent: boolean;
+}
+
+/** HTTP to one kpiggybank service: URLs, the token, timeouts, retries and error decoding. */
+export class Transport {
+  readonly baseUrl: string;
+  readonly token: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly fetch: typeof fetch;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  url(path: string, query: Query = {}): string {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const search = params.toString();
+    return `${this.baseUrl}${path}${search ? `?${search}` : ''}`;
+  }
+
+  /** The answer, once its status is 2xx; its body is the caller's to read. */
+  send(spec: RequestSpec): Promise<Response> {
+    const attempt = () => this.attempt(spec);
+    return spec.idempotent ? withRetry(this.retry, attempt) : attempt();
+  }
+
+  /** The answer's JSON, checked against `schema`. */
+  async json<S extends z.ZodType>(spec: RequestSpec, schema: S): Promise<z.output<S>> {
+    const read = async () => {
+      const res = await this.attempt(spec);
+      const url = this.url(spec.path, spec.query);
+      const body: unknown = await res.json().catch((error: unknown) => {
+        throw new KpiggybankNetworkError(spec.method, url, false, { cause: error });
+      });
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) throw new KpiggybankResponseError(spec.method, url, parsed.error.issues[0]?.message ?? 'invalid body');
+      return parsed.data;
+    };
+    // the body is read inside the retry: a connection cut mid-body is retried like one cut before it
+    return spec.idempotent ? withRetry(this.retry, read) : read();
+  }
+
+  private async attempt({ method, path, query, body }: RequestSpec): Promise<Response> {
+    const url = this.url(path, query);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    // The limit covers the wait for the headers only: a long range or drain body may stream for minutes.
+    const abort = new AbortController();
+    const timer = this.timeoutMs > 0 ? setTimeout(() => abort.abort(), this.timeoutMs) : undefined;
+    let res: Response;
+    try {
+      res = await this.fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: abort.signal });
+    } catch (error) {
+      throw new KpiggybankNetworkError(method, url, abort.signal.aborted, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.ok) return res;
+    const text = await res.text().catch(() => '');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const error = ErrorBodySchema.safeParse(json);
+    const retryAfter = Number(res.headers.get('retry-after'));
+    throw new KpiggybankHttpError(
+      method,
+      url,
+      res.status,
+      error.success ? error.data.error : undefined,
+      error.success ? error.data.reason : text.slice(0, 200) || res.statusText,
+      error.success ? error.data.index : undefined,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+    );
+  }
+}

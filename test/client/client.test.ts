@@ -1,0 +1,166 @@
+import {
+  KpiggybankClient,
+  KpiggybankHttpError,
+  KpiggybankNetworkError,
+  KpiggybankResponseError,
+  type StoredBlob,
+} from 'kpiggybank-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { freePort } from '../support/pouchdb-server.js';
+import { BACKENDS } from '../support/stores.js';
+
+const DRAIN = 'drain-token';
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+describe.each(BACKENDS)('the client against the %s backend', (backend) => {
+  let t: TestApp;
+  let client: KpiggybankClient;
+  beforeAll(async () => {
+    t = await startTestApp(backend, { tokens: { drain: DRAIN } });
+    client = new KpiggybankClient(t.url);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('saves, gets, counts, finds the last, pings', async () => {
+    await client.ping();
+    expect(await client.last()).toBeUndefined();
+    const one = await client.save({ timestamp: 5, lang: 'en' });
+    expect(one.ids).toHaveLength(1);
+    const batch = await client.save([{ timestamp: 7, _id: 'chosen' }, { timestamp: 6 }]);
+    expect(batch.ids[0]).toBe('chosen');
+    expect(await client.save({ timestamp: 7, _id: 'chosen' })).toEqual({ ok: true, ids: ['chosen'], existing: ['chosen'] });
+    expect(await client.get(one.ids[0]!)).toEqual({ _id: one.ids[0], timestamp: 5, lang: 'en' });
+    expect(await client.get('no-such-id')).toBeUndefined();
+    expect(await client.count()).toBe(3);
+    expect(await client.last()).toMatchObject({ _id: 'chosen', timestamp: 7 });
+    expect((await client.range({ start: 6, end: 7 })).map((b) => b.timestamp)).toEqual([6, 7]);
+    expect((await client.range({ descending: true, limit: 2 })).map((b) => b.timestamp)).toEqual([7, 6]);
+  });
+
+  it('iterates a range page by page, across pages whose edges share a timestamp, both ways', async () => {
+    // 7 blobs per timestamp and pages of 5: most page edges fall inside a timestamp
+    const blobs = Array.from({ length: 70 }, (_, i) => ({ timestamp: 1_000 + Math.floor(i / 7), _id: `it-${String(i).padStart(3, '0')}` }));
+    await client.save(blobs);
+    const up = await collect(client.iterate({ start: 1_000, end: 1_009, pageSize: 5 }));
+    expect(up.map((b) => b._id)).toEqual(blobs.map((b) => b._id));
+    const down = await collect(client.iterate({ start: 1_000, end: 1_009, pageSize: 5, descending: true }));
+    expect(down.map((b) => b._id)).toEqual(blobs.map((b) => b._id).reverse());
+    expect(await collect(client.iterate({ start: 5_000 }))).toEqual([]);
+  });
+
+  it('rejects a bad blob with the server code, reason and index, and stores nothing', async () => {
+    const before = await client.count();
+    const error = await client.save([{ timestamp: 1 }, { timestamp: -1 }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KpiggybankHttpError);
+    expect(error).toMatchObject({ status: 400, code: 'invalid_blob', index: 1, retryable: false });
+    expect((error as KpiggybankHttpError).reason).toMatch(/timestamp/);
+    expect(await client.count()).toBe(before);
+  });
+
+  it('drains: claim, read, commit; a second commit is refused', async () => {
+    const drainer = new KpiggybankClient({ baseUrl: t.url, token: DRAIN });
+    const total = await client.count();
+    const drain = await drainer.startDrain();
+    expect(drain.count).toBe(total);
+    expect(await drainer.drainInfo(drain.id)).toMatchObject({ id: drain.id, count: total });
+    const blobs: StoredBlob[] = await collect(drainer.drainBlobs(drain.id));
+    expect(blobs).toHaveLength(total);
+    const csv = await new Response(await drainer.drainCsv(drain.id)).text();
+    expect(csv.trim().split('\n')).toHaveLength(total + 1); // a header, then one row per blob
+    expect(await drainer.commitDrain(drain.id)).toEqual({ removed: total });
+    expect(await client.count()).toBe(0);
+    await expect(drainer.commitDrain(drain.id)).rejects.toMatchObject({ status: 409, code: 'drain_committed' });
+    await expect(client.startDrain()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+  });
+});
+
+describe('the client when things fail', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('memory', { tokens: { read: 'r' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** A fetch that fails its first `failures` calls as a dropped connection would, counting every call. */
+  function flaky(failures: number): { fetch: typeof fetch; calls: () => number } {
+    let calls = 0;
+    return {
+      calls: () => calls,
+      fetch: async (input, init) => {
+        calls++;
+        if (calls <= failures) throw new TypeError('fetch failed: socket hang up');
+        return fetch(input, init);
+      },
+    };
+  }
+  const quick = { retries: 3, minDelayMs: 1, maxDelayMs: 5 };
+
+  it('tells a network failure from an HTTP error, and names the token problem', async () => {
+    const port = await freePort(); // nothing listens there
+    const error = await new KpiggybankClient({ baseUrl: `http://127.0.0.1:${port}`, retry: { retries: 0 } }).count().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KpiggybankNetworkError);
+    expect(error).toMatchObject({ timedOut: false, retryable: true });
+    await expect(new KpiggybankClient(t.url).count()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+    expect(await new KpiggybankClient({ baseUrl: t.url, token: 'r' }).count()).toBe(0);
+  });
+
+  it('retries reads, and writes only when every blob has an _id', async () => {
+    const read = flaky(2);
+    expect(await new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: read.fetch, retry: quick }).count()).toBe(0);
+    expect(read.calls()).toBe(3);
+
+    const anonymous = flaky(1);
+    const writer = new KpiggybankClient({ baseUrl: t.url, fetch: anonymous.fetch, retry: quick });
+    await expect(writer.save({ timestamp: 1 })).rejects.toBeInstanceOf(KpiggybankNetworkError);
+    expect(anonymous.calls()).toBe(1);
+
+    const named = flaky(1);
+    const saved = await new KpiggybankClient({ baseUrl: t.url, fetch: named.fetch, retry: quick }).save([{ timestamp: 1, _id: 'a' }, { timestamp: 2, _id: 'b' }]);
+    expect(saved.ids).toEqual(['a', 'b']);
+    expect(named.calls()).toBe(2);
+
+    const never = flaky(10);
+    await expect(new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: never.fetch, retry: { ...quick, retries: 2 } }).count()).rejects.toBeInstanceOf(KpiggybankNetworkError);
+    expect(never.calls()).toBe(3);
+  });
+
+  it('retries a 503 but not a 4xx', async () => {
+    let calls = 0;
+    const unavailable: typeof fetch = async (input, init) => {
+      calls++;
+      if (calls === 1) return Response.json({ error: 'store_unavailable', reason: 'CouchDB is down' }, { status: 503, headers: { 'retry-after': '0' } });
+      return fetch(input, init);
+    };
+    expect(await new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: unavailable, retry: quick }).count()).toBe(2);
+    expect(calls).toBe(2);
+    const bad = flaky(0);
+    await expect(new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: bad.fetch, retry: quick }).range({ start: 1.5 })).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_query',
+    });
+    expect(bad.calls()).toBe(1);
+  });
+
+  it('times out a call that gets no answer', async () => {
+    const hang: typeof fetch = (_input, init) =>
+      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    const error = await new KpiggybankClient({ baseUrl: t.url, fetch: hang, timeoutMs: 50, retry: { retries: 0 } }).count().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KpiggybankNetworkError);
+    expect(error).toMatchObject({ timedOut: true });
+  });
+
+  it('refuses an answer that breaks the wire contract', async () => {
+    const liar: typeof fetch = async () => Response.json({ count: 'many' });
+    await expect(new KpiggybankClient({ baseUrl: t.url, fetch: liar }).count()).rejects.toBeInstanceOf(KpiggybankResponseError);
+  });
+});
