@@ -1,0 +1,94 @@
+// kpiggybank loadtest: the seed's contract — store and retrieve sign-ins at least twice as fast as
+// 1M users make them (100/s) — as a command that exits 1 when the rate is below the target.
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { SingleBar } from 'cli-progress';
+import { runLoadTest, type LoadTestResult } from '../loadtest/load-test.js';
+import { startService, type Backend, type RunningService } from '../loadtest/service.js';
+
+export const LOADTEST_USAGE = `usage: kpiggybank loadtest [--url URL | --backend memory|pouchdb|couchdb] [--sequences 1000]
+                           [--clients 50] [--batch 1] [--target 200] [--json FILE] [--token T]
+  Without --url it starts the service itself, on a fresh store of the backend (default pouchdb;
+  couchdb uses COUCHDB_URL, or a PouchDB Server it starts). Exits 1 when the store+retrieve rate
+  is below --target blobs/s (default 200: twice the seed's 100 sign-ins/s), or a blob is lost,
+  altered or refused.`;
+
+function positive(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** Resident memory of a process, from /proc (Linux); undefined elsewhere. */
+async function rssMiB(pid: number): Promise<number | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  const kb = status && /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Math.round(Number(kb) / 1024) : undefined;
+}
+
+function table(result: LoadTestResult, target: number, backend: string): string {
+  const rows: [string, string][] = [
+    ['service', backend],
+    ['sequences × clients × batch', `${result.sequences} × ${result.clients} × ${result.batch}`],
+    ['stored', `${result.storedPerSecond} blobs/s (${result.storeSeconds} s)`],
+    ['retrieved (range + count)', `${result.retrievedPerSecond} blobs/s (${result.retrieveSeconds} s)`],
+    ['store + retrieve', `${result.endToEndPerSecond} blobs/s — target ${target}: ${result.endToEndPerSecond >= target ? `passed ×${(result.endToEndPerSecond / target).toFixed(1)}` : 'FAILED'}`],
+    ['POST latency p50 / p95 / p99 / max', `${result.postLatencyMs.p50} / ${result.postLatencyMs.p95} / ${result.postLatencyMs.p99} / ${result.postLatencyMs.max} ms`],
+    ['errors', `${result.errors}${result.firstError ? ` (first: ${result.firstError})` : ''}`],
+    ['came back intact', `${result.retrieved - result.altered} of ${result.sequences} (missing ${result.missing}, altered ${result.altered}); count ${result.count}`],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** Runs the load test from command-line arguments; resolves with the exit code. */
+export async function loadtest(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      url: { type: 'string' },
+      backend: { type: 'string', default: 'pouchdb' },
+      sequences: { type: 'string', default: '1000' },
+      clients: { type: 'string', default: '50' },
+      batch: { type: 'string', default: '1' },
+      target: { type: 'string', default: '200' },
+      json: { type: 'string' },
+      token: { type: 'string' },
+    },
+  });
+  const backend = values.backend;
+  if (backend !== 'memory' && backend !== 'pouchdb' && backend !== 'couchdb') throw new Error(`--backend must be memory, pouchdb or couchdb, not ${backend}`);
+  const sequences = positive('sequences', values.sequences);
+  const target = positive('target', values.target);
+
+  let service: RunningService | undefined;
+  if (!values.url) service = await startService(backend as Backend, process.env.COUCHDB_URL);
+  const url = values.url ?? service!.url;
+  const label = values.url ? url : `${backend} (started for the run)`;
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'storing [{bar}] {value}/{total} blobs | {rate} blobs/s', stream: process.stderr }) : undefined;
+  const started = performance.now();
+  bar?.start(sequences, 0, { rate: 0 });
+  try {
+    const result = await runLoadTest({
+      url,
+      token: values.token,
+      sequences,
+      clients: positive('clients', values.clients),
+      batch: positive('batch', values.batch),
+      onProgress: (stored) => bar?.update(stored, { rate: Math.round(stored / ((performance.now() - started) / 1000)) }),
+    });
+    bar?.stop();
+    const serverPeakRssMiB = service ? await rssMiB(service.pid) : undefined;
+    process.stdout.write(`${table(result, target, label)}${serverPeakRssMiB ? `\nservice peak RSS  ${serverPeakRssMiB} MiB` : ''}\n`);
+    const passed = result.endToEndPerSecond >= target && result.errors === 0 && result.missing === 0 && result.altered === 0;
+    if (values.json) {
+      const report = { date: new Date().toISOString(), service: label, target, passed, serverPeakRssMiB, ...result };
+      await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
+    }
+    return passed ? 0 : 1;
+  } finally {
+    bar?.stop();
+    await service?.stop();
+  }
+}

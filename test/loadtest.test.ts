@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoadTest } from '../src/loadtest/load-test.js';
+import { startTestApp, type TestApp } from './support/app.js';
+import { BACKENDS } from './support/stores.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const execute = promisify(execFile);
+
+/** The CLI as a user runs it; resolves with its exit code and output. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execute(process.execPath, ['dist/cli/kpiggybank.js', 'loadtest', ...args], { cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe.each(BACKENDS)('the load test against the %s backend', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(backend);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('stores every sign-in, one per POST and in batches, and gets each back intact', { timeout: 60_000 }, async () => {
+    const single = await runLoadTest({ url: t.url, sequences: 300, clients: 10, batch: 1 });
+    expect(single).toMatchObject({ errors: 0, retrieved: 300, missing: 0, altered: 0, count: 300 });
+    const batched = await runLoadTest({ url: t.url, sequences: 500, clients: 4, batch: 50 });
+    expect(batched).toMatchObject({ errors: 0, retrieved: 500, missing: 0, altered: 0, count: 800 });
+    expect(batched.postLatencyMs.p50).toBeGreaterThan(0);
+    expect(batched.postLatencyMs.p99).toBeGreaterThanOrEqual(batched.postLatencyMs.p50);
+  });
+});
+
+describe('kpiggybank loadtest (the CLI)', () => {
+  let dir: string;
+  let leaky: Server;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-loadtest-test-'));
+    // a "store" that answers 201 and keeps nothing
+    leaky = createServer((req, res) => {
+      req.resume();
+      res.setHeader('content-type', 'application/json');
+      if (req.method === 'POST') res.writeHead(201).end(JSON.stringify({ ok: true, ids: ['x'], existing: [] }));
+      else res.end(req.url?.includes('/count') ? '0' : '[]');
+    });
+    await new Promise<void>((resolve) => leaky.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    leaky.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts the service itself, passes a target it can meet on any machine, and writes the figures as JSON', { timeout: 60_000 }, async () => {
+    const json = path.join(dir, 'pass.json');
+    const run = await cli(['--backend', 'memory', '--sequences', '300', '--clients', '10', '--target', '1', '--json', json]);
+    expect(run.stdout).toMatch(/store \+ retrieve\s+\d+ blobs\/s — target 1: passed/);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(await readFile(json, 'utf8')) as Record<string, unknown>;
+    expect(report).toMatchObject({ passed: true, target: 1, sequences: 300, retrieved: 300, missing: 0, altered: 0, errors: 0 });
+  });
+
+  it('exits 1 below the target', { timeout: 60_000 }, async () => {
+    const run = await cli(['--backend', 'memory', '--sequences', '100', '--target', '100000000']);
+    expect(run.stdout).toMatch(/FAILED/);
+    expect(run.code).toBe(1);
+  });
+
+  it('exits 1 when blobs do not come back, however fast', { timeout: 60_000 }, async () => {
+    const { port } = leaky.address() as AddressInfo;
+    const json = path.join(dir, 'leaky.json');
+    const run = await cli(['--url', `http://127.0.0.1:${port}`, '--sequences', '50', '--target', '1', '--json', json]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/0 of 50 \(missing 50/);
+    expect(JSON.parse(await readFile(json, 'utf8'))).toMatchObject({ passed: false, missing: 50 });
+  });
+
+  it('refuses a bad option with a message', async () => {
+    const run = await cli(['--backend', 'oracle']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--backend must be memory, pouchdb or couchdb/);
+  });
+});
