@@ -48,7 +48,7 @@ const EnvSchema = z.object({
   READ_TOKEN: z.string().optional().describe('a token that reads and the change feed must carry'),
   WRITE_TOKEN: z.string().optional().describe('a token that writes must carry'),
   DRAIN_TOKEN: z.string().optional().describe('a token that drains must carry (unset: draining is disabled)'),
-  DRAIN_LEASE_MS: positiveInt('milliseconds a drain holds its blobs before it expires uncommitted', 600_000),
+  DRAIN_LEASE_MS: positiveInt('milliseconds an unused drain holds its blobs before it expires uncommitted', 600_000),
   FEED_QUEUE_BYTES: positiveInt('bytes queued for one change-feed subscriber before it is cut off', 1024 * 1024),
   FEED_PING_MS: positiveInt('milliseconds between WebSocket pings; a subscriber missing one pong is closed', 30_000),
   FEED_BATCH: positiveInt('changes read from the store at once', 500),

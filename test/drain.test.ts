@@ -2,6 +2,7 @@ import { DrainCommitResponseSchema, DrainSchema, ErrorBodySchema, IngestResponse
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/store/memory.js';
+import { StoreUnavailableError } from '../src/store/store.js';
 import { pool, serveApp, startTestApp, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
 import { BACKENDS } from './support/stores.js';
@@ -128,6 +129,57 @@ describe('drain leases, formats and access', () => {
       expect(fresh.count).toBe(3000);
       expect(new Set((await read(t.url, fresh.id)).map((blob) => blob._id))).toEqual(new Set(ids));
       expect(await count(t)).toBe(3000); // nothing was deleted along the way
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('keeps a drain alive while it is used: a lease is renewed by reading the drain, not counted from its start', { timeout: 30_000 }, async () => {
+    const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN }, drainLeaseMs: 3000 });
+    try {
+      await post(t.url, [{ timestamp: 1 }, { timestamp: 2 }]);
+      const drain = await begin(t.url);
+      for (let i = 0; i < 7; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        const info = await fetch(`${t.url}/wsapi/drains/${drain.id}`, { headers: auth });
+        expect(info.status).toBe(200); // 7 s after the claim, past the 3 s lease: renewed by each look
+      }
+      expect((await commit(t.url, drain.id)).status).toBe(200);
+      expect(await count(t)).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('resumes a commit cut short; until then no other drain takes its blobs', { timeout: 30_000 }, async () => {
+    /** Its store stops removing after `removals` calls, as a dying store would. */
+    class FailingStore extends MemoryStore {
+      removals = Infinity;
+      override async remove(ids: readonly string[]): Promise<number> {
+        if (this.removals-- <= 0) throw new StoreUnavailableError('the store went away mid-commit');
+        return super.remove(ids);
+      }
+    }
+    const store = new FailingStore();
+    const t = await serveApp(store, { tokens: { drain: TOKEN }, drainLeaseMs: 1000 });
+    try {
+      await post(t.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
+      const drain = await begin(t.url);
+      expect(await read(t.url, drain.id)).toHaveLength(3000);
+      store.removals = 1; // the first page (1,000 blobs) goes, then the store fails
+      expect((await commit(t.url, drain.id)).status).toBe(503);
+      expect(await count(t)).toBe(2000);
+      expect((await begin(t.url)).count).toBe(0); // the analyst has them: held by the drain being committed
+      const busy = await commit(t.url, drain.id);
+      expect(busy.status).toBe(409);
+      expect(ErrorBodySchema.parse(await busy.json()).reason).toMatch(/being committed/);
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the committer's lease runs out: it died
+      expect((await begin(t.url)).count).toBe(0); // still held: a commit is resumed, never undone
+      store.removals = Infinity;
+      const resumed = await commit(t.url, drain.id);
+      expect(resumed.status).toBe(200);
+      expect(DrainCommitResponseSchema.parse(await resumed.json()).removed).toBe(2000);
+      expect(await count(t)).toBe(0);
     } finally {
       await t.close();
     }

@@ -10,10 +10,17 @@ export interface DrainInfo {
   start?: number | undefined;
   end?: number | undefined;
   count: number;
-  /** Unix ms; after it, an uncommitted drain's blobs are drainable again and it cannot be committed. */
+  /** Unix ms; renewed while the drain is claimed, read or committed. After it, an uncommitted drain's blobs are drainable again. */
   expiresAt: number;
-  state: 'claimed' | 'committing' | 'committed';
+  state: DrainState;
 }
+
+/**
+ * claiming → claimed → committing → committed. A drain holds its blobs while claiming or claimed
+ * and its lease runs; once committing, for good (a commit cut short is resumed, never undone:
+ * the analyst has the blobs).
+ */
+type DrainState = 'claiming' | 'claimed' | 'committing' | 'committed';
 
 export type DrainProblem = 'unknown' | 'committed' | 'expired';
 
@@ -29,31 +36,47 @@ export class DrainError extends Error {
 }
 
 interface DrainDoc extends ClaimDoc, Omit<DrainInfo, 'id'> {}
+/** A blob's claim names its drain only: the lease lives in the drain's one document, so renewing it is one write. */
 interface Claim extends ClaimDoc {
   drain: string;
-  expiresAt: number;
 }
 
 const drainKey = (id: string) => `d:${id}`;
 const claimKey = (blobId: string) => `b:${blobId}`;
 
+/** Whether a drain still holds the blobs it claimed. */
+function holds(drain: DrainDoc | undefined, now: number): boolean {
+  if (!drain) return false;
+  if (drain.state === 'committing') return true;
+  return drain.state !== 'committed' && drain.expiresAt > now;
+}
+
 /**
  * Smashing the piggybank: claim → stream → commit, on any store. Claims are compare-and-set
  * documents in the store's claim book (on CouchDB, revision conflicts), so two drains never
  * share a blob, even from two service instances on one database. Nothing is deleted before
- * commit; a drain never committed expires after its lease and its blobs can be claimed again.
+ * commit. A drain's lease is renewed while it is claimed, read or committed; one left alone for
+ * the lease expires, and its blobs can be claimed again.
  */
 export class DrainService {
+  private readonly renewEveryMs: number;
+
   constructor(
     private readonly store: Store,
     private readonly leaseMs: number,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.renewEveryMs = Math.min(leaseMs / 4, 30_000);
+  }
 
   async begin(range: { start?: number | undefined; end?: number | undefined }): Promise<DrainInfo> {
     const id = randomBytes(12).toString('hex');
-    const expiresAt = Date.now() + this.leaseMs;
+    const doc: DrainDoc = { _id: drainKey(id), start: range.start, end: range.end, count: 0, expiresAt: Date.now() + this.leaseMs, state: 'claiming' };
+    await this.store.claims.write([doc]);
+    const renew = this.renewal(id, 'claiming');
+    /** Other drains met among the claims: whether each held its blobs when first seen (one that lets go later is left alone: conservative). */
+    const others = new Map<string, boolean>();
     let count = 0;
     // Blobs keep arriving while a drain claims: it looks at no more blobs than the store held when
     // it started, so it ends; what it did not reach stays for the next drain.
@@ -62,62 +85,101 @@ export class DrainService {
       if (toVisit <= 0) break;
       toVisit -= page.length;
       const held = await this.store.claims.fetch(page.map((blob) => claimKey(blob._id)));
-      const now = Date.now();
+      await this.learnHolders([...held.values()].map((claim) => (claim as Claim).drain), others);
       const wanted: Claim[] = [];
       for (const blob of page) {
         const claim = held.get(claimKey(blob._id)) as Claim | undefined;
-        if (claim && claim.expiresAt > now) continue; // another drain holds it
-        wanted.push({ _id: claimKey(blob._id), _rev: claim?._rev, drain: id, expiresAt });
+        if (claim && others.get(claim.drain)) continue; // another drain holds it
+        wanted.push({ _id: claimKey(blob._id), _rev: claim?._rev, drain: id });
       }
       count += (await this.store.claims.write(wanted)).filter(Boolean).length;
+      await renew();
     }
-    const doc: DrainDoc = { _id: drainKey(id), start: range.start, end: range.end, count, expiresAt, state: 'claimed' };
-    await this.store.claims.write([doc]);
+    const claimed = await this.update(id, ['claiming'], (current) => ({ ...current, count, state: 'claimed', expiresAt: Date.now() + this.leaseMs }));
     this.metrics.drains.inc({ event: 'started' });
     this.logger.info({ drain: id, count, start: range.start, end: range.end }, 'drain claimed its blobs');
-    return { id, start: range.start, end: range.end, count, expiresAt, state: 'claimed' };
+    return { id, start: range.start, end: range.end, count, expiresAt: claimed.expiresAt, state: 'claimed' };
   }
 
-  /** The drain, if it can still be read or committed. */
+  /** The drain, if it can still be read or committed; asking renews its lease. */
   async info(id: string): Promise<DrainInfo> {
-    const doc = await this.record(id);
+    const doc = await this.update(id, ['claimed'], (current) => ({ ...current, expiresAt: Date.now() + this.leaseMs }));
     return { id, start: doc.start, end: doc.end, count: doc.count, expiresAt: doc.expiresAt, state: doc.state };
   }
 
-  /** The drain's blobs, page by page, in timestamp order (pages may be short: other blobs are skipped). */
+  /** The drain's blobs, page by page, in timestamp order (pages may be short: other blobs are skipped); reading renews the lease. */
   async *blobs(drain: DrainInfo): AsyncGenerator<StoredBlob[]> {
-    for await (const ours of this.claimedPages(drain)) yield ours.blobs;
+    const renew = this.renewal(drain.id, 'claimed');
+    for await (const ours of this.claimedPages(drain)) {
+      yield ours.blobs;
+      await renew();
+    }
   }
 
-  /** Deletes the drain's blobs; once only (a second commit, here or in another instance, is refused). */
+  /**
+   * Deletes the drain's blobs; once only (a second commit, here or in another instance, is
+   * refused). A commit cut short (the process died) is resumed by committing again once its
+   * lease has run out; until then its blobs stay held, so no other drain takes them.
+   */
   async commit(id: string): Promise<{ removed: number }> {
-    const doc = await this.record(id);
-    const drain: DrainInfo = { id, ...doc };
-    const [won] = await this.store.claims.write([{ ...doc, state: 'committing' }]);
-    if (!won) throw new DrainError('committed', `drain ${id} is being committed already`);
+    const doc = await this.update(id, ['claimed', 'committing'], (current) => {
+      if (current.state === 'committing' && current.expiresAt > Date.now()) {
+        throw new DrainError('committed', `drain ${id} is being committed by another request; if that one died, commit again after ${new Date(current.expiresAt).toISOString()}`);
+      }
+      return { ...current, state: 'committing', expiresAt: Date.now() + this.leaseMs };
+    });
+    const renew = this.renewal(id, 'committing');
     let removed = 0;
-    for await (const ours of this.claimedPages(drain)) {
+    for await (const ours of this.claimedPages({ id, ...doc })) {
       removed += await this.store.remove(ours.blobs.map((blob) => blob._id));
       await this.store.claims.remove(ours.claims);
+      await renew();
     }
-    const committing = (await this.store.claims.fetch([drainKey(id)])).get(drainKey(id)) as DrainDoc;
-    await this.store.claims.write([{ ...committing, state: 'committed' }]);
+    await this.update(id, ['committing'], (current) => ({ ...current, state: 'committed' }));
     this.metrics.drains.inc({ event: 'committed' });
     this.metrics.blobsDrained.inc(removed);
     this.logger.info({ drain: id, removed }, 'drain committed: its blobs are deleted');
     return { removed };
   }
 
-  /** The drain's record, with its revision; refused when unknown, committed or past its lease. */
-  private async record(id: string): Promise<DrainDoc> {
-    const doc = (await this.store.claims.fetch([drainKey(id)])).get(drainKey(id)) as DrainDoc | undefined;
-    if (!doc) throw new DrainError('unknown', `no drain has the id ${JSON.stringify(id)}`);
-    if (doc.state !== 'claimed') throw new DrainError('committed', `drain ${id} is committed already: its blobs are gone`);
-    if (doc.expiresAt <= Date.now()) {
-      this.metrics.drains.inc({ event: 'expired' });
-      throw new DrainError('expired', `drain ${id} expired at ${new Date(doc.expiresAt).toISOString()}: its blobs are drainable again; start a new drain`);
+  /**
+   * Rewrites the drain's document, compare-and-set, if it is in one of the `allowed` states and
+   * (but for committing) within its lease; retried when another request changed it meanwhile.
+   */
+  private async update(id: string, allowed: readonly DrainState[], change: (current: DrainDoc) => DrainDoc): Promise<DrainDoc> {
+    for (;;) {
+      const current = (await this.store.claims.fetch([drainKey(id)])).get(drainKey(id)) as DrainDoc | undefined;
+      if (!current || (current.state === 'claiming' && !allowed.includes('claiming'))) throw new DrainError('unknown', `no drain has the id ${JSON.stringify(id)}`);
+      if (current.state === 'committed' || (current.state === 'committing' && !allowed.includes('committing'))) {
+        throw new DrainError('committed', `drain ${id} is committed already: its blobs are gone`);
+      }
+      if (current.state !== 'committing' && current.expiresAt <= Date.now()) {
+        this.metrics.drains.inc({ event: 'expired' });
+        throw new DrainError('expired', `drain ${id} expired at ${new Date(current.expiresAt).toISOString()}: its blobs are drainable again; start a new drain`);
+      }
+      const next = change(current);
+      const [written] = await this.store.claims.write([next]);
+      if (written) return next;
     }
-    return doc;
+  }
+
+  /** A function that renews the drain's lease when a quarter of it (at most 30 s) has passed since the last renewal. */
+  private renewal(id: string, state: DrainState): () => Promise<void> {
+    let renewedAt = Date.now();
+    return async () => {
+      if (Date.now() - renewedAt < this.renewEveryMs) return;
+      renewedAt = Date.now();
+      await this.update(id, [state], (current) => ({ ...current, expiresAt: Date.now() + this.leaseMs }));
+    };
+  }
+
+  /** Adds, for each drain not seen yet, whether it holds its claims now. */
+  private async learnHolders(drains: readonly string[], known: Map<string, boolean>): Promise<void> {
+    const unseen = [...new Set(drains)].filter((drain) => !known.has(drain));
+    if (unseen.length === 0) return;
+    const docs = await this.store.claims.fetch(unseen.map(drainKey));
+    const now = Date.now();
+    for (const drain of unseen) known.set(drain, holds(docs.get(drainKey(drain)) as DrainDoc | undefined, now));
   }
 
   /** Walks the drain's range for its claimed blobs; stops once it found them all, however much arrived since. */
