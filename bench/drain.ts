@@ -13,7 +13,8 @@ const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-drain-'));
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const token = 'bench';
-const server = spawn(process.execPath, ['dist/server.js'], {
+// SERVER_NODE_OPTIONS, e.g. --max-old-space-size=128, shows whether the drain fits a smaller heap
+const server = spawn(process.execPath, [...(process.env.SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), 'dist/server.js'], {
   env: { PATH: process.env.PATH, PORT: String(port), DB_BACKEND: values.backend, DATA_DIR: path.join(dir, 'data'), DRAIN_TOKEN: token, LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
