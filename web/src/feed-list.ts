@@ -1,0 +1,107 @@
+import { durationSecondsOf, formatDuration, readableDate, userAgentOf } from './blob-summary.js';
+import type { FeedBlob } from './messages.js';
+
+/**
+ * The newest blobs, newest first, at most `limit` of them. Arrivals and removals are queued and
+ * applied once per animation frame, so 1,000 blobs a second cost one DOM update a frame, and of
+ * a burst only the rows that would stay are ever built. What is queued is bounded too (at most
+ * `limit` arrivals), so a paused list or a hidden tab does not grow.
+ */
+export class FeedList {
+  /** The blob of each row on screen, by id, for the "view" button. */
+  private readonly shown = new Map<string, { row: HTMLLIElement; blob: FeedBlob }>();
+  private readonly arriving = new Map<string, FeedBlob>();
+  private readonly leaving = new Set<string>();
+  private frame: number | undefined;
+  private paused = false;
+
+  constructor(
+    private readonly list: HTMLOListElement,
+    private limit: number,
+  ) {}
+
+  add(blob: FeedBlob): void {
+    if (this.shown.has(blob._id)) return;
+    this.arriving.set(blob._id, blob);
+    // keep only the newest `limit` arrivals: older ones would be pushed out before being seen
+    if (this.arriving.size > this.limit) this.arriving.delete(this.arriving.keys().next().value!);
+    this.schedule();
+  }
+
+  remove(id: string): void {
+    if (this.arriving.delete(id)) return;
+    if (!this.shown.has(id)) return;
+    this.leaving.add(id);
+    this.schedule();
+  }
+
+  blob(id: string): FeedBlob | undefined {
+    return this.shown.get(id)?.blob;
+  }
+
+  setLimit(limit: number): void {
+    this.limit = limit;
+    this.schedule();
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (!paused) this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame === undefined && !this.paused) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private flush(): void {
+    this.frame = undefined;
+    for (const id of this.leaving) this.drop(id);
+    this.leaving.clear();
+    const fresh = [...this.arriving.values()].slice(-this.limit);
+    this.arriving.clear();
+    const rows = document.createDocumentFragment();
+    for (let i = fresh.length - 1; i >= 0; i--) {
+      const blob = fresh[i]!;
+      const row = this.row(blob);
+      this.shown.set(blob._id, { row, blob });
+      rows.append(row);
+    }
+    this.list.prepend(rows);
+    for (let excess = this.shown.size - this.limit; excess > 0; excess--) {
+      const last = this.list.lastElementChild;
+      if (!(last instanceof HTMLLIElement) || last.dataset.id === undefined) break;
+      this.drop(last.dataset.id);
+    }
+  }
+
+  private drop(id: string): void {
+    this.shown.get(id)?.row.remove();
+    this.shown.delete(id);
+  }
+
+  /** Blob content is untrusted: it only ever goes into textContent and attributes. */
+  private row(blob: FeedBlob): HTMLLIElement {
+    const row = document.createElement('li');
+    row.dataset.id = blob._id;
+    const date = readableDate(blob.timestamp);
+    const when = document.createElement('time');
+    when.className = 'when';
+    when.dateTime = date.iso;
+    when.textContent = date.text;
+    const ua = document.createElement('span');
+    ua.className = 'ua';
+    ua.textContent = userAgentOf(blob);
+    ua.title = ua.textContent;
+    const duration = document.createElement('span');
+    duration.className = 'duration';
+    duration.textContent = formatDuration(durationSecondsOf(blob));
+    const view = document.createElement('button');
+    view.type = 'button';
+    view.className = 'view';
+    view.dataset.id = blob._id;
+    view.textContent = 'view';
+    view.setAttribute('aria-label', `view blob ${blob._id}`);
+    row.append(when, ua, duration, view);
+    return row;
+  }
+}
