@@ -21,6 +21,8 @@ export interface ServeOptions {
   tokens?: Config['tokens'];
   feed?: Partial<typeof TEST_FEED>;
   drainLeaseMs?: number;
+  /** Listen on this port (a restart on the same address); any free port by default. */
+  port?: number;
   onClose?: () => Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export async function serveApp(store: Store, options: ServeOptions = {}): Promis
   const drains = new DrainService(instrumented, options.drainLeaseMs ?? 60_000, metrics, logger);
   const app = createApp({ store: instrumented, metrics, logger, limits, hub, drains, tokens });
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
   const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: tokens.read, pingMs: feed.pingMs });
   hub.start();
