@@ -152,13 +152,15 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     }
   });
 
-  it('keeps only the newest N rows while blobs pour in', { timeout: 120_000 }, async () => {
+  it('keeps only the newest N rows while blobs pour in, without moving the rest of the page', { timeout: 120_000 }, async () => {
     const t = await startTestApp('memory');
     try {
       const page = await openPage(t.url);
       await status(page, 'live').waitFor();
       await page.locator('#feed-limit').fill('20');
       await page.locator('#feed-limit').dispatchEvent('change');
+      const apiAt = async () => (await page.locator('#api-title').boundingBox())?.y;
+      const apiBefore = await apiAt();
       let last: string | undefined;
       for (let batch = 0; batch < 20; batch++) {
         const ids = await post(t.url, Array.from({ length: 100 }, (_, i) => ({ timestamp: Math.floor(Date.now() / 1000), user_agent: `burst ${batch * 100 + i}` })));
@@ -169,6 +171,7 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       expect(shown).toHaveLength(20);
       expect(shown[0]).toBe(last);
       expect(await page.locator('#feed li .ua').first().textContent()).toBe('burst 1999');
+      expect(await apiAt()).toBe(apiBefore); // the feed's box kept its size: nothing below it moved
       await page.waitForFunction(() => document.getElementById('count')?.textContent === '2,000');
       expect(pageErrors).toEqual([]);
     } finally {
