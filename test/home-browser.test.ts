@@ -1,24 +1,14 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { IngestResponseSchema } from 'kpiggybank-client/wire';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PouchDbStore } from '../src/store/pouchdb.js';
 import { serveApp, startTestApp } from './support/app.js';
 import { launchChromium, skipBrowserTests } from './support/browser.js';
+import { postBlobs as post } from './support/post.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
-
-async function post(url: string, blobs: object[]): Promise<string[]> {
-  const res = await fetch(`${url}/wsapi/interaction_data`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(blobs),
-  });
-  if (res.status !== 201) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
-  return IngestResponseSchema.parse(await res.json()).ids;
-}
 
 const row = (page: Page, id: string) => page.locator(`#feed li[data-id="${id}"]`);
 const status = (page: Page, state: string) => page.locator(`#status[data-state="${state}"]`);
