@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../src/http/api-catalog.js';
 import { PouchDbStore } from '../src/store/pouchdb.js';
 import { serveApp, startTestApp } from './support/app.js';
 import { launchChromium, skipBrowserTests } from './support/browser.js';
@@ -44,7 +45,7 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     await browser?.close();
   });
 
-  it('shows posted blobs, opens one, drops a drained one, and catches up after the service restarts', { timeout: 180_000 }, async () => {
+  it('shows posted blobs, opens one, holds still under focus, drops a drained one, and catches up after the service restarts', { timeout: 180_000 }, async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-home-'));
     const openStore = async () => {
       const store = new PouchDbStore({ dataDir: path.join(dataDir, 'db'), dbName: 'bid_kpi', groupCommit: { maxItems: 500, concurrency: 4 } });
@@ -83,18 +84,26 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       const shown = await page.locator('#blob-view-json').textContent();
       expect(shown).toContain('\n  "user_agent": {\n');
       expect(JSON.parse(shown!)).toEqual({ _id: ids[0], ...blobs[0] });
-      await page.keyboard.press('Escape');
-      await page.locator('#blob-view[open]').waitFor({ state: 'detached' });
-
       await page.waitForFunction(() => document.getElementById('count')?.textContent === '3');
       await page.waitForFunction(() => document.getElementById('chart-caption')?.textContent?.includes(': 3 in all'));
       expect(await page.locator('#chart rect.bar').count()).toBe(60);
+      await page.keyboard.press('Escape');
+      await page.locator('#blob-view[open]').waitFor({ state: 'detached' });
+
+      // focus is back on the view button: the list holds still until focus leaves it
+      expect(await page.evaluate(() => document.activeElement?.closest('#feed') != null)).toBe(true);
+      const [held] = await post(t.url, [{ timestamp: nowSeconds, user_agent: 'arrived while held', event_stream: [['window.complete', 500]] }]);
+      await page.waitForFunction(() => document.getElementById('count')?.textContent === '4'); // the page has it
+      await page.waitForTimeout(300); // more than a list update takes
+      expect(await row(page, held!).count()).toBe(0);
+      await page.locator('#feed-pause').focus();
+      await row(page, held!).waitFor();
 
       // a drain removes a blob: it leaves the feed
       expect(await t.store.remove([ids[1]!])).toBe(1);
       await row(page, ids[1]!).waitFor({ state: 'detached' });
-      expect(await feedIds(page)).toEqual([ids[2], ids[0]]);
-      await page.waitForFunction(() => document.getElementById('count')?.textContent === '2');
+      expect(await feedIds(page)).toEqual([held, ids[2], ids[0]]);
+      await page.waitForFunction(() => document.getElementById('count')?.textContent === '3');
 
       // the service stops: the page says so
       await t.close();
@@ -109,8 +118,8 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       await status(page, 'live').waitFor();
       const [after] = await post(t.url, [{ timestamp: nowSeconds, user_agent: 'posted after the restart', event_stream: [['window.complete', 3_000]] }]);
       await row(page, after!).waitFor();
-      expect(await feedIds(page)).toEqual([after, whileAway, ids[2], ids[0]]); // caught up once each, in order
-      await page.waitForFunction(() => document.getElementById('count')?.textContent === '4');
+      expect(await feedIds(page)).toEqual([after, whileAway, held, ids[2], ids[0]]); // caught up once each, in order
+      await page.waitForFunction(() => document.getElementById('count')?.textContent === '5');
 
       await mkdir(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'home.png'), fullPage: true });
@@ -118,6 +127,22 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     } finally {
       await t.close();
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads without JavaScript: the API table and the client example are in the page itself', { timeout: 60_000 }, async () => {
+    const t = await startTestApp('memory');
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${t.url}/`);
+      expect(await page.locator('.api tbody tr').count()).toBe(API_ROUTES.length);
+      expect(await page.locator('.api tbody tr').first().innerText()).toMatch(/^POST\s+\/wsapi\/interaction_data\s+store one blob/);
+      expect(await page.locator('.api pre').innerText()).toContain('/wsapi/changes?since=now');
+      expect(await page.locator('#status').textContent()).toBe('needs JavaScript');
+    } finally {
+      await context.close();
+      await t.close();
     }
   });
 

@@ -71,6 +71,7 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
     <label for="feed-limit">Keep the newest</label>
     <input id="feed-limit" type="number" min="1" max="1000" step="1" value="50" inputmode="numeric">
     <button id="feed-pause" type="button" aria-pressed="false">Pause</button>
+    <span class="hint">The list holds still while the pointer or the keyboard focus is on it.</span>
   </div>
   <div class="feed-head" aria-hidden="true"><span>date</span><span>user agent</span><span>duration</span><span></span></div>
   <ol id="feed" class="feed-list" aria-label="Newest blobs first"></ol>

@@ -20,7 +20,8 @@ export class FeedList {
   private readonly leaving = new Set<string>();
   private scheduled = false;
   private lastUpdate = -Infinity;
-  private paused = false;
+  /** Why the list holds still: the Pause button, the pointer over it, keyboard focus in it. */
+  private readonly holds = new Set<'button' | 'pointer' | 'focus'>();
 
   constructor(
     private readonly list: HTMLOListElement,
@@ -51,9 +52,19 @@ export class FeedList {
     this.schedule();
   }
 
-  setPaused(paused: boolean): void {
-    this.paused = paused;
-    if (!paused) this.schedule();
+  /**
+   * Held, the list changes nothing on screen (what arrives meanwhile is queued, bounded as ever):
+   * a row must not vanish under the pointer or from under keyboard focus before it is clicked.
+   */
+  hold(reason: 'button' | 'pointer' | 'focus', on: boolean): void {
+    if (on) this.holds.add(reason);
+    else this.holds.delete(reason);
+    this.list.toggleAttribute('data-held', this.paused);
+    if (!this.paused) this.schedule();
+  }
+
+  private get paused(): boolean {
+    return this.holds.size > 0;
   }
 
   private schedule(): void {

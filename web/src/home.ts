@@ -215,7 +215,15 @@ page.pause.addEventListener('click', () => {
   const paused = page.pause.getAttribute('aria-pressed') !== 'true';
   page.pause.setAttribute('aria-pressed', String(paused));
   page.pause.textContent = paused ? 'Resume' : 'Pause';
-  feed.setPaused(paused);
+  feed.hold('button', paused);
+});
+
+// A row must stay put while someone points at it or tabs through the list.
+page.feed.addEventListener('pointerenter', () => feed.hold('pointer', true));
+page.feed.addEventListener('pointerleave', () => feed.hold('pointer', false));
+page.feed.addEventListener('focusin', () => feed.hold('focus', true));
+page.feed.addEventListener('focusout', (event) => {
+  if (!(event.relatedTarget instanceof Node && page.feed.contains(event.relatedTarget))) feed.hold('focus', false);
 });
 
 page.feed.addEventListener('click', (event) => {
