@@ -167,6 +167,38 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     }
   });
 
+  it('draws the last hour from the range API, in seconds and milliseconds, greying the minutes its load limit did not reach', { timeout: 120_000 }, async () => {
+    const t = await startTestApp('memory');
+    try {
+      // 2,100 blobs with millisecond timestamps, one every 1.5 s back from now (52 minutes), and
+      // 30 with second timestamps in the newest ten minutes; the page loads at most 2,000 per unit
+      const now = Date.now();
+      for (let batch = 0; batch < 21; batch++) {
+        await post(t.url, Array.from({ length: 100 }, (_, i) => ({ timestamp: now - (batch * 100 + i) * 1500 })));
+      }
+      await post(t.url, Array.from({ length: 30 }, (_, i) => ({ timestamp: Math.floor((now - i * 20_000) / 1000) })));
+      const page = await openPage(t.url);
+      await page.waitForFunction(() => /in all/.test(document.getElementById('chart-caption')?.textContent ?? ''));
+      // caption and bars are drawn together: read both at once
+      const { caption, grey } = await page.evaluate(() => ({
+        caption: document.getElementById('chart-caption')?.textContent ?? '',
+        grey: document.querySelectorAll('#chart rect.unknown').length,
+      }));
+      const [, total, unknown] = /: (\d+) in all \(the (\d+) oldest minutes were not loaded/.exec(caption) ?? [];
+      // the newest 2,000 reach back 50 minutes: the ten minutes before (and the one they end in) are grey
+      expect(Number(unknown)).toBeGreaterThanOrEqual(10);
+      expect(Number(unknown)).toBeLessThanOrEqual(12);
+      expect(grey).toBe(Number(unknown));
+      // every blob of the minutes after the oldest one loaded is counted, the second-stamped ones too
+      const knownFrom = Math.floor((now - 1999 * 1500) / 60_000) + 1;
+      const expected = 30 + Array.from({ length: 2000 }, (_, i) => now - i * 1500).filter((ms) => Math.floor(ms / 60_000) >= knownFrom).length;
+      expect(Number(total)).toBe(expected);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('keeps only the newest N rows while blobs pour in, without moving the rest of the page', { timeout: 120_000 }, async () => {
     const t = await startTestApp('memory');
     try {

@@ -136,6 +136,8 @@ describe('the chart and rate arithmetic', () => {
   it('counts blobs per minute over the last hour, and marks minutes before what was loaded as unknown', () => {
     const now = Date.UTC(2026, 0, 1, 12, 30, 30);
     const h = new MinuteHistogram();
+    expect(h.bars(now).every((b) => !b.known)).toBe(true); // nothing is known before the load
+    h.loaded();
     h.add(now);
     h.add(now - 1000);
     h.add(now - 10 * 60_000);
@@ -145,7 +147,7 @@ describe('the chart and rate arithmetic', () => {
     expect(bars.at(-1)).toMatchObject({ start: Date.UTC(2026, 0, 1, 12, 30), count: 2, known: true });
     expect(bars.at(-11)!.count).toBe(1);
     expect(bars.reduce((sum, b) => sum + b.count, 0)).toBe(3);
-    h.knownSince(now - 20 * 60_000 - 5000); // the load reached back only into that minute
+    h.loaded(now - 20 * 60_000 - 5000); // the load reached back only into that minute
     bars = h.bars(now);
     expect(bars.filter((b) => !b.known)).toHaveLength(40);
     expect(bars.at(-20)!.known).toBe(true);

@@ -47,6 +47,10 @@ export function drawChart(target: SVGSVGElement, caption: HTMLElement, bars: rea
   const known = bars.filter((b) => b.known);
   const total = known.reduce((sum, b) => sum + b.count, 0);
   const top = known.reduce<MinuteBar | undefined>((best, b) => (best === undefined || b.count > best.count ? b : best), undefined);
+  if (known.length === 0) {
+    caption.textContent = 'Blobs per minute over the last hour, by their timestamp: loading…';
+    return;
+  }
   const partial = known.length < bars.length ? ` (the ${bars.length - known.length} oldest minutes were not loaded, shown grey)` : '';
   caption.textContent =
     `Blobs per minute over the last hour, by their timestamp: ${total} in all${partial}` +

@@ -10,8 +10,9 @@ const MIN_UPDATE_MS = 100;
 /**
  * The newest blobs, newest first, at most `limit` of them. Arrivals and removals are queued and
  * applied together in one animation frame, at most every MIN_UPDATE_MS, so 1,000 blobs a second
- * cost ten DOM updates a second, and of a burst only the rows that would stay are ever built. What is queued is bounded too (at most
- * `limit` arrivals), so a paused list or a hidden tab does not grow.
+ * cost ten DOM updates a second, and of a burst only the rows that would stay are ever built.
+ * What is queued is bounded too (at most `limit` arrivals), so a held list or a hidden tab does
+ * not grow.
  */
 export class FeedList {
   /** The blob of each row on screen, by id, for the "view" button. */

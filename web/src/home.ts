@@ -80,8 +80,7 @@ page.tokenForm.addEventListener('submit', (event) => {
   saveReadToken(token);
   page.tokenInput.value = '';
   page.tokenForm.hidden = true;
-  socket.connect();
-  if (!chartLoaded) void loadChart();
+  socket.connect(); // its `live` loads the chart if it is not yet
 });
 
 function failed(error: unknown): void {
@@ -123,15 +122,17 @@ async function loadChart(): Promise<void> {
       }),
     );
     const loaded = new Set<string>();
+    let partialUntil: number | undefined;
     for (const blobs of ranges) {
       for (const blob of blobs) {
         loaded.add(blob._id);
         histogram.add(timestampMs(blob.timestamp));
       }
       const oldest = blobs[blobs.length - 1];
-      if (blobs.length >= LOAD_LIMIT && oldest !== undefined) histogram.knownSince(timestampMs(oldest.timestamp));
+      if (blobs.length >= LOAD_LIMIT && oldest !== undefined) partialUntil = Math.max(partialUntil ?? -Infinity, timestampMs(oldest.timestamp));
     }
     for (const [id, ms] of arrivedDuringLoad) if (!loaded.has(id)) histogram.add(ms);
+    histogram.loaded(partialUntil);
     chartLoaded = true;
   } catch (error) {
     failed(error);
@@ -194,6 +195,8 @@ const socket = new FeedSocket(new URL('/wsapi/changes', location.href.replace(/^
   },
   live() {
     void syncCount();
+    // a chart whose load failed (the store was down, say) tries again with the feed
+    if (!chartLoaded && arrivedDuringLoad === undefined) void loadChart();
   },
   status: showStatus,
 });

@@ -12,17 +12,20 @@ export interface MinuteBar {
 /** Blobs per minute by timestamp (ms), over the last hour; older minutes are dropped. */
 export class MinuteHistogram {
   private readonly counts = new Map<number, number>();
-  /** Minutes before this one (an index, ms / 60,000) are only partly counted. */
-  private knownFrom = -Infinity;
+  /** Minutes before this one (an index, ms / 60,000) are not (or only partly) counted; none is until loaded. */
+  private knownFrom = Infinity;
 
   add(ms: number): void {
     const minute = Math.floor(ms / MINUTE_MS);
     this.counts.set(minute, (this.counts.get(minute) ?? 0) + 1);
   }
 
-  /** What the page loaded starts at `ms`: minutes before that minute are shown as unknown. */
-  knownSince(ms: number): void {
-    this.knownFrom = Math.max(this.knownFrom, Math.floor(ms / MINUTE_MS) + 1);
+  /**
+   * The page loaded the last hour: all of it, or (`partialUntil`, a time in ms) only from that
+   * time on, so that minute and the ones before it are shown as unknown.
+   */
+  loaded(partialUntil?: number): void {
+    this.knownFrom = partialUntil === undefined ? -Infinity : Math.floor(partialUntil / MINUTE_MS) + 1;
   }
 
   /** The 60 minutes ending with the one of `nowMs`, oldest first. */
