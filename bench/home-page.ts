@@ -133,12 +133,13 @@ const loadedMs = Date.now() - started;
 const loaded = await take();
 const loadAfter = await busy();
 await page.waitForFunction((total) => document.getElementById('count')?.textContent?.replace(/\D/g, '') === String(total), sent, { timeout: 60_000 }).catch(() => undefined);
-const rows = await page.locator('#feed li').count();
+const rendered = await page.locator('#feed li').count();
+const rows = Number(await page.locator('#feed li').first().getAttribute('aria-setsize'));
 const shownCount = await page.locator('#count').textContent();
 const shownRate = await page.locator('#rate').textContent();
 report(`${rate} blobs/s for ${seconds} s (${sent} blobs, ${(sent / (loadedMs / 1000)).toFixed(0)}/s achieved)`, loaded, loadedMs);
 console.log(`  ${busyReport(loadBefore, loadAfter, loadedMs)}`);
-console.log(`feed rows: ${rows} (limit ${limit})${rows <= limit ? '' : ' — MORE THAN THE LIMIT'}; count shown: ${shownCount}; rate shown at the end: ${shownRate}`);
+console.log(`feed rows: ${rows} (limit ${limit})${rows <= limit ? '' : ' — MORE THAN THE LIMIT'}, ${rendered} of them in the DOM; count shown: ${shownCount}; rate shown at the end: ${shownRate}`);
 
 await browser.close();
 agent.destroy();

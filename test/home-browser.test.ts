@@ -204,7 +204,7 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     try {
       const page = await openPage(t.url);
       await status(page, 'live').waitFor();
-      await page.locator('#feed-limit').fill('20');
+      await page.locator('#feed-limit').fill('100');
       await page.locator('#feed-limit').dispatchEvent('change');
       const apiAt = async () => (await page.locator('#api-title').boundingBox())?.y;
       const apiBefore = await apiAt();
@@ -214,12 +214,20 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
         last = ids.at(-1);
       }
       await row(page, last!).waitFor();
-      const shown = await feedIds(page);
-      expect(shown).toHaveLength(20);
-      expect(shown[0]).toBe(last);
-      expect(await page.locator('#feed li .ua').first().textContent()).toBe('burst 1999');
+      const top = page.locator('#feed li').first();
+      expect(await top.getAttribute('data-id')).toBe(last);
+      expect(await top.getAttribute('aria-setsize')).toBe('100'); // the list holds the newest 100
+      const rendered = await page.locator('#feed li').count();
+      expect(rendered).toBeLessThan(100); // of which only those in view are in the DOM
       expect(await apiAt()).toBe(apiBefore); // the feed's box kept its size: nothing below it moved
       await page.waitForFunction(() => document.getElementById('count')?.textContent === '2,000');
+
+      // scrolled to the end, the box shows the 100th newest, and the list still holds 100
+      await page.locator('#feed-box').evaluate((box) => box.scrollTo(0, box.scrollHeight));
+      const oldest = page.locator('#feed li[aria-posinset="100"]');
+      await oldest.waitFor();
+      expect(await oldest.locator('.ua').textContent()).toBe('burst 1900');
+      expect(await page.locator('#feed li').count()).toBeLessThan(100);
       expect(pageErrors).toEqual([]);
     } finally {
       await t.close();

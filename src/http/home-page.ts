@@ -74,7 +74,9 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
     <span class="hint">The list holds still while the pointer or the keyboard focus is on it.</span>
   </div>
   <div class="feed-head" aria-hidden="true"><span>date</span><span>user agent</span><span>duration</span><span></span></div>
-  <ol id="feed" class="feed-list" aria-label="Newest blobs first"></ol>
+  <div id="feed-box" class="feed-box" tabindex="0" aria-label="Events live feed, scrollable">
+    <ol id="feed" class="feed-list" aria-label="Newest blobs first"></ol>
+  </div>
   <noscript><p>The live feed needs JavaScript; the API below does not.</p></noscript>
 </section>
 <dialog id="blob-view" aria-labelledby="blob-view-title">

@@ -1,4 +1,4 @@
-import { durationSecondsOf, formatDuration, readableDate, userAgentOf } from './blob-summary.js';
+import { feedRow } from './feed-row.js';
 import type { FeedBlob } from './messages.js';
 
 /**
@@ -6,31 +6,51 @@ import type { FeedBlob } from './messages.js';
  * at 1,000 blobs/s updating every frame kept the page's main thread busy most of the time.
  */
 const MIN_UPDATE_MS = 100;
+/** Rows built beyond the visible ones, above and below, so that a scroll shows no gap. */
+const OVERSCAN = 4;
+/** Until a row was measured (rows have a fixed height in the stylesheet). */
+const DEFAULT_ROW_PX = 36;
+
+export type Hold = 'button' | 'pointer' | 'focus';
 
 /**
- * The newest blobs, newest first, at most `limit` of them. Arrivals and removals are queued and
- * applied together in one animation frame, at most every MIN_UPDATE_MS, so 1,000 blobs a second
- * cost ten DOM updates a second, and of a burst only the rows that would stay are ever built.
- * What is queued is bounded too (at most `limit` arrivals), so a held list or a hidden tab does
- * not grow.
+ * The newest blobs, newest first, at most `limit` of them, in a scrolling box.
+ *
+ * Arrivals and removals are queued and applied together in one animation frame, at most every
+ * MIN_UPDATE_MS, so 1,000 blobs a second cost ten updates a second, and of a burst only the
+ * blobs that would stay are kept. What is queued is bounded too (at most `limit` arrivals), so a
+ * held list or a hidden tab does not grow.
+ *
+ * Only the rows in view (and a few around) are in the DOM, placed by the list's padding and
+ * height: with 1,000 rows on the DOM, every update re-laid them all and the page fell to a few
+ * frames a second. Rows already in the DOM stay where they are across updates (new ones are
+ * inserted around them), so focus is never lost to an update; `aria-setsize` and
+ * `aria-posinset` tell assistive technology the whole list's size.
  */
 export class FeedList {
-  /** The blob of each row on screen, by id, for the "view" button. */
-  private readonly shown = new Map<string, { row: HTMLLIElement; blob: FeedBlob }>();
+  /** What the list holds, newest first. */
+  private blobs: FeedBlob[] = [];
+  private readonly byId = new Map<string, FeedBlob>();
+  /** The rows in the DOM, by id. */
+  private readonly rows = new Map<string, HTMLLIElement>();
   private readonly arriving = new Map<string, FeedBlob>();
   private readonly leaving = new Set<string>();
+  private readonly holds = new Set<Hold>();
   private scheduled = false;
   private lastUpdate = -Infinity;
-  /** Why the list holds still: the Pause button, the pointer over it, keyboard focus in it. */
-  private readonly holds = new Set<'button' | 'pointer' | 'focus'>();
+  private rowPx = 0;
+  private drawing: number | undefined;
 
   constructor(
+    private readonly scroller: HTMLElement,
     private readonly list: HTMLOListElement,
     private limit: number,
-  ) {}
+  ) {
+    scroller.addEventListener('scroll', () => this.redraw(), { passive: true });
+  }
 
   add(blob: FeedBlob): void {
-    if (this.shown.has(blob._id)) return;
+    if (this.byId.has(blob._id)) return;
     this.arriving.set(blob._id, blob);
     // keep only the newest `limit` arrivals: older ones would be pushed out before being seen
     if (this.arriving.size > this.limit) this.arriving.delete(this.arriving.keys().next().value!);
@@ -38,14 +58,17 @@ export class FeedList {
   }
 
   remove(id: string): void {
-    if (this.arriving.delete(id)) return;
-    if (!this.shown.has(id)) return;
+    if (this.arriving.delete(id) || !this.byId.has(id)) return;
     this.leaving.add(id);
     this.schedule();
   }
 
   blob(id: string): FeedBlob | undefined {
-    return this.shown.get(id)?.blob;
+    return this.byId.get(id);
+  }
+
+  get size(): number {
+    return this.blobs.length;
   }
 
   setLimit(limit: number): void {
@@ -54,78 +77,78 @@ export class FeedList {
   }
 
   /**
-   * Held, the list changes nothing on screen (what arrives meanwhile is queued, bounded as ever):
-   * a row must not vanish under the pointer or from under keyboard focus before it is clicked.
+   * Held (the Pause button, the pointer over the list, keyboard focus in it), the list takes in
+   * nothing new: a row must not move or vanish before its "view" is clicked. Scrolling still works.
    */
-  hold(reason: 'button' | 'pointer' | 'focus', on: boolean): void {
+  hold(reason: Hold, on: boolean): void {
     if (on) this.holds.add(reason);
     else this.holds.delete(reason);
-    this.list.toggleAttribute('data-held', this.paused);
-    if (!this.paused) this.schedule();
+    this.scroller.toggleAttribute('data-held', this.held);
+    if (!this.held) this.schedule();
   }
 
-  private get paused(): boolean {
+  private get held(): boolean {
     return this.holds.size > 0;
   }
 
   private schedule(): void {
-    if (this.scheduled || this.paused) return;
+    if (this.scheduled || this.held) return;
     this.scheduled = true;
     const wait = Math.max(0, this.lastUpdate + MIN_UPDATE_MS - performance.now());
-    setTimeout(() => requestAnimationFrame(() => this.flush()), wait);
+    setTimeout(() => requestAnimationFrame(() => this.update()), wait);
   }
 
-  private flush(): void {
+  private update(): void {
     this.scheduled = false;
-    if (this.paused) return; // paused after this update was scheduled
+    if (this.held) return; // held after this update was scheduled
     this.lastUpdate = performance.now();
-    for (const id of this.leaving) this.drop(id);
-    this.leaving.clear();
-    const fresh = [...this.arriving.values()].slice(-this.limit);
+    const fresh = [...this.arriving.values()].slice(-this.limit).reverse();
     this.arriving.clear();
-    const rows = document.createDocumentFragment();
-    for (let i = fresh.length - 1; i >= 0; i--) {
-      const blob = fresh[i]!;
-      const row = this.row(blob);
-      this.shown.set(blob._id, { row, blob });
-      rows.append(row);
-    }
-    this.list.prepend(rows);
-    for (let excess = this.shown.size - this.limit; excess > 0; excess--) {
-      const last = this.list.lastElementChild;
-      if (!(last instanceof HTMLLIElement) || last.dataset.id === undefined) break;
-      this.drop(last.dataset.id);
-    }
+    const kept = this.leaving.size === 0 ? this.blobs : this.blobs.filter((b) => !this.leaving.has(b._id));
+    for (const id of this.leaving) this.byId.delete(id);
+    this.leaving.clear();
+    this.blobs = fresh.concat(kept);
+    for (const blob of fresh) this.byId.set(blob._id, blob);
+    for (const gone of this.blobs.splice(this.limit)) this.byId.delete(gone._id);
+    this.draw();
   }
 
-  private drop(id: string): void {
-    this.shown.get(id)?.row.remove();
-    this.shown.delete(id);
+  private redraw(): void {
+    this.drawing ??= requestAnimationFrame(() => {
+      this.drawing = undefined;
+      this.draw();
+    });
   }
 
-  /** Blob content is untrusted: it only ever goes into textContent and attributes. */
-  private row(blob: FeedBlob): HTMLLIElement {
-    const row = document.createElement('li');
-    row.dataset.id = blob._id;
-    const date = readableDate(blob.timestamp);
-    const when = document.createElement('time');
-    when.className = 'when';
-    when.dateTime = date.iso;
-    when.textContent = date.text;
-    const ua = document.createElement('span');
-    ua.className = 'ua';
-    ua.textContent = userAgentOf(blob);
-    ua.title = ua.textContent;
-    const duration = document.createElement('span');
-    duration.className = 'duration';
-    duration.textContent = formatDuration(durationSecondsOf(blob));
-    const view = document.createElement('button');
-    view.type = 'button';
-    view.className = 'view';
-    view.dataset.id = blob._id;
-    view.textContent = 'view';
-    view.setAttribute('aria-label', `view blob ${blob._id}`);
-    row.append(when, ua, duration, view);
-    return row;
+  /** Puts the rows in view into the DOM, leaving the ones already there in place. */
+  private draw(): void {
+    const rowPx = this.rowPx || DEFAULT_ROW_PX;
+    const first = Math.max(0, Math.floor(this.scroller.scrollTop / rowPx) - OVERSCAN);
+    const count = Math.ceil(this.scroller.clientHeight / rowPx) + 2 * OVERSCAN;
+    const visible = this.blobs.slice(first, first + count);
+    const wanted = new Set(visible.map((b) => b._id));
+    for (const [id, row] of this.rows) {
+      if (wanted.has(id)) continue;
+      row.remove();
+      this.rows.delete(id);
+    }
+    let next = this.list.firstElementChild;
+    visible.forEach((blob, i) => {
+      let row = this.rows.get(blob._id);
+      if (row === undefined) {
+        row = feedRow(blob);
+        this.rows.set(blob._id, row);
+      }
+      row.setAttribute('aria-posinset', String(first + i + 1));
+      row.setAttribute('aria-setsize', String(this.blobs.length));
+      if (row === next) next = row.nextElementSibling;
+      else this.list.insertBefore(row, next);
+    });
+    this.list.style.paddingTop = `${first * rowPx}px`;
+    this.list.style.height = `${this.blobs.length * rowPx}px`;
+    if (this.rowPx === 0 && this.list.firstElementChild) {
+      this.rowPx = this.list.firstElementChild.getBoundingClientRect().height || 0;
+      if (this.rowPx !== 0 && this.rowPx !== rowPx) this.draw();
+    }
   }
 }

@@ -40,6 +40,7 @@ const page = {
   chart: element('chart', SVGSVGElement),
   chartCaption: element('chart-caption', HTMLElement),
   feed: element('feed', HTMLOListElement),
+  feedBox: element('feed-box', HTMLElement),
   limit: element('feed-limit', HTMLInputElement),
   pause: element('feed-pause', HTMLButtonElement),
   dialog: new BlobDialog(element('blob-view', HTMLDialogElement), element('blob-view-id', HTMLElement), element('blob-view-json', HTMLElement)),
@@ -60,7 +61,7 @@ function storedLimit(): number {
 
 const stored = storedLimit();
 page.limit.value = String(clampLimit(stored));
-const feed = new FeedList(page.feed, clampLimit(stored));
+const feed = new FeedList(page.feedBox, page.feed, clampLimit(stored));
 const histogram = new MinuteHistogram();
 const rate = new RateMeter();
 let count: number | undefined;
@@ -222,11 +223,11 @@ page.pause.addEventListener('click', () => {
 });
 
 // A row must stay put while someone points at it or tabs through the list.
-page.feed.addEventListener('pointerenter', () => feed.hold('pointer', true));
-page.feed.addEventListener('pointerleave', () => feed.hold('pointer', false));
-page.feed.addEventListener('focusin', () => feed.hold('focus', true));
-page.feed.addEventListener('focusout', (event) => {
-  if (!(event.relatedTarget instanceof Node && page.feed.contains(event.relatedTarget))) feed.hold('focus', false);
+page.feedBox.addEventListener('pointerenter', () => feed.hold('pointer', true));
+page.feedBox.addEventListener('pointerleave', () => feed.hold('pointer', false));
+page.feedBox.addEventListener('focusin', () => feed.hold('focus', true));
+page.feedBox.addEventListener('focusout', (event) => {
+  if (!(event.relatedTarget instanceof Node && page.feedBox.contains(event.relatedTarget))) feed.hold('focus', false);
 });
 
 page.feed.addEventListener('click', (event) => {
