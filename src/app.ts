@@ -7,6 +7,7 @@ import { requireToken } from './http/auth.js';
 import { drainRouter } from './http/drain.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { healthRouter } from './http/health.js';
+import { homeRouter } from './http/home.js';
 import { ingestRouter } from './http/ingest.js';
 import { metricsRouter } from './http/metrics.js';
 import { readsRouter } from './http/reads.js';
@@ -47,28 +48,7 @@ export function createApp({ store, metrics, logger, limits, hub, drains, tokens 
   app.use(readsRouter(store, readAccess));
   app.use(streamRouter(hub, readAccess));
   app.use(drainRouter(drains, tokens.drain));
-  app.get('/', (_req, res) => {
-    res.json({
-      service: 'kpiggybank',
-      backend: store.backend,
-      api: [
-        'POST /wsapi/interaction_data',
-        'GET /wsapi/interaction_data?start=&end=&limit=&descending=',
-        'GET /wsapi/interaction_data?id=',
-        'GET /wsapi/interaction_data/count',
-        'GET /wsapi/interaction_data/last',
-        'GET /wsapi/interaction_data/stream?since=',
-        'WebSocket /wsapi/changes?since=',
-        'POST /wsapi/drains?start=&end=',
-        'GET /wsapi/drains/:id/blobs?format=ndjson|csv',
-        'POST /wsapi/drains/:id/commit',
-        'GET /wsapi/ping',
-        'GET /healthz',
-        'GET /readyz',
-        'GET /metrics',
-      ],
-    });
-  });
+  app.use(homeRouter(store.backend));
 
   app.use(notFound());
   app.use(errorHandler(logger));

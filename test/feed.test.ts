@@ -1,19 +1,10 @@
-import { FeedCloseCode, IngestResponseSchema } from 'kpiggybank-client/wire';
+import { FeedCloseCode } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedClient, until } from './support/feed-client.js';
 import { BACKENDS } from './support/stores.js';
 import { pool, startTestApp, type TestApp } from './support/app.js';
-
-async function post(url: string, blobs: object[]): Promise<string[]> {
-  const res = await fetch(`${url}/wsapi/interaction_data`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(blobs),
-  });
-  if (res.status !== 201) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
-  return IngestResponseSchema.parse(await res.json()).ids;
-}
+import { postBlobs as post } from './support/post.js';
 
 /** The store's own order of these ids: its whole history, read from the start. */
 async function historyOrder(t: TestApp, ids: Set<string>): Promise<string[]> {

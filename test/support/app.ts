@@ -21,7 +21,7 @@ export interface ServeOptions {
   tokens?: Config['tokens'];
   feed?: Partial<typeof TEST_FEED>;
   drainLeaseMs?: number;
-  /** Default: any free port. */
+  /** Listen on this port (a restart on the same address); any free port by default. */
   port?: number;
   onClose?: () => Promise<void>;
 }

@@ -1,0 +1,104 @@
+import type { ApiRoute } from './api-catalog.js';
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function apiRow({ route, does }: ApiRoute): string {
+  const space = route.indexOf(' ');
+  return `<tr><td>${escapeHtml(route.slice(0, space))}</td><td><code>${escapeHtml(route.slice(space + 1))}</code></td><td>${escapeHtml(does)}</td></tr>`;
+}
+
+const CLIENT_EXAMPLE = `KPIGGYBANK=http://127.0.0.1:3000   # this service's address
+# store a blob (timestamp: unix seconds or milliseconds)
+curl -X POST $KPIGGYBANK/wsapi/interaction_data -H 'content-type: application/json' \\
+     -d '{"timestamp": 1338000000, "event_stream": [["screen.rp_info", 0], ["signin", 4200]]}'
+# count them, read a range
+curl $KPIGGYBANK/wsapi/interaction_data/count
+curl "$KPIGGYBANK/wsapi/interaction_data?start=1338000000&end=1338003600"
+
+// follow the change feed (browser or Node.js); on a reconnect, resume with since=<last seq>
+const ws = new WebSocket('ws://127.0.0.1:3000/wsapi/changes?since=now');
+ws.onmessage = (event) => {
+  const message = JSON.parse(event.data);
+  if (message.type === 'change') save(message.seq, message.deleted ? null : message.doc);
+};`;
+
+/**
+ * The home page as the server renders it: the API table and the client example are plain HTML,
+ * readable without JavaScript; the live parts (count, rate, chart, feed) are filled in by
+ * `/assets/home.js`, which never injects blob content as HTML.
+ */
+export function renderHomePage({ backend, routes }: { backend: string; routes: readonly ApiRoute[] }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>kpiggybank</title>
+<link rel="stylesheet" href="/assets/home.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
+<script type="module" src="/assets/home.js"></script>
+</head>
+<body>
+<header>
+  <h1>kpiggybank</h1>
+  <p>A store for Key Performance Indicator blobs: write-many, read-once. Backend: <code>${escapeHtml(backend)}</code>.</p>
+</header>
+<main>
+<section aria-labelledby="glance-title" class="glance">
+  <h2 id="glance-title">At a glance</h2>
+  <dl class="stats">
+    <div><dt>Blobs stored</dt><dd id="count">–</dd></div>
+    <div><dt>Ingest rate</dt><dd id="rate">–</dd></div>
+    <div><dt>Live feed</dt><dd><span id="status" role="status" aria-live="polite" data-state="idle">needs JavaScript</span></dd></div>
+  </dl>
+  <form id="token-form" class="token-form" hidden>
+    <p>The change feed and the reads need the read token.</p>
+    <label for="token-input">Read token</label>
+    <input id="token-input" name="token" type="password" autocomplete="off" required>
+    <button type="submit">Connect</button>
+  </form>
+  <figure class="chart">
+    <svg id="chart" role="img" aria-labelledby="chart-caption" viewBox="0 0 640 140" preserveAspectRatio="none"></svg>
+    <figcaption id="chart-caption">Blobs per minute over the last hour, by their timestamp</figcaption>
+  </figure>
+</section>
+<section aria-labelledby="feed-title" class="feed">
+  <h2 id="feed-title">Events live feed</h2>
+  <div class="feed-controls">
+    <label for="feed-limit">Keep the newest</label>
+    <input id="feed-limit" type="number" min="1" max="1000" step="1" value="50" inputmode="numeric">
+    <button id="feed-pause" type="button" aria-pressed="false">Pause</button>
+    <span class="hint">The list holds still while the pointer or the keyboard focus is on it.</span>
+  </div>
+  <div class="feed-head" aria-hidden="true"><span>date</span><span>user agent</span><span>duration</span><span></span></div>
+  <div id="feed-box" class="feed-box" tabindex="0" aria-label="Events live feed, scrollable">
+    <ol id="feed" class="feed-list" aria-label="Newest blobs first"></ol>
+  </div>
+  <noscript><p>The live feed needs JavaScript; the API below does not.</p></noscript>
+</section>
+<dialog id="blob-view" aria-labelledby="blob-view-title">
+  <h2 id="blob-view-title">Blob <code id="blob-view-id"></code></h2>
+  <pre id="blob-view-json" tabindex="0"></pre>
+  <form method="dialog"><button type="submit">Close</button></form>
+</dialog>
+<section aria-labelledby="api-title" class="api">
+  <h2 id="api-title">HTTP API</h2>
+  <table>
+    <thead><tr><th scope="col">method</th><th scope="col">path</th><th scope="col">does</th></tr></thead>
+    <tbody>
+${routes.map(apiRow).join('\n')}
+    </tbody>
+  </table>
+  <p>With a read token configured, reads and the feed need <code>Authorization: Bearer &lt;token&gt;</code>
+  (or <code>?token=</code> on the WebSocket). <code>GET /</code> with <code>Accept: application/json</code> lists these routes as JSON.</p>
+  <h2 id="example-title">Client example</h2>
+  <pre aria-labelledby="example-title"><code>${escapeHtml(CLIENT_EXAMPLE)}</code></pre>
+</section>
+</main>
+</body>
+</html>
+`;
+}

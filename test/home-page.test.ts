@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { FeedMessageSchema } from 'kpiggybank-client/wire';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../src/http/api-catalog.js';
+import { HOME_CSP, WEB_ASSETS } from '../src/http/home.js';
+import { durationSecondsOf, formatDuration, readableDate, timestampMs, userAgentOf } from '../web/src/blob-summary.js';
+import { parseFeedMessage } from '../web/src/messages.js';
+import { MinuteHistogram } from '../web/src/minute-histogram.js';
+import { RateMeter } from '../web/src/rate-meter.js';
+import { startTestApp, type TestApp } from './support/app.js';
+
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+
+describe('GET / and the page assets', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp('memory', { tokens: { read: 'r3ad' } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it.each([
+    ['no Accept header', undefined],
+    ['*/*', '*/*'],
+    ['application/json', 'application/json'],
+    ['JSON preferred over HTML', 'application/json, text/html;q=0.5'],
+  ])('answers the JSON list of routes, as before the page, to %s', async (_name, accept) => {
+    const req = request(t.app).get('/');
+    const res = await (accept === undefined ? req.unset('Accept') : req.set('Accept', accept));
+    expect(res.status).toBe(200);
+    expect(res.type).toBe('application/json');
+    expect(res.body).toEqual({ service: 'kpiggybank', backend: 'memory', api: API_ROUTES.map((r) => r.route) });
+    expect(res.body.api).toContain('WebSocket /wsapi/changes?since=');
+  });
+
+  it("serves the page to a browser, with the API table in the HTML itself, open even with a read token, under a CSP", async () => {
+    const res = await request(t.app).get('/').set('Accept', BROWSER_ACCEPT);
+    expect(res.status).toBe(200);
+    expect(res.type).toBe('text/html');
+    expect(res.headers['vary']).toMatch(/Accept/);
+    expect(res.headers['content-security-policy']).toBe(HOME_CSP);
+    expect(HOME_CSP).toContain("default-src 'self'");
+    // every route is a row of the table, readable without JavaScript
+    for (const { route } of API_ROUTES) {
+      const [method, route_path] = [route.slice(0, route.indexOf(' ')), route.slice(route.indexOf(' ') + 1)];
+      const escaped = route_path.replace(/&/g, '&#38;');
+      expect(res.text).toContain(`<tr><td>${method}</td><td><code>${escaped}</code></td>`);
+    }
+    // everything the page loads comes from this service
+    const loads = [...res.text.matchAll(/\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]!);
+    expect(loads).toEqual(expect.arrayContaining(['/assets/home.js', '/assets/home.css']));
+    for (const url of loads) expect(url).toMatch(/^\/[^/]/);
+  });
+
+  it('serves the compiled page script, every module it imports, and the stylesheet', async () => {
+    const seen = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const res = await request(t.app).get(`/assets/${file}`);
+      expect(res.status, `/assets/${file} (run npm run build first)`).toBe(200);
+      expect(res.type).toBe('text/javascript');
+      for (const [, imported] of String(res.text).matchAll(/\bfrom '\.\/([\w-]+\.js)'/g)) await visit(imported!);
+    };
+    await visit('home.js');
+    expect(seen.size).toBeGreaterThan(5);
+    const css = await request(t.app).get('/assets/home.css');
+    expect(css.status).toBe(200);
+    expect(css.type).toBe('text/css');
+    expect(await readFile(path.join(WEB_ASSETS.styles, 'home.css'), 'utf8')).not.toMatch(/url\(\s*['"]?https?:/);
+    expect((await request(t.app).get('/assets/nothing.js')).status).toBe(404);
+  });
+});
+
+describe("the page's own parsing of the feed", () => {
+  const samples = [
+    { type: 'change', seq: '7', id: 'a', doc: { _id: 'a', timestamp: 1338000000, lang: 'en-US' } },
+    { type: 'change', seq: '8-g1AAAA', id: 'a', deleted: true, doc: { _id: 'a', _deleted: true } },
+    { type: 'live', seq: '8' },
+    { type: 'live', seq: null },
+  ];
+
+  it.each(samples)('reads what the wire schema accepts: %j', (sample) => {
+    expect(FeedMessageSchema.safeParse(sample).success).toBe(true);
+    const parsed = parseFeedMessage(JSON.stringify(sample));
+    expect(parsed).toMatchObject({ type: sample.type, seq: sample.seq });
+    if (sample.type === 'change') expect(parsed).toMatchObject({ id: sample.id, deleted: sample.deleted === true });
+  });
+
+  it.each([
+    'not json',
+    '[]',
+    '{"type":"change","seq":7,"id":"a","doc":{"_id":"a","timestamp":1}}',
+    '{"type":"change","seq":"7","id":"a","doc":{"_id":"a","timestamp":"yesterday"}}',
+    '{"type":"change","seq":"7","id":"a"}',
+    '{"type":"live"}',
+    '{"type":"other","seq":"1"}',
+  ])('ignores what is not a feed message: %s', (text) => {
+    expect(parseFeedMessage(text)).toBeUndefined();
+  });
+});
+
+describe("a blob's summary in the feed", () => {
+  const blob = (fields: Record<string, unknown>) => ({ _id: 'x', timestamp: 1338000000, ...fields });
+
+  it('reads the user agent as a string or as the KPI data {browser, version, os}', () => {
+    expect(userAgentOf(blob({ user_agent: 'Mozilla/5.0 (X11; Linux) Firefox/14.0' }))).toBe('Mozilla/5.0 (X11; Linux) Firefox/14.0');
+    expect(userAgentOf(blob({ user_agent: { browser: 'Firefox', version: '14.0', os: 'Macintosh' } }))).toBe('Firefox 14.0 (Macintosh)');
+    expect(userAgentOf(blob({ user_agent: { os: 'Linux' } }))).toBe('(Linux)');
+    expect(userAgentOf(blob({}))).toBe('—');
+    expect(userAgentOf(blob({ user_agent: ['<b>x</b>'] }))).toBe('—');
+  });
+
+  it("takes the duration from the last event_stream entry's offset (ms), shown in seconds", () => {
+    expect(durationSecondsOf(blob({ event_stream: [['screen.rp_info', 0], ['window.complete', 12_345]] }))).toBe(12.345);
+    expect(formatDuration(12.345)).toBe('12.3 s');
+    expect(durationSecondsOf(blob({ event_stream: [] }))).toBeUndefined();
+    expect(durationSecondsOf(blob({ event_stream: [['x', 'soon']] }))).toBeUndefined();
+    expect(durationSecondsOf(blob({}))).toBeUndefined();
+    expect(formatDuration(undefined)).toBe('—');
+  });
+
+  it('takes a timestamp below 1e12 as seconds and one above as milliseconds', () => {
+    expect(timestampMs(1338000000)).toBe(1338000000_000);
+    expect(timestampMs(1333046104322)).toBe(1333046104322);
+    expect(readableDate(1338000000).iso).toBe('2012-05-26T02:40:00.000Z');
+    expect(readableDate(1338000000_000).iso).toBe('2012-05-26T02:40:00.000Z');
+    expect(readableDate(Number.MAX_VALUE)).toEqual({ text: '—', iso: '' });
+  });
+});
+
+describe('the chart and rate arithmetic', () => {
+  it('counts blobs per minute over the last hour, and marks minutes before what was loaded as unknown', () => {
+    const now = Date.UTC(2026, 0, 1, 12, 30, 30);
+    const h = new MinuteHistogram();
+    expect(h.bars(now).every((b) => !b.known)).toBe(true); // nothing is known before the load
+    h.loaded();
+    h.add(now);
+    h.add(now - 1000);
+    h.add(now - 10 * 60_000);
+    h.add(now - 2 * 3600_000); // older than the hour: dropped
+    let bars = h.bars(now);
+    expect(bars).toHaveLength(60);
+    expect(bars.at(-1)).toMatchObject({ start: Date.UTC(2026, 0, 1, 12, 30), count: 2, known: true });
+    expect(bars.at(-11)!.count).toBe(1);
+    expect(bars.reduce((sum, b) => sum + b.count, 0)).toBe(3);
+    h.loaded(now - 20 * 60_000 - 5000); // the load reached back only into that minute
+    bars = h.bars(now);
+    expect(bars.filter((b) => !b.known)).toHaveLength(40);
+    expect(bars.at(-20)!.known).toBe(true);
+  });
+
+  it('gives the rate over a sliding window, and over the time watched while younger than it', () => {
+    const start = 1_000_000;
+    const rate = new RateMeter(10_000, start);
+    for (let i = 0; i < 20; i++) rate.record(start + i * 100); // 20 in the first 2 s
+    expect(rate.rate(start + 2000)).toBe(10);
+    expect(rate.rate(start + 9_999)).toBeCloseTo(2, 3); // all 20 within the last 10 s
+    expect(rate.rate(start + 10_000)).toBe(1); // the first second's 10 left the window
+    expect(rate.rate(start + 30_000)).toBe(0);
+  });
+});
