@@ -43,7 +43,7 @@ describe.each(BACKENDS)('draining the %s backend', (backend) => {
     await t.close();
   });
 
-  it('gives 10,000 blobs to two concurrent drains, none twice; after both commit, count is 0 and the feed saw the deletions', { timeout: 120_000 }, async () => {
+  it('gives 10,000 blobs to two concurrent drains, none twice; after both commit, count is 0 and the feed saw the deletions', { timeout: 180_000 }, async () => {
     const feed = await FeedClient.connect(t.wsUrl);
     await until(() => feed.isLive, 5000, 'live');
     const posted = (await pool(20, 4, (i) => post(t.url, Array.from({ length: 500 }, (_, j) => ({ timestamp: 1_000 + i * 500 + j }))))).flat();
@@ -63,7 +63,7 @@ describe.each(BACKENDS)('draining the %s backend', (backend) => {
       expect(DrainCommitResponseSchema.parse(await res.json()).removed).toBe(drain.count);
     }
     expect(await count(t)).toBe(0);
-    await until(() => feed.changes.filter((c) => c.deleted).length >= 10_000, 30_000, 'the deletions on the feed');
+    await until(() => feed.changes.filter((c) => c.deleted).length >= 10_000, 90_000, 'the deletions on the feed');
     await feed.close();
   });
 
