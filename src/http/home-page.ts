@@ -18,12 +18,12 @@ curl -X POST $KPIGGYBANK/wsapi/interaction_data -H 'content-type: application/js
 curl $KPIGGYBANK/wsapi/interaction_data/count
 curl "$KPIGGYBANK/wsapi/interaction_data?start=1338000000&end=1338003600"
 
-// follow the change feed (browser or Node.js); on a reconnect, resume with since=<last seq>
-const ws = new WebSocket('ws://127.0.0.1:3000/wsapi/changes?since=now');
-ws.onmessage = (event) => {
-  const message = JSON.parse(event.data);
-  if (message.type === 'change') save(message.seq, message.deleted ? null : message.doc);
-};`;
+// the typed client (npm package kpiggybank-client), in Node.js or a browser
+import { KpiggybankClient } from 'kpiggybank-client';
+const kpi = new KpiggybankClient('http://127.0.0.1:3000');
+await kpi.save({ _id: 'signin-42', timestamp: Date.now(), lang: 'en-US' });
+// every change once, resuming by itself after a lost connection
+for await (const change of kpi.changes({ since: 'now' })) console.log(change.seq, change.doc);`;
 
 /**
  * The home page as the server renders it: the API table and the client example are plain HTML,
