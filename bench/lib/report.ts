@@ -1,0 +1,57 @@
+import { writeFile } from 'node:fs/promises';
+
+/** One figure of the benchmark: a scenario on one backend (or the bare baseline). */
+export interface Row {
+  scenario: string;
+  backend: string;
+  /** What `value` counts, e.g. "requests/s", "blobs/s", "p99 ms". */
+  metric: string;
+  value: number;
+  /** The bare node:http baseline's figure in the same run, and value / baseline. */
+  baseline?: number;
+  ratio?: number;
+  latencyMs?: { p50: number; p99: number };
+  peakRssMiB?: number;
+  errors?: number;
+  target?: string;
+  met?: boolean;
+  note?: string;
+}
+
+export interface Results {
+  date: string;
+  machine: { cores: number; cpu: string; node: string; platform: string; memoryGiB: number };
+  /** What else ran: the load average when the run started and ended. */
+  loadAverage: { start: number[]; end: number[] };
+  options: Record<string, unknown>;
+  rows: Row[];
+}
+
+const number = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '' : n >= 100 ? Math.round(n).toLocaleString('en-US') : String(n));
+
+export function markdown(results: Results): string {
+  const { machine, loadAverage } = results;
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench\` on ${results.date}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node} on ${machine.platform}.`,
+    `Load average at start ${loadAverage.start.join(', ')}; at end ${loadAverage.end.join(', ')} (the machine is shared: ratios compare figures taken back to back in the same run).`,
+    `Options: \`${JSON.stringify(results.options)}\`. The load generator runs on the same machine.`,
+    '',
+    '| scenario | backend | figure | bare node:http | ratio | p50 / p99 ms | peak RSS MiB | errors | target | met |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results.rows) {
+    const latency = r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p99}` : '';
+    const ratio = r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(0)} %`;
+    const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**';
+    const figure = `${number(r.value)} ${r.metric}${r.note ? ` (${r.note})` : ''}`;
+    lines.push(`| ${r.scenario} | ${r.backend} | ${figure} | ${number(r.baseline)} | ${ratio} | ${latency} | ${number(r.peakRssMiB)} | ${r.errors ?? ''} | ${r.target ?? ''} | ${met} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function writeResults(results: Results, jsonPath: string, markdownPath: string): Promise<void> {
+  await writeFile(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(markdownPath, markdown(results));
+}
