@@ -1,5 +1,6 @@
 // npm run bench -- [--only single,batch,group-commit,feed,drain,range] [--backend memory,pouchdb,couchdb]
 //                  [--seconds 5] [--connections 50] [--blobs 100000] [--json bench/results.json] [--markdown bench/RESULTS.md]
+//                  [--service dist/server.js]   (another build's server.js, to measure before and after)
 // Scenario benchmarks of the service (node dist/server.js, MODE=prod) against a bare node:http
 // server measured in the same run; couchdb is COUCHDB_URL, else a PouchDB Server in memory.
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     blobs: { type: 'string', default: '100000' },
     json: { type: 'string', default: 'bench/results.json' },
     markdown: { type: 'string', default: 'bench/RESULTS.md' },
+    service: { type: 'string', default: 'dist/server.js' },
   },
 });
 
@@ -33,7 +35,7 @@ function list<T extends string>(text: string, allowed: readonly T[], what: strin
 const only = list<Scenario>(values.only, SCENARIOS, 'scenario');
 const selected = list<Backend>(values.backend, BACKENDS, 'backend');
 const blobs = Number(values.blobs);
-const backends = new Backends();
+const backends = new Backends(values.service);
 const ctx: Context = { backends, selected, seconds: Number(values.seconds), connections: Number(values.connections), rows: [] };
 const loadAtStart = loadavg().map((n) => Number(n.toFixed(2)));
 const started = Date.now();
@@ -56,7 +58,7 @@ const results: Results = {
   date: new Date().toISOString(),
   machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, memoryGiB: Math.round(totalmem() / 2 ** 30) },
   loadAverage: { start: loadAtStart, end: loadavg().map((n) => Number(n.toFixed(2))) },
-  options: { only, backends: selected, seconds: ctx.seconds, connections: ctx.connections, blobs, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)) },
+  options: { only, backends: selected, service: values.service, seconds: ctx.seconds, connections: ctx.connections, blobs, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)) },
   rows: ctx.rows,
 };
 await writeResults(results, values.json, values.markdown);

@@ -15,6 +15,9 @@ export class Backends {
   private couch: RunningCouch | undefined;
   private databases = 0;
 
+  /** `entry`: the server script to run, e.g. an older build to compare with. */
+  constructor(private readonly entry = 'dist/server.js') {}
+
   async couchUrl(): Promise<string> {
     if (process.env.COUCHDB_URL) return process.env.COUCHDB_URL;
     this.couch ??= await startPouchDbServer();
@@ -33,7 +36,7 @@ export class Backends {
       ...(dataDir && { DATA_DIR: dataDir }),
       ...(couchUrl && { COUCHDB_URL: couchUrl }),
       ...env,
-    });
+    }, this.entry);
     const stop = service.stop;
     service.stop = async () => {
       await stop();

@@ -1,10 +1,16 @@
 /**
+ * Stands for the timestamp in prepared bodies: the load generator writes the current unix time
+ * over it before each send, so blobs arrive in time order, as they do from real clients.
+ */
+export const TIMESTAMP_MARK = 9_999_999_999;
+
+/**
  * Realistic KPI blobs, about 600 bytes of JSON each, shaped like the ones the seed's clients
  * (Persona's dialog) posted: a timestamp, the browser, and an event stream.
  */
-export function kpiBlob(i: number): Record<string, unknown> {
+export function kpiBlob(i: number, timestamp = 1_338_000_000 + i): Record<string, unknown> {
   return {
-    timestamp: 1_338_000_000 + i,
+    timestamp,
     lang: 'en-US',
     screen_size: { width: 1280, height: 800 },
     user_agent: { os: 'Macintosh', browser: 'Firefox', version: '15.0' },
@@ -29,9 +35,9 @@ export function kpiBlob(i: number): Record<string, unknown> {
   };
 }
 
-/** One blob as JSON text: the single-blob POST body. */
-export function jsonBody(i: number): string {
-  return JSON.stringify(kpiBlob(i));
+/** One blob as JSON text: the single-blob POST body (its timestamp the mark, unless given). */
+export function jsonBody(i: number, timestamp = TIMESTAMP_MARK): string {
+  return JSON.stringify(kpiBlob(i, timestamp));
 }
 
 /** The legacy form body of the seed's clients: `data=<JSON text>`. */
@@ -41,5 +47,5 @@ export function formBody(i: number): string {
 
 /** An array of `size` blobs: the batched POST body. */
 export function batchBody(i: number, size: number): string {
-  return JSON.stringify(Array.from({ length: size }, (_, k) => kpiBlob(i * size + k)));
+  return JSON.stringify(Array.from({ length: size }, (_, k) => kpiBlob(i * size + k, TIMESTAMP_MARK)));
 }

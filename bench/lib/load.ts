@@ -1,10 +1,14 @@
 import { connect, type Socket } from 'node:net';
+import { TIMESTAMP_MARK } from './blobs.js';
 
 export interface LoadOptions {
   port: number;
   path: string;
   contentType: string;
-  /** Bodies sent in turn; prepared once, so the generator spends its CPU on sockets, not JSON. */
+  /**
+   * Bodies sent in turn; prepared once, so the generator spends its CPU on sockets, not JSON.
+   * Every TIMESTAMP_MARK in them is overwritten with the current unix time at each send.
+   */
   bodies: readonly string[];
   connections: number;
   seconds: number;
@@ -26,6 +30,28 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 
 // @types/node 20 Buffers do not type-check as Uint8Array under this TypeScript: say what they are.
 const bytes = (buffer: Buffer) => buffer as unknown as Uint8Array;
+
+const MARK = Buffer.from(String(TIMESTAMP_MARK));
+
+/** A prepared request and where its timestamps go. */
+interface Prepared {
+  bytes: Buffer;
+  marks: number[];
+}
+
+function prepare(request: Buffer): Prepared {
+  const marks: number[] = [];
+  for (let at = request.indexOf(MARK); at >= 0; at = request.indexOf(MARK, at + MARK.length)) marks.push(at);
+  return { bytes: request, marks };
+}
+
+/** The request with the current unix time (10 digits, as long as the mark) written over each mark. */
+function stamped({ bytes, marks }: Prepared): Buffer {
+  if (marks.length === 0) return bytes;
+  const now = Buffer.from(String(Math.floor(Date.now() / 1000)));
+  for (const at of marks) now.copy(bytes as unknown as Uint8Array, at);
+  return bytes;
+}
 
 /** Where the answer at the start of `buffer` ends, or -1 while it is incomplete (Content-Length or chunked). */
 function answerEnd(buffer: Buffer): { end: number; status: number } | undefined {
@@ -70,6 +96,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   const run = (socket: Socket) =>
     new Promise<void>((resolve, reject) => {
+      // Each connection stamps its own copies: a buffer is not rewritten while a socket may still hold it.
+      const own = requests.map((request) => prepare(Buffer.from(bytes(request))));
       let pending = Buffer.alloc(0);
       let sentAt = 0;
       const send = () => {
@@ -79,7 +107,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           return;
         }
         sentAt = performance.now();
-        socket.write(bytes(requests[next++ % requests.length]!));
+        socket.write(bytes(stamped(own[next++ % own.length]!)));
       };
       socket.on('data', (chunk: Buffer) => {
         pending = pending.length === 0 ? chunk : Buffer.concat([bytes(pending), bytes(chunk)]);

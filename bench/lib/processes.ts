@@ -49,10 +49,10 @@ async function track(name: string, child: ChildProcess, port: number, ready: (ur
   };
 }
 
-/** `node dist/server.js` with the given environment (PORT is chosen here). */
-export async function startService(env: Record<string, string>): Promise<Running> {
+/** `node <entry>` (dist/server.js unless the bench's --service says otherwise) with the given environment; PORT is chosen here. */
+export async function startService(env: Record<string, string>, entry = 'dist/server.js'): Promise<Running> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/server.js'], {
+  const child = spawn(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

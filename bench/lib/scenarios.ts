@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { batchBody, formBody, jsonBody } from './blobs.js';
+import { batchBody, formBody, jsonBody, kpiBlob } from './blobs.js';
 import type { Backend, Backends } from './backends.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { startBaseline, type Running } from './processes.js';
@@ -225,7 +225,7 @@ async function fill(service: Running, blobs: number): Promise<void> {
     while (next < blobs) {
       const from = next;
       next += 1000;
-      const body = JSON.stringify(Array.from({ length: Math.min(1000, blobs - from) }, (_, k) => JSON.parse(jsonBody(from + k)) as unknown));
+      const body = JSON.stringify(Array.from({ length: Math.min(1000, blobs - from) }, (_, k) => kpiBlob(from + k)));
       const res = await fetch(`${service.url}${INGEST_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       if (res.status !== 201) throw new Error(`fill: POST answered ${res.status}: ${await res.text()}`);
       await res.arrayBuffer();
