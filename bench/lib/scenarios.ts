@@ -234,12 +234,20 @@ async function fill(service: Running, blobs: number): Promise<void> {
   await Promise.all(Array.from({ length: 4 }, worker));
 }
 
-/** The whole range streamed in one GET: blobs/s. */
+/**
+ * The whole range streamed in one GET: blobs/s. The first range query of a CouchDB store builds
+ * its view index (PouchDB Server indexes ~1,000 docs/s); that is done and timed apart, first, and
+ * PouchDB Server gets at most 20,000 blobs so the run stays within minutes (COUCHDB_URL: all).
+ */
 export async function rangeRead(ctx: Context, blobs: number): Promise<void> {
   for (const backend of ctx.selected) {
-    console.log(`range read of ${blobs} blobs on ${backend}`);
+    const count = backend === 'couchdb' && !process.env.COUCHDB_URL ? Math.min(blobs, 20_000) : blobs;
+    console.log(`range read of ${count} blobs on ${backend}`);
     const { result, peakRssMiB } = await onService(ctx, backend, {}, async (service) => {
-      await fill(service, blobs);
+      await fill(service, count);
+      const indexing = performance.now();
+      await (await fetch(`${service.url}${INGEST_PATH}?limit=1`)).arrayBuffer();
+      const indexSeconds = (performance.now() - indexing) / 1000;
       const started = performance.now();
       const text = await new Promise<string>((resolve, reject) => {
         request(`${service.url}${INGEST_PATH}`, (res) => {
@@ -254,18 +262,18 @@ export async function rangeRead(ctx: Context, blobs: number): Promise<void> {
       });
       const seconds = (performance.now() - started) / 1000;
       const received = (JSON.parse(text) as unknown[]).length;
-      return { seconds, received };
+      return { seconds, received, indexSeconds };
     });
     const perSecond = Math.round(result.received / result.seconds);
-    console.log(`  ${perSecond} blobs/s (${result.received} blobs in ${result.seconds.toFixed(2)} s)`);
+    console.log(`  ${perSecond} blobs/s (${result.received} blobs in ${result.seconds.toFixed(2)} s; first query ${result.indexSeconds.toFixed(1)} s)`);
     ctx.rows.push({
-      scenario: `range read of ${blobs.toLocaleString('en-US')} blobs`,
+      scenario: 'range read',
       backend,
       metric: 'blobs/s',
       value: perSecond,
       peakRssMiB,
-      errors: blobs - result.received,
-      note: `${result.seconds.toFixed(1)} s`,
+      errors: count - result.received,
+      note: `${count.toLocaleString('en-US')} blobs in ${result.seconds.toFixed(1)} s; first query (index) ${result.indexSeconds.toFixed(1)} s`,
     });
   }
 }
