@@ -8,6 +8,8 @@ export interface Running {
   port: number;
   url: string;
   child: ChildProcess;
+  /** CPU seconds (user + system) the process has used so far. */
+  cpuSeconds(): Promise<number>;
   /** Largest RSS seen since start (or since the last reset), in MiB. */
   peakRssMiB(): number;
   resetPeak(): void;
@@ -17,6 +19,13 @@ export interface Running {
 async function rssBytes(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** utime + stime of /proc/<pid>/stat, in seconds (Linux; clock ticks are 100 Hz there). */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function waitUntil(check: () => Promise<boolean>, child: ChildProcess, what: string): Promise<void> {
@@ -39,6 +48,7 @@ async function track(name: string, child: ChildProcess, port: number, ready: (ur
     port,
     url,
     child,
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
     peakRssMiB: () => Math.round(peak / 2 ** 20),
     resetPeak: () => (peak = 0),
     async stop() {

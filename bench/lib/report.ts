@@ -11,6 +11,9 @@ export interface Row {
   baseline?: number;
   ratio?: number;
   latencyMs?: { p50: number; p99: number };
+  /** The server's CPU time per request, and the bare baseline's divided by it (1 = as cheap as bare). */
+  cpuUsPerRequest?: number;
+  cpuRatio?: number;
   peakRssMiB?: number;
   errors?: number;
   target?: string;
@@ -38,15 +41,16 @@ export function markdown(results: Results): string {
     `Load average at start ${loadAverage.start.join(', ')}; at end ${loadAverage.end.join(', ')} (the machine is shared: ratios compare figures taken back to back in the same run).`,
     `Options: \`${JSON.stringify(results.options)}\`. The load generator runs on the same machine.`,
     '',
-    '| scenario | backend | figure | bare node:http | ratio | p50 / p99 ms | peak RSS MiB | errors | target | met |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | backend | figure | bare node:http | ratio | p50 / p99 ms | server CPU µs/request (bare ÷ this) | peak RSS MiB | errors | target | met |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results.rows) {
     const latency = r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p99}` : '';
     const ratio = r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(0)} %`;
     const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**';
     const figure = `${number(r.value)} ${r.metric}${r.note ? ` (${r.note})` : ''}`;
-    lines.push(`| ${r.scenario} | ${r.backend} | ${figure} | ${number(r.baseline)} | ${ratio} | ${latency} | ${number(r.peakRssMiB)} | ${r.errors ?? ''} | ${r.target ?? ''} | ${met} |`);
+    const cpu = r.cpuUsPerRequest === undefined ? '' : `${number(r.cpuUsPerRequest)}${r.cpuRatio === undefined ? '' : ` (${(r.cpuRatio * 100).toFixed(0)} %)`}`;
+    lines.push(`| ${r.scenario} | ${r.backend} | ${figure} | ${number(r.baseline)} | ${ratio} | ${latency} | ${cpu} | ${number(r.peakRssMiB)} | ${r.errors ?? ''} | ${r.target ?? ''} | ${met} |`);
   }
   return `${lines.join('\n')}\n`;
 }

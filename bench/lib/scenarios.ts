@@ -26,14 +26,22 @@ export const BATCH = 100;
 const batch: typeof single = { ...single, bodies: Array.from({ length: 8 }, (_, i) => batchBody(i, BATCH)) };
 
 /** A short warm-up (the JIT, the store's first writes), then the measured run. */
-async function measure(target: Running, load: typeof single, ctx: Context, connections = ctx.connections): Promise<LoadResult> {
+async function measure(target: Running, load: typeof single, ctx: Context, connections = ctx.connections): Promise<Measured> {
   await runLoad({ ...load, port: target.port, connections, seconds: Math.min(2, ctx.seconds / 3) });
+  const cpuBefore = await target.cpuSeconds();
   const result = await runLoad({ ...load, port: target.port, connections, seconds: ctx.seconds });
-  console.log(`  ${target.name}: ${result.requestsPerSecond} requests/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`);
-  return result;
+  const cpuUsPerRequest = Math.round((((await target.cpuSeconds()) - cpuBefore) * 1e6) / Math.max(1, result.requests));
+  console.log(
+    `  ${target.name}: ${result.requestsPerSecond} requests/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+      `${cpuUsPerRequest} µs CPU per request, ${result.errors} errors`,
+  );
+  return { ...result, cpuUsPerRequest };
 }
 
-async function baselineOf(load: typeof single, ctx: Context, connections?: number): Promise<LoadResult> {
+/** A load result with the server's CPU time per request: steadier than requests/s on a shared machine. */
+type Measured = LoadResult & { cpuUsPerRequest: number };
+
+async function baselineOf(load: typeof single, ctx: Context, connections?: number): Promise<Measured> {
   const baseline = await startBaseline();
   try {
     return await measure(baseline, load, ctx, connections);
@@ -53,6 +61,7 @@ async function onService<T>(ctx: Context, backend: Backend, env: Record<string, 
 }
 
 const latency = (r: LoadResult) => ({ p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
+const cpu = (r: Measured, base?: Measured) => ({ cpuUsPerRequest: r.cpuUsPerRequest, ...(base && { cpuRatio: Number((base.cpuUsPerRequest / r.cpuUsPerRequest).toFixed(3)) }) });
 
 /** Single-blob POSTs, JSON and the legacy form, against the bare baseline measured just before. */
 export async function singleBlob(ctx: Context): Promise<void> {
@@ -63,7 +72,7 @@ export async function singleBlob(ctx: Context): Promise<void> {
     if (backends.length === 0) continue;
     console.log(`${name}, ${ctx.connections} connections`);
     const base = await baselineOf(load, ctx);
-    ctx.rows.push({ scenario: name, backend: 'bare node:http', metric: 'requests/s', value: base.requestsPerSecond, latencyMs: latency(base), errors: base.errors });
+    ctx.rows.push({ scenario: name, backend: 'bare node:http', metric: 'requests/s', value: base.requestsPerSecond, latencyMs: latency(base), ...cpu(base), errors: base.errors });
     const variants: [Backend, Record<string, string>, string | undefined][] = backends.map((b) => [b, {}, undefined]);
     if (load === single && backends.includes('memory')) variants.push(['memory', { MODE: 'dev' }, 'MODE=dev: a log line per request']);
     for (const [backend, env, note] of variants) {
@@ -78,6 +87,7 @@ export async function singleBlob(ctx: Context): Promise<void> {
         baseline: base.requestsPerSecond,
         ratio: Number(ratio.toFixed(3)),
         latencyMs: latency(result),
+        ...cpu(result, base),
         peakRssMiB,
         errors: result.errors,
         ...(targeted && { target: '≥ 50 % of bare', met: ratio >= 0.5 }),
@@ -92,7 +102,7 @@ export async function batched(ctx: Context): Promise<void> {
   const connections = Math.min(ctx.connections, 16);
   console.log(`batched POST (${BATCH} blobs), ${connections} connections`);
   const base = await baselineOf(batch, ctx, connections);
-  ctx.rows.push({ scenario: `batched POST (${BATCH})`, backend: 'bare node:http', metric: 'blobs/s', value: base.requestsPerSecond * BATCH, latencyMs: latency(base), errors: base.errors });
+  ctx.rows.push({ scenario: `batched POST (${BATCH})`, backend: 'bare node:http', metric: 'blobs/s', value: base.requestsPerSecond * BATCH, latencyMs: latency(base), ...cpu(base), errors: base.errors });
   const targets: Partial<Record<Backend, number>> = { memory: 100_000, pouchdb: 10_000 };
   for (const backend of ctx.selected) {
     const { result, peakRssMiB } = await onService(ctx, backend, {}, (s) => measure(s, batch, ctx, connections));
@@ -106,6 +116,7 @@ export async function batched(ctx: Context): Promise<void> {
       baseline: base.requestsPerSecond * BATCH,
       ratio: Number((result.requestsPerSecond / base.requestsPerSecond).toFixed(3)),
       latencyMs: latency(result),
+      ...cpu(result, base),
       peakRssMiB,
       errors: result.errors,
       ...(target && { target: `≥ ${target.toLocaleString('en-US')} blobs/s`, met: blobs >= target }),
@@ -128,6 +139,7 @@ export async function groupCommit(ctx: Context): Promise<void> {
     metric: 'requests/s',
     value: perBlob.result.requestsPerSecond,
     latencyMs: latency(perBlob.result),
+    ...cpu(perBlob.result),
     peakRssMiB: perBlob.peakRssMiB,
     errors: perBlob.result.errors,
     note: `one write per blob: BATCH_MAX_DOCS=1, BATCH_CONCURRENCY=${c}`,
@@ -138,6 +150,7 @@ export async function groupCommit(ctx: Context): Promise<void> {
     metric: 'requests/s',
     value: grouped.result.requestsPerSecond,
     latencyMs: latency(grouped.result),
+    ...cpu(grouped.result),
     peakRssMiB: grouped.peakRssMiB,
     errors: grouped.result.errors,
     note: `group commit, ${(ratio).toFixed(1)}× one write per blob`,
