@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { DurationSeries } from '../duration-histogram.js';
 import type { Metrics } from '../metrics.js';
 
 /** A `token` query parameter is a secret: it never reaches a log line. */
@@ -58,7 +59,7 @@ export function requestMetrics(metrics: Metrics): RequestHandler {
 
 /** The same histogram for one route served outside Express; the labelled series is looked up once per status. */
 export function requestTimer(metrics: Metrics, method: string, route: string): (status: number, startedMs: number) => void {
-  const series = new Map<number, { observe(seconds: number): void }>();
+  const series = new Map<number, DurationSeries>();
   return (status, startedMs) => {
     let child = series.get(status);
     if (!child) {
