@@ -3,6 +3,7 @@
 //                  [--service dist/server.js]   (another build's server.js, to measure before and after)
 // Scenario benchmarks of the service (node dist/server.js, MODE=prod) against a bare node:http
 // server measured in the same run; couchdb is COUCHDB_URL, else a PouchDB Server in memory.
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Backends, BACKENDS, type Backend } from './lib/backends.js';
@@ -38,6 +39,12 @@ const blobs = Number(values.blobs);
 const backends = new Backends(values.service);
 const ctx: Context = { backends, selected, seconds: Number(values.seconds), connections: Number(values.connections), rows: [] };
 const loadAtStart = loadavg().map((n) => Number(n.toFixed(2)));
+/** What else was busy when the run started (the machine may be shared): the top of ps. */
+const busyAtStart = execFileSync('ps', ['-eo', 'pcpu=,args=', '--sort=-pcpu'], { encoding: 'utf8' })
+  .split('\n')
+  .map((line) => line.trim().slice(0, 110))
+  .filter((line) => line !== '' && !line.includes('ps -eo') && Number.parseFloat(line) >= 5)
+  .slice(0, 6);
 const started = Date.now();
 
 const run: Record<Scenario, () => Promise<void>> = {
@@ -48,20 +55,27 @@ const run: Record<Scenario, () => Promise<void>> = {
   drain: () => drain(ctx, blobs),
   range: () => rangeRead(ctx, blobs),
 };
+/** Written after every scenario, so that a run cut short still leaves what it measured. */
+async function save(): Promise<void> {
+  const results: Results = {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    loadAverage: { start: loadAtStart, end: loadavg().map((n) => Number(n.toFixed(2))) },
+    busyAtStart,
+    options: { only, backends: selected, service: values.service, seconds: ctx.seconds, connections: ctx.connections, blobs, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)) },
+    rows: ctx.rows,
+  };
+  await writeResults(results, values.json, values.markdown);
+}
+
 try {
-  for (const scenario of only) await run[scenario]();
+  for (const scenario of only) {
+    await run[scenario]();
+    await save();
+  }
 } finally {
   await backends.close();
 }
-
-const results: Results = {
-  date: new Date().toISOString(),
-  machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, memoryGiB: Math.round(totalmem() / 2 ** 30) },
-  loadAverage: { start: loadAtStart, end: loadavg().map((n) => Number(n.toFixed(2))) },
-  options: { only, backends: selected, service: values.service, seconds: ctx.seconds, connections: ctx.connections, blobs, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)) },
-  rows: ctx.rows,
-};
-await writeResults(results, values.json, values.markdown);
 console.log(`results: ${values.json}, ${values.markdown}`);
 const missed = ctx.rows.filter((r) => r.met === false);
 for (const r of missed) console.log(`target missed: ${r.scenario} on ${r.backend}: ${r.value} ${r.metric} (${r.target})`);

@@ -26,6 +26,8 @@ export interface Results {
   machine: { cores: number; cpu: string; node: string; platform: string; memoryGiB: number };
   /** What else ran: the load average when the run started and ended. */
   loadAverage: { start: number[]; end: number[] };
+  /** Processes using ≥ 5 % CPU when the run started (% CPU, command line). */
+  busyAtStart: string[];
   options: Record<string, unknown>;
   rows: Row[];
 }
@@ -40,6 +42,8 @@ export function markdown(results: Results): string {
     `Written by \`npm run bench\` on ${results.date}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node} on ${machine.platform}.`,
     `Load average at start ${loadAverage.start.join(', ')}; at end ${loadAverage.end.join(', ')} (the machine is shared: ratios compare figures taken back to back in the same run).`,
     `Options: \`${JSON.stringify(results.options)}\`. The load generator runs on the same machine.`,
+    '',
+    `Busy when the run started (% CPU, command): ${results.busyAtStart.length === 0 ? 'nothing else' : results.busyAtStart.map((p) => `\`${p}\``).join('; ')}.`,
     '',
     '| scenario | backend | figure | bare node:http | ratio | p50 / p99 ms | server CPU µs/request (bare ÷ this) | peak RSS MiB | errors | target | met |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
