@@ -1,13 +1,15 @@
 // npm run bench -- [--only single,batch,group-commit,feed,drain,range] [--backend memory,pouchdb,couchdb]
 //                  [--seconds 5] [--connections 50] [--blobs 100000] [--json bench/results.json] [--markdown bench/RESULTS.md]
 //                  [--service dist/server.js]   (another build's server.js, to measure before and after)
+//                  [--append]   (keep the rows already in the --json file: add scenarios run separately)
 // Scenario benchmarks of the service (node dist/server.js, MODE=prod) against a bare node:http
 // server measured in the same run; couchdb is COUCHDB_URL, else a PouchDB Server in memory.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Backends, BACKENDS, type Backend } from './lib/backends.js';
-import { writeResults, type Results } from './lib/report.js';
+import { readFile } from 'node:fs/promises';
+import { writeResults, type Results, type Row } from './lib/report.js';
 import { batched, drain, feed, groupCommit, rangeRead, singleBlob, type Context } from './lib/scenarios.js';
 
 const SCENARIOS = ['single', 'batch', 'group-commit', 'feed', 'drain', 'range'] as const;
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     json: { type: 'string', default: 'bench/results.json' },
     markdown: { type: 'string', default: 'bench/RESULTS.md' },
     service: { type: 'string', default: 'dist/server.js' },
+    append: { type: 'boolean', default: false },
   },
 });
 
@@ -46,6 +49,7 @@ const busyAtStart = execFileSync('ps', ['-eo', 'pcpu=,args=', '--sort=-pcpu'], {
   .filter((line) => line !== '' && !line.includes('ps -eo') && Number.parseFloat(line) >= 5)
   .slice(0, 6);
 const started = Date.now();
+const earlier: Row[] = values.append ? ((JSON.parse(await readFile(values.json, 'utf8').catch(() => '{"rows":[]}')) as Results).rows ?? []) : [];
 
 const run: Record<Scenario, () => Promise<void>> = {
   single: () => singleBlob(ctx),
@@ -63,7 +67,7 @@ async function save(): Promise<void> {
     loadAverage: { start: loadAtStart, end: loadavg().map((n) => Number(n.toFixed(2))) },
     busyAtStart,
     options: { only, backends: selected, service: values.service, seconds: ctx.seconds, connections: ctx.connections, blobs, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)) },
-    rows: ctx.rows,
+    rows: [...earlier, ...ctx.rows],
   };
   await writeResults(results, values.json, values.markdown);
 }
