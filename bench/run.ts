@@ -9,7 +9,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Backends, BACKENDS, type Backend } from './lib/backends.js';
 import { readFile } from 'node:fs/promises';
-import { writeResults, type Results, type Row } from './lib/report.js';
+import { writeResults, type Results, type Row, type Run } from './lib/report.js';
 import { batched, drain, feed, groupCommit, rangeRead, singleBlob, type Context } from './lib/scenarios.js';
 
 const SCENARIOS = ['single', 'batch', 'group-commit', 'feed', 'drain', 'range'] as const;
@@ -49,7 +49,9 @@ const busyAtStart = execFileSync('ps', ['-eo', 'pcpu=,args=', '--sort=-pcpu'], {
   .filter((line) => line !== '' && !line.includes('ps -eo') && Number.parseFloat(line) >= 5)
   .slice(0, 6);
 const started = Date.now();
-const earlier: Row[] = values.append ? ((JSON.parse(await readFile(values.json, 'utf8').catch(() => '{"rows":[]}')) as Results).rows ?? []) : [];
+const previous: Results | undefined = values.append ? (JSON.parse(await readFile(values.json, 'utf8').catch(() => 'null')) as Results | null) ?? undefined : undefined;
+const earlier: Row[] = previous?.rows ?? [];
+const earlierRuns: Run[] = previous ? (previous.runs ?? [{ date: previous.date, loadAverage: previous.loadAverage, busyAtStart: previous.busyAtStart ?? [], options: previous.options }]) : [];
 
 const run: Record<Scenario, () => Promise<void>> = {
   single: () => singleBlob(ctx),
@@ -61,12 +63,16 @@ const run: Record<Scenario, () => Promise<void>> = {
 };
 /** Written after every scenario, so that a run cut short still leaves what it measured. */
 async function save(): Promise<void> {
-  const results: Results = {
+  const run: Run = {
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, memoryGiB: Math.round(totalmem() / 2 ** 30) },
     loadAverage: { start: loadAtStart, end: loadavg().map((n) => Number(n.toFixed(2))) },
     busyAtStart,
     options: { only, backends: selected, service: values.service, seconds: ctx.seconds, connections: ctx.connections, blobs, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)) },
+  };
+  const results: Results = {
+    ...run,
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    ...(earlierRuns.length > 0 && { runs: [...earlierRuns, run] }),
     rows: [...earlier, ...ctx.rows],
   };
   await writeResults(results, values.json, values.markdown);

@@ -21,33 +21,47 @@ export interface Row {
   note?: string;
 }
 
-export interface Results {
+/** One invocation of the bench: when, under what load, with what options. */
+export interface Run {
   date: string;
-  machine: { cores: number; cpu: string; node: string; platform: string; memoryGiB: number };
   /** What else ran: the load average when the run started and ended. */
   loadAverage: { start: number[]; end: number[] };
-  /** Processes using ≥ 5 % CPU when the run started (% CPU, command line). */
+  /** Processes by ps %CPU (the average over each one's life) when the run started, ≥ 5 %. */
   busyAtStart: string[];
   options: Record<string, unknown>;
+}
+
+export interface Results extends Run {
+  machine: { cores: number; cpu: string; node: string; platform: string; memoryGiB: number };
+  /** With --append: the earlier runs whose rows come first, then this one. */
+  runs?: Run[];
   rows: Row[];
 }
 
 const number = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '' : n >= 100 ? Math.round(n).toLocaleString('en-US') : String(n));
 
 export function markdown(results: Results): string {
-  const { machine, loadAverage } = results;
+  const { machine } = results;
+  const runs = results.runs ?? [results];
   const lines = [
     '# Benchmark results',
     '',
     `Written by \`npm run bench\` on ${results.date}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node} on ${machine.platform}.`,
-    `Load average at start ${loadAverage.start.join(', ')}; at end ${loadAverage.end.join(', ')} (the machine is shared: ratios compare figures taken back to back in the same run).`,
-    `Options: \`${JSON.stringify(results.options)}\`. The load generator runs on the same machine.`,
+    'The load generator runs on the same machine, which is shared: ratios compare figures taken back to back in the same run,',
+    'and the server CPU time per request is steadier than requests/s when other work competes for the cores.',
     '',
-    `Busy when the run started (% CPU, command): ${results.busyAtStart.length === 0 ? 'nothing else' : results.busyAtStart.map((p) => `\`${p}\``).join('; ')}.`,
+  ];
+  for (const run of runs) {
+    const busy = run.busyAtStart.length === 0 ? 'nothing else' : run.busyAtStart.map((p) => `\`${p}\``).join('; ');
+    lines.push(
+      `- Run of ${run.date}, options \`${JSON.stringify(run.options)}\`: load average ${run.loadAverage.start.join(', ')} at start, ${run.loadAverage.end.join(', ')} at end; busy at start (ps %CPU, command): ${busy}.`,
+    );
+  }
+  lines.push(
     '',
     '| scenario | backend | figure | bare node:http | ratio | p50 / p99 ms | server CPU µs/request (bare ÷ this) | peak RSS MiB | errors | target | met |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
-  ];
+  );
   for (const r of results.rows) {
     const latency = r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p99}` : '';
     const ratio = r.ratio === undefined ? '' : `${(r.ratio * 100).toFixed(0)} %`;
