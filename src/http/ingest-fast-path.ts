@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { tokenMatches } from './auth.js';
+import { givenToken, tokenMatches } from './auth.js';
 import { toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';
 import { countRejected, formData, INGEST_PATH, storeBody, type IngestDeps } from './ingest.js';
@@ -32,10 +32,9 @@ function kindOf(req: IncomingMessage): Kind | undefined {
   return media === 'application/json' ? 'json' : media === 'application/x-www-form-urlencoded' ? 'form' : undefined;
 }
 
+/** The write token as requireToken reads it: the Bearer header, else the `token` query parameter. */
 function tokenOf(req: IncomingMessage, query: string): string | undefined {
-  const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-  if (bearer) return bearer[1]!.trim();
-  return query === '' ? undefined : (new URLSearchParams(query).get('token') ?? undefined);
+  return givenToken(req.headers, query === '' ? undefined : (new URLSearchParams(query).get('token') ?? undefined));
 }
 
 /** The body as the ingest code expects it: JSON parsed, or the form's one `data` field parsed. */
