@@ -1,21 +1,31 @@
 // Drain benchmark: fill N small blobs, drain them all through the CLI to a file, report time,
-// blobs/s and the server's peak RSS.   npm run bench:drain -- [--blobs 1000000] [--backend pouchdb]
+// blobs/s and the server's peak RSS.   npm run bench:drain -- [--blobs 1000000] [--backend pouchdb|memory|couchdb]
+// couchdb uses COUCHDB_URL, else a PouchDB Server (in memory) started for the run.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '../test/support/pouchdb-server.js';
+import { freePort, startPouchDbServer } from '../test/support/pouchdb-server.js';
 
 const { values } = parseArgs({ options: { blobs: { type: 'string', default: '1000000' }, backend: { type: 'string', default: 'pouchdb' } } });
 const total = Number(values.blobs);
 const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-drain-'));
+const couch = values.backend === 'couchdb' && !process.env.COUCHDB_URL ? await startPouchDbServer() : undefined;
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const token = 'bench';
 // SERVER_NODE_OPTIONS, e.g. --max-old-space-size=128, shows whether the drain fits a smaller heap
 const server = spawn(process.execPath, [...(process.env.SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), 'dist/server.js'], {
-  env: { PATH: process.env.PATH, PORT: String(port), DB_BACKEND: values.backend, DATA_DIR: path.join(dir, 'data'), DRAIN_TOKEN: token, LOG_LEVEL: 'warn' },
+  env: {
+    PATH: process.env.PATH,
+    PORT: String(port),
+    DB_BACKEND: values.backend,
+    DATA_DIR: path.join(dir, 'data'),
+    DRAIN_TOKEN: token,
+    LOG_LEVEL: 'warn',
+    ...(values.backend === 'couchdb' && { COUCHDB_URL: process.env.COUCHDB_URL ?? couch!.url, DB_NAME: `bench_drain_${process.pid}` }),
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 for (;;) {
@@ -68,4 +78,5 @@ console.log(
 );
 server.kill('SIGTERM');
 await new Promise((resolve) => server.once('exit', resolve));
+await couch?.stop();
 await rm(dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -9,6 +10,7 @@ import { errorHandler, notFound } from './http/errors.js';
 import { healthRouter } from './http/health.js';
 import { homeRouter } from './http/home.js';
 import { ingestRouter } from './http/ingest.js';
+import { ingestFastPath } from './http/ingest-fast-path.js';
 import { metricsRouter } from './http/metrics.js';
 import { readsRouter } from './http/reads.js';
 import { requestLog, requestMetrics } from './http/request-log.js';
@@ -52,5 +54,21 @@ export function createApp({ store, metrics, logger, limits, hub, drains, tokens 
 
   app.use(notFound());
   app.use(errorHandler(logger));
+  return withFastPath(app, ingestFastPath({ store, metrics, limits, logger, writeToken: tokens.write, isShuttingDown }));
+}
+
+type Handle = (req: IncomingMessage, res: ServerResponse, next?: unknown) => void;
+
+/**
+ * Lets `fast` answer the requests it takes before Express sees them. The app stays an Express app
+ * (app.listen, supertest and createServer(app) all work): an Express app is a function that calls
+ * `app.handle` for every request, and this wraps that method.
+ */
+function withFastPath(app: Express, fast: (req: IncomingMessage, res: ServerResponse) => boolean): Express {
+  const handled = app as Express & { handle: Handle };
+  const handle: Handle = handled.handle.bind(app);
+  handled.handle = (req, res, next) => {
+    if (!fast(req, res)) handle(req, res, next);
+  };
   return app;
 }

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { DurationHistogram } from './duration-histogram.js';
 
 /** What the change feed's follower reports about itself (see ChangeHub.status). */
 export interface FollowerReport {
@@ -10,13 +11,13 @@ export interface FollowerReport {
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly httpDuration = new Histogram({
-    name: 'kpiggybank_http_request_duration_seconds',
-    help: 'HTTP request duration by method, route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly httpDuration = new DurationHistogram(
+    'kpiggybank_http_request_duration_seconds',
+    'HTTP request duration by method, route and status',
+    ['method', 'route', 'status'],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    this.registry,
+  );
 
   readonly blobsAccepted = new Counter({
     name: 'kpiggybank_blobs_accepted_total',
@@ -31,13 +32,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly storeDuration = new Histogram({
-    name: 'kpiggybank_store_operation_duration_seconds',
-    help: 'Store operation latency by backend, operation and outcome',
-    labelNames: ['backend', 'operation', 'outcome'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
+  readonly storeDuration = new DurationHistogram(
+    'kpiggybank_store_operation_duration_seconds',
+    'Store operation latency by backend, operation and outcome',
+    ['backend', 'operation', 'outcome'],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    this.registry,
+  );
 
   readonly feedSubscribers = new Gauge({
     name: 'kpiggybank_feed_subscribers',

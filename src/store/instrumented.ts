@@ -1,3 +1,4 @@
+import type { DurationSeries } from '../duration-histogram.js';
 import type { Metrics } from '../metrics.js';
 import type { ChangesBatch, ClaimBook, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
 
@@ -56,14 +57,28 @@ export class InstrumentedStore implements Store {
   }
 
   private async time<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    const end = this.metrics.storeDuration.startTimer({ backend: this.backend, operation });
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       const result = await run();
-      end({ outcome: 'ok' });
+      this.series(operation, 'ok').observe(seconds());
       return result;
     } catch (error) {
-      end({ outcome: 'error' });
+      this.series(operation, 'error').observe(seconds());
       throw error;
     }
+  }
+
+  /** Each (operation, outcome) series is looked up once: a save is timed on every POST. */
+  private readonly seriesByKey = new Map<string, DurationSeries>();
+
+  private series(operation: string, outcome: 'ok' | 'error'): DurationSeries {
+    const key = `${operation} ${outcome}`;
+    let series = this.seriesByKey.get(key);
+    if (!series) {
+      series = this.metrics.storeDuration.labels({ backend: this.backend, operation, outcome });
+      this.seriesByKey.set(key, series);
+    }
+    return series;
   }
 }

@@ -169,11 +169,13 @@ export class PouchDbStore implements Store {
     if (!/^\d+$/.test(since)) throw new InvalidSeqError(`the pouchdb store has no sequence ${JSON.stringify(since)}`);
     const read = () =>
       this.run('reading changes', (db) => db.changes<Doc>({ since: Number(since), limit, include_docs: true, return_docs: true }));
+    const seen = this.signal.version;
     let result = await read();
     // Only an empty answer proves there was nothing after `since` when it was asked (see CouchDbStore).
     const complete = result.results.length === 0;
     if (complete && waitMs > 0) {
-      await this.signal.wait(waitMs);
+      // A write that landed during the read would otherwise sleep until the heartbeat (waitMs).
+      await this.signal.wait(waitMs, seen);
       result = await read();
     }
     const changes: Change[] = [];

@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { freePort } from '../../test/support/pouchdb-server.js';
+
+/** A server process under test, with its resident memory sampled while it runs. */
+export interface Running {
+  name: string;
+  port: number;
+  url: string;
+  child: ChildProcess;
+  /** CPU seconds (user + system) the process has used so far. */
+  cpuSeconds(): Promise<number>;
+  /** Largest RSS seen since start (or since the last reset), in MiB. */
+  peakRssMiB(): number;
+  resetPeak(): void;
+  stop(): Promise<void>;
+}
+
+async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** utime + stime of /proc/<pid>/stat, in seconds (Linux; clock ticks are 100 Hz there). */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function waitUntil(check: () => Promise<boolean>, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await check())) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} before answering`);
+    if (Date.now() > deadline) throw new Error(`${what} did not answer within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function track(name: string, child: ChildProcess, port: number, ready: (url: string) => Promise<boolean>): Promise<Running> {
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitUntil(() => ready(url), child, name);
+  let peak = 0;
+  const sampler = setInterval(() => void rssBytes(child.pid!).then((bytes) => (peak = Math.max(peak, bytes))), 100);
+  return {
+    name,
+    port,
+    url,
+    child,
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
+    peakRssMiB: () => Math.round(peak / 2 ** 20),
+    resetPeak: () => (peak = 0),
+    async stop() {
+      clearInterval(sampler);
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** `node <entry>` (dist/server.js unless the bench's --service says otherwise) with the given environment; PORT is chosen here. */
+export async function startService(env: Record<string, string>, entry = 'dist/server.js'): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return track(`service (${env.DB_BACKEND})`, child, port, (url) => fetch(`${url}/readyz`).then((r) => r.ok, () => false));
+}
+
+/** The bare node:http baseline (bench/baseline-server.ts). */
+export async function startBaseline(): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return track('bare node:http', child, port, (url) => fetch(url, { method: 'POST', body: '{}' }).then((r) => r.status === 201, () => false));
+}

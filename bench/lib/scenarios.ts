@@ -1,0 +1,297 @@
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { batchBody, formBody, jsonBody, kpiBlob } from './blobs.js';
+import type { Backend, Backends } from './backends.js';
+import { runLoad, type LoadOptions, type LoadResult } from './load.js';
+import { startBaseline, type Running } from './processes.js';
+import type { Row } from './report.js';
+
+export interface Context {
+  backends: Backends;
+  selected: readonly Backend[];
+  seconds: number;
+  connections: number;
+  rows: Row[];
+}
+
+const INGEST_PATH = '/wsapi/interaction_data';
+const BODIES = 64;
+const single: Omit<LoadOptions, 'port' | 'seconds' | 'connections'> = {
+  path: INGEST_PATH,
+  contentType: 'application/json',
+  bodies: Array.from({ length: BODIES }, (_, i) => jsonBody(i)),
+};
+const form: typeof single = { ...single, contentType: 'application/x-www-form-urlencoded', bodies: Array.from({ length: BODIES }, (_, i) => formBody(i)) };
+export const BATCH = 100;
+const batch: typeof single = { ...single, bodies: Array.from({ length: 8 }, (_, i) => batchBody(i, BATCH)) };
+
+/** A short warm-up (the JIT, the store's first writes), then the measured run. */
+async function measure(target: Running, load: typeof single, ctx: Context, connections = ctx.connections): Promise<Measured> {
+  await runLoad({ ...load, port: target.port, connections, seconds: Math.min(2, ctx.seconds / 3) });
+  const cpuBefore = await target.cpuSeconds();
+  const result = await runLoad({ ...load, port: target.port, connections, seconds: ctx.seconds });
+  const cpuUsPerRequest = Math.round((((await target.cpuSeconds()) - cpuBefore) * 1e6) / Math.max(1, result.requests));
+  console.log(
+    `  ${target.name}: ${result.requestsPerSecond} requests/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
+      `${cpuUsPerRequest} µs CPU per request, ${result.errors} errors`,
+  );
+  return { ...result, cpuUsPerRequest };
+}
+
+/** A load result with the server's CPU time per request: steadier than requests/s on a shared machine. */
+type Measured = LoadResult & { cpuUsPerRequest: number };
+
+async function baselineOf(load: typeof single, ctx: Context, connections?: number): Promise<Measured> {
+  const baseline = await startBaseline();
+  try {
+    return await measure(baseline, load, ctx, connections);
+  } finally {
+    await baseline.stop();
+  }
+}
+
+async function onService<T>(ctx: Context, backend: Backend, env: Record<string, string>, use: (service: Running) => Promise<T>): Promise<{ result: T; peakRssMiB: number }> {
+  const service = await ctx.backends.start(backend, env);
+  try {
+    const result = await use(service);
+    return { result, peakRssMiB: service.peakRssMiB() };
+  } finally {
+    await service.stop();
+  }
+}
+
+const latency = (r: LoadResult) => ({ p50: r.latencyMs.p50, p99: r.latencyMs.p99 });
+const cpu = (r: Measured, base?: Measured) => ({ cpuUsPerRequest: r.cpuUsPerRequest, ...(base && { cpuRatio: Number((base.cpuUsPerRequest / r.cpuUsPerRequest).toFixed(3)) }) });
+
+/** Single-blob POSTs, JSON and the legacy form, against the bare baseline measured just before. */
+export async function singleBlob(ctx: Context): Promise<void> {
+  for (const [name, load, backends] of [
+    ['single POST, JSON', single, ctx.selected],
+    ['single POST, legacy form', form, ctx.selected.filter((b) => b === 'memory')],
+  ] as const) {
+    if (backends.length === 0) continue;
+    console.log(`${name}, ${ctx.connections} connections`);
+    const base = await baselineOf(load, ctx);
+    ctx.rows.push({ scenario: name, backend: 'bare node:http', metric: 'requests/s', value: base.requestsPerSecond, latencyMs: latency(base), ...cpu(base), errors: base.errors });
+    const variants: [Backend, Record<string, string>, string | undefined][] = backends.map((b) => [b, {}, undefined]);
+    if (load === single && backends.includes('memory')) variants.push(['memory', { MODE: 'dev' }, 'MODE=dev: a log line per request']);
+    for (const [backend, env, note] of variants) {
+      const { result, peakRssMiB } = await onService(ctx, backend, env, (s) => measure(s, load, ctx));
+      const ratio = result.requestsPerSecond / base.requestsPerSecond;
+      const targeted = backend === 'memory' && note === undefined;
+      ctx.rows.push({
+        scenario: name,
+        backend,
+        metric: 'requests/s',
+        value: result.requestsPerSecond,
+        baseline: base.requestsPerSecond,
+        ratio: Number(ratio.toFixed(3)),
+        latencyMs: latency(result),
+        ...cpu(result, base),
+        peakRssMiB,
+        errors: result.errors,
+        ...(targeted && { target: '≥ 50 % of bare', met: ratio >= 0.5 }),
+        ...(note && { note }),
+      });
+    }
+  }
+}
+
+/** POSTs of 100 blobs each: blobs/s. */
+export async function batched(ctx: Context): Promise<void> {
+  const connections = Math.min(ctx.connections, 16);
+  console.log(`batched POST (${BATCH} blobs), ${connections} connections`);
+  const base = await baselineOf(batch, ctx, connections);
+  ctx.rows.push({ scenario: `batched POST (${BATCH})`, backend: 'bare node:http', metric: 'blobs/s', value: base.requestsPerSecond * BATCH, latencyMs: latency(base), ...cpu(base), errors: base.errors });
+  const targets: Partial<Record<Backend, number>> = { memory: 100_000, pouchdb: 10_000 };
+  for (const backend of ctx.selected) {
+    const { result, peakRssMiB } = await onService(ctx, backend, {}, (s) => measure(s, batch, ctx, connections));
+    const blobs = result.requestsPerSecond * BATCH;
+    const target = targets[backend];
+    ctx.rows.push({
+      scenario: `batched POST (${BATCH})`,
+      backend,
+      metric: 'blobs/s',
+      value: blobs,
+      baseline: base.requestsPerSecond * BATCH,
+      ratio: Number((result.requestsPerSecond / base.requestsPerSecond).toFixed(3)),
+      latencyMs: latency(result),
+      ...cpu(result, base),
+      peakRssMiB,
+      errors: result.errors,
+      ...(target && { target: `≥ ${target.toLocaleString('en-US')} blobs/s`, met: blobs >= target }),
+    });
+  }
+}
+
+/** Single-blob POSTs into a CouchDB-protocol store: group commit against one `_bulk_docs` per blob, same concurrency. */
+export async function groupCommit(ctx: Context): Promise<void> {
+  if (!ctx.selected.includes('couchdb')) return;
+  const c = ctx.connections;
+  console.log(`group commit on couchdb, ${c} connections`);
+  const perBlob = await onService(ctx, 'couchdb', { BATCH_MAX_DOCS: '1', BATCH_CONCURRENCY: String(c) }, (s) => measure(s, single, ctx));
+  const grouped = await onService(ctx, 'couchdb', {}, (s) => measure(s, single, ctx));
+  const ratio = grouped.result.requestsPerSecond / perBlob.result.requestsPerSecond;
+  const scenario = 'single POST into CouchDB protocol';
+  ctx.rows.push({
+    scenario,
+    backend: 'couchdb',
+    metric: 'requests/s',
+    value: perBlob.result.requestsPerSecond,
+    latencyMs: latency(perBlob.result),
+    ...cpu(perBlob.result),
+    peakRssMiB: perBlob.peakRssMiB,
+    errors: perBlob.result.errors,
+    note: `one write per blob: BATCH_MAX_DOCS=1, BATCH_CONCURRENCY=${c}`,
+  });
+  ctx.rows.push({
+    scenario,
+    backend: 'couchdb',
+    metric: 'requests/s',
+    value: grouped.result.requestsPerSecond,
+    latencyMs: latency(grouped.result),
+    ...cpu(grouped.result),
+    peakRssMiB: grouped.peakRssMiB,
+    errors: grouped.result.errors,
+    note: `group commit, ${(ratio).toFixed(1)}× one write per blob`,
+    target: '≥ 5× one write per blob',
+    met: ratio >= 5,
+  });
+}
+
+/** Runs another benchmark script and returns the JSON it prints last (its servers' log lines may come before). */
+async function script(args: string[], env: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    const result = JSON.parse(out.slice(out.lastIndexOf('\n{\n') + 1)) as Record<string, unknown>;
+    return { ...result, exitCode: code };
+  } catch {
+    throw new Error(`${args.join(' ')} exited with ${code} and printed no result:\n${out}`);
+  }
+}
+
+interface FeedResult {
+  achievedRate: number;
+  deliveries: number;
+  expectedDeliveries: number;
+  fromPostSentMs: { p50: number; p99: number };
+  serverRssMiB: number;
+  exitCode: number | null;
+}
+
+/** bench/feed-latency.ts: POST → subscriber latency with 100 subscribers at 1,000 blobs/s. */
+export async function feed(ctx: Context): Promise<void> {
+  const seconds = Math.max(ctx.seconds, 5);
+  for (const backend of ctx.selected) {
+    console.log(`change feed on ${backend}: 100 subscribers, 1,000 blobs/s, ${seconds} s`);
+    const env: Record<string, string> = backend === 'couchdb' ? { COUCHDB_URL: await ctx.backends.couchUrl() } : {};
+    const r = (await script(['bench/feed-latency.ts', '--backend', backend, '--seconds', String(seconds)], env)) as unknown as FeedResult;
+    console.log(`  p50 ${r.fromPostSentMs.p50} ms, p99 ${r.fromPostSentMs.p99} ms, ${r.achievedRate} blobs/s`);
+    const limit = backend === 'couchdb' ? 100 : 20;
+    ctx.rows.push({
+      scenario: 'change feed, 100 subscribers',
+      backend,
+      metric: 'blobs/s posted',
+      value: r.achievedRate,
+      latencyMs: r.fromPostSentMs,
+      peakRssMiB: r.serverRssMiB,
+      errors: r.expectedDeliveries - r.deliveries,
+      note: 'latency: POST sent → change received; RSS at the end',
+      target: `p99 < ${limit} ms`,
+      met: r.fromPostSentMs.p99 < limit && r.deliveries === r.expectedDeliveries,
+    });
+  }
+}
+
+interface DrainResult {
+  drainedPerSecond: number;
+  leftInStore: number;
+  cliExit: number;
+  serverPeakRssMiB: { filling: number; draining: number };
+}
+
+/** PouchDB Server standing in for CouchDB takes minutes for what CouchDB does in seconds: it gets fewer blobs. */
+const onPouchDbServer = (backend: Backend, blobs: number) => (backend === 'couchdb' && !process.env.COUCHDB_URL ? Math.min(blobs, 20_000) : blobs);
+
+/** bench/drain.ts with 100,000 blobs (PouchDB Server: 20,000): fill, then drain them all through the CLI. */
+export async function drain(ctx: Context, total: number): Promise<void> {
+  for (const backend of ctx.selected) {
+    const blobs = onPouchDbServer(backend, total);
+    console.log(`drain of ${blobs} blobs on ${backend}`);
+    const env: Record<string, string> = backend === 'couchdb' ? { COUCHDB_URL: await ctx.backends.couchUrl() } : {};
+    const r = (await script(['bench/drain.ts', '--blobs', String(blobs), '--backend', backend], env)) as unknown as DrainResult;
+    console.log(`  ${r.drainedPerSecond} blobs/s`);
+    ctx.rows.push({
+      scenario: 'drain',
+      note: `${blobs.toLocaleString('en-US')} blobs`,
+      backend,
+      metric: 'blobs/s',
+      value: r.drainedPerSecond,
+      peakRssMiB: Math.max(r.serverPeakRssMiB.filling, r.serverPeakRssMiB.draining),
+      errors: r.leftInStore + (r.cliExit === 0 ? 0 : 1),
+    });
+  }
+}
+
+/** Fills `blobs` blobs in batches of 1,000, 4 requests in flight. */
+async function fill(service: Running, blobs: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < blobs) {
+      const from = next;
+      next += 1000;
+      const body = JSON.stringify(Array.from({ length: Math.min(1000, blobs - from) }, (_, k) => kpiBlob(from + k)));
+      const res = await fetch(`${service.url}${INGEST_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      if (res.status !== 201) throw new Error(`fill: POST answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+/**
+ * The whole range streamed in one GET: blobs/s. The first range query of a CouchDB store builds
+ * its view index (PouchDB Server indexes ~1,000 docs/s); that is done and timed apart, first, and
+ * PouchDB Server gets at most 20,000 blobs so the run stays within minutes (COUCHDB_URL: all).
+ */
+export async function rangeRead(ctx: Context, blobs: number): Promise<void> {
+  for (const backend of ctx.selected) {
+    const count = onPouchDbServer(backend, blobs);
+    console.log(`range read of ${count} blobs on ${backend}`);
+    const { result, peakRssMiB } = await onService(ctx, backend, {}, async (service) => {
+      await fill(service, count);
+      const indexing = performance.now();
+      await (await fetch(`${service.url}${INGEST_PATH}?limit=1`)).arrayBuffer();
+      const indexSeconds = (performance.now() - indexing) / 1000;
+      const started = performance.now();
+      const text = await new Promise<string>((resolve, reject) => {
+        request(`${service.url}${INGEST_PATH}`, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+          res.on('error', reject);
+        })
+          .on('error', reject)
+          .end();
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const received = (JSON.parse(text) as unknown[]).length;
+      return { seconds, received, indexSeconds };
+    });
+    const perSecond = Math.round(result.received / result.seconds);
+    console.log(`  ${perSecond} blobs/s (${result.received} blobs in ${result.seconds.toFixed(2)} s; first query ${result.indexSeconds.toFixed(1)} s)`);
+    ctx.rows.push({
+      scenario: 'range read',
+      backend,
+      metric: 'blobs/s',
+      value: perSecond,
+      peakRssMiB,
+      errors: count - result.received,
+      note: `${count.toLocaleString('en-US')} blobs in ${result.seconds.toFixed(1)} s; first query (index) ${result.indexSeconds.toFixed(1)} s`,
+    });
+  }
+}
