@@ -138,7 +138,7 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       await page.goto(`${t.url}/`);
       expect(await page.locator('.api tbody tr').count()).toBe(API_ROUTES.length);
       expect(await page.locator('.api tbody tr').first().innerText()).toMatch(/^POST\s+\/wsapi\/interaction_data\s+store one blob/);
-      expect(await page.locator('.api pre').innerText()).toContain('/wsapi/changes?since=now');
+      expect(await page.locator('.api pre').innerText()).toContain("kpi.changes({ since: 'now' })");
       expect(await page.locator('#status').textContent()).toBe('needs JavaScript');
     } finally {
       await context.close();
