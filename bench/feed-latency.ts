@@ -2,14 +2,11 @@
 // for each blob and subscriber, the time from the POST's 201 to the change's arrival.
 //   npm run bench:feed -- [--backend memory|pouchdb|couchdb] [--subscribers 100] [--rate 1000] [--seconds 10]
 // couchdb uses COUCHDB_URL, else a PouchDB Server (in memory) started for the run.
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
-import { freePort, startPouchDbServer } from '../test/support/pouchdb-server.js';
+import { percentile } from '../src/loadtest/percentiles.js';
+import { startService, type Backend } from '../src/loadtest/service.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,26 +21,9 @@ const subscriberCount = Number(values.subscribers);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 
-const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-'));
-const couch = backend === 'couchdb' && !process.env.COUCHDB_URL ? await startPouchDbServer() : undefined;
-const port = await freePort();
-const url = `http://127.0.0.1:${port}`;
-const server = spawn(process.execPath, ['dist/server.js'], {
-  env: {
-    PATH: process.env.PATH,
-    PORT: String(port),
-    LOG_LEVEL: 'warn', // a log line per request would cost the server more than the feed
-    DB_BACKEND: backend,
-    DATA_DIR: dataDir,
-    DB_NAME: 'bench_feed',
-    ...(backend === 'couchdb' && { COUCHDB_URL: process.env.COUCHDB_URL ?? couch!.url }),
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-for (;;) {
-  if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
+// a log line per request would cost the server more than the feed
+const server = await startService(backend as Backend, { couchdbUrl: process.env.COUCHDB_URL, env: { LOG_LEVEL: 'warn' } });
+const { url } = server;
 
 const postedAt = new Map<string, number>();
 const acknowledgedAt = new Map<string, number>();
@@ -110,13 +90,7 @@ const expected = acknowledgedAt.size * subscriberCount;
 const deadline = Date.now() + 30_000;
 while (received < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(2)) : NaN;
-};
-const rss = await fetch(`${url}/metrics`)
-  .then((r) => r.text())
-  .then((text) => Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? NaN));
+const pct = (values: number[], p: number) => Number(percentile([...values].sort((x, y) => x - y), p).toFixed(2));
 const result = {
   backend,
   subscribers: subscriberCount,
@@ -128,14 +102,11 @@ const result = {
   expectedDeliveries: expected,
   from201Ms: { p50: pct(from201, 50), p99: pct(from201, 99), max: pct(from201, 100) },
   fromPostSentMs: { p50: pct(fromPost, 50), p99: pct(fromPost, 99), max: pct(fromPost, 100) },
-  serverRssMiB: Math.round(rss / 2 ** 20),
+  serverPeakRssMiB: await server.peakRssMiB(),
 };
 console.log(JSON.stringify(result, null, 2));
 
 for (const ws of sockets) ws.terminate();
 agent.destroy();
-server.kill('SIGTERM');
-await new Promise((resolve) => server.once('exit', resolve));
-await couch?.stop();
-await rm(dataDir, { recursive: true, force: true });
+await server.stop();
 process.exit(result.deliveries === expected ? 0 : 1);

@@ -3,10 +3,10 @@
 // idle stretch and for the loaded one, and checks that the feed kept only its newest N rows.
 //   npm run bench:home -- [--rate 1000] [--seconds 10] [--limit 50] [--paused]
 // --paused presses the feed's Pause button first: what receiving the feed costs without the list.
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
-import { freePort } from '../test/support/pouchdb-server.js';
+import { percentile } from '../src/loadtest/percentiles.js';
+import { startService } from '../src/loadtest/service.js';
 import { launchChromium } from '../test/support/browser.js';
 
 const { values } = parseArgs({
@@ -21,16 +21,8 @@ const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const limit = Number(values.limit);
 
-const port = await freePort();
-const url = `http://127.0.0.1:${port}`;
-const server = spawn(process.execPath, ['dist/server.js'], {
-  env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: 'warn', DB_BACKEND: 'memory' },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-for (;;) {
-  if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
+const server = await startService('memory', { env: { LOG_LEVEL: 'warn' } });
+const { url } = server;
 
 interface Figures {
   frames: number[];
@@ -76,7 +68,6 @@ if (values.paused) await page.locator('#feed-pause').click();
 
 const take = (): Promise<Figures> => page.evaluate('({ frames: window.__bench.frames.splice(0), longTasks: window.__bench.longTasks.splice(0) })');
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 function report(what: string, { frames, longTasks }: Figures, ms: number): void {
   const sorted = [...frames].sort((a, b) => a - b);
   const f = (n: number) => n.toFixed(1);
@@ -143,5 +134,5 @@ console.log(`feed rows: ${rows} (limit ${limit})${rows <= limit ? '' : ' — MOR
 
 await browser.close();
 agent.destroy();
-server.kill('SIGTERM');
+await server.stop();
 process.exitCode = rows <= limit ? 0 : 1;

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { percentile } from '../../src/loadtest/percentiles.js';
 import { TIMESTAMP_MARK } from './blobs.js';
 
 export interface LoadOptions {
@@ -145,7 +146,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (p: number) => Number((latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN).toFixed(2));
+  const at = (p: number) => Number(percentile(latencies, p * 100).toFixed(2));
   return {
     seconds: Number(seconds.toFixed(2)),
     requests: done,

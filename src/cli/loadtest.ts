@@ -19,14 +19,6 @@ function positive(name: string, text: string): number {
   return value;
 }
 
-/** Resident memory of a process, from /proc (Linux); undefined elsewhere. */
-async function rssMiB(pid: number): Promise<number | undefined> {
-  const { readFile } = await import('node:fs/promises');
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
-  const kb = status && /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-  return kb ? Math.round(Number(kb) / 1024) : undefined;
-}
-
 function table(result: LoadTestResult, target: number, backend: string): string {
   const rows: [string, string][] = [
     ['service', backend],
@@ -63,7 +55,7 @@ export async function loadtest(args: string[]): Promise<number> {
   const target = positive('target', values.target);
 
   let service: RunningService | undefined;
-  if (!values.url) service = await startService(backend as Backend, process.env.COUCHDB_URL);
+  if (!values.url) service = await startService(backend as Backend, { couchdbUrl: process.env.COUCHDB_URL });
   const url = values.url ?? service!.url;
   const label = values.url ? url : `${backend} (started for the run)`;
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'storing [{bar}] {value}/{total} blobs | {rate} blobs/s', stream: process.stderr }) : undefined;
@@ -79,7 +71,7 @@ export async function loadtest(args: string[]): Promise<number> {
       onProgress: (stored) => bar?.update(stored, { rate: Math.round(stored / ((performance.now() - started) / 1000)) }),
     });
     bar?.stop();
-    const serverPeakRssMiB = service ? await rssMiB(service.pid) : undefined;
+    const serverPeakRssMiB = await service?.peakRssMiB();
     process.stdout.write(`${table(result, target, label)}${serverPeakRssMiB ? `\nservice peak RSS  ${serverPeakRssMiB} MiB` : ''}\n`);
     const passed = result.endToEndPerSecond >= target && result.errors === 0 && result.missing === 0 && result.altered === 0;
     if (values.json) {

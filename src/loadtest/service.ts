@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,25 +9,36 @@ export type Backend = 'memory' | 'pouchdb' | 'couchdb';
 
 export interface RunningService {
   url: string;
-  /** The server's process id, to read its memory. */
   pid: number;
+  /** The process's peak resident memory so far (the kernel's high-water mark; Linux), in MiB. */
+  peakRssMiB(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
-const SERVER = fileURLToPath(new URL('../server.js', import.meta.url));
+export interface ServiceOptions {
+  /** COUCHDB_URL for couchdb; without it a PouchDB Server is started for the run. */
+  couchdbUrl?: string | undefined;
+  /** More environment for the service (tokens, LOG_LEVEL, …). */
+  env?: Record<string, string> | undefined;
+  /** Flags for node itself, e.g. `--max-old-space-size=128`. */
+  nodeArgs?: readonly string[] | undefined;
+}
+
+// The built server, from src/loadtest (benchmarks run through tsx) as from dist/loadtest
+const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 
 /**
  * The service in a process of its own (so that the load and the service do not share an event
  * loop), on a fresh store: a temporary PouchDB folder, or for couchdb a fresh database on
  * `couchdbUrl`, or on a PouchDB Server started for the run when none is given.
  */
-export async function startService(backend: Backend, couchdbUrl?: string): Promise<RunningService> {
+export async function startService(backend: Backend, { couchdbUrl, env = {}, nodeArgs = [] }: ServiceOptions = {}): Promise<RunningService> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-loadtest-'));
   let couch: RunningCouch | undefined;
   if (backend === 'couchdb' && !couchdbUrl) couch = await startPouchDbServer();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [SERVER], {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER], {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',
@@ -37,6 +48,7 @@ export async function startService(backend: Backend, couchdbUrl?: string): Promi
       DB_NAME: `kpiggybank_loadtest_${Date.now()}`,
       COUCHDB_URL: couchdbUrl ?? couch?.url ?? '',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -64,6 +76,11 @@ export async function startService(backend: Backend, couchdbUrl?: string): Promi
   return {
     url,
     pid: child.pid!,
+    async peakRssMiB() {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => undefined);
+      const kb = status && /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+      return kb ? Math.round(Number(kb) / 1024) : undefined;
+    },
     async stop() {
       child.kill('SIGTERM');
       await exited;
