@@ -6,7 +6,7 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 /** `SKIP_BROWSER_TESTS=1` skips the browser tests (they are reported as skipped); otherwise a missing Chromium fails them. */
 export const skipBrowserTests = process.env.SKIP_BROWSER_TESTS === '1';
-if (skipBrowserTests) console.warn('SKIP_BROWSER_TESTS=1: the browser tests of the home page are skipped');
+if (skipBrowserTests) console.warn('SKIP_BROWSER_TESTS=1: the browser tests are skipped');
 
 /** Headless, and with Chromium's own calls home switched off: this machine's network refuses them. */
 export async function launchChromium(): Promise<Browser> {
