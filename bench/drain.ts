@@ -14,7 +14,7 @@ const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-drain-'));
 const token = 'bench';
 const server = await startService(values.backend as Backend, {
   couchdbUrl: process.env.COUCHDB_URL,
-  env: { DRAIN_TOKEN: token, LOG_LEVEL: 'warn' },
+  env: { DRAIN_TOKEN: token },
   // SERVER_NODE_OPTIONS, e.g. --max-old-space-size=128, shows whether the drain fits a smaller heap
   nodeArgs: process.env.SERVER_NODE_OPTIONS?.split(' ').filter(Boolean),
 });

@@ -21,8 +21,7 @@ const subscriberCount = Number(values.subscribers);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 
-// a log line per request would cost the server more than the feed
-const server = await startService(backend as Backend, { couchdbUrl: process.env.COUCHDB_URL, env: { LOG_LEVEL: 'warn' } });
+const server = await startService(backend as Backend, { couchdbUrl: process.env.COUCHDB_URL });
 const { url } = server;
 
 const postedAt = new Map<string, number>();

@@ -21,7 +21,7 @@ const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const limit = Number(values.limit);
 
-const server = await startService('memory', { env: { LOG_LEVEL: 'warn' } });
+const server = await startService('memory');
 const { url } = server;
 
 interface Figures {

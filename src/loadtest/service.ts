@@ -47,13 +47,16 @@ export async function startService(backend: Backend, { couchdbUrl, env = {}, nod
       DATA_DIR: dir,
       DB_NAME: `kpiggybank_loadtest_${Date.now()}`,
       COUCHDB_URL: couchdbUrl ?? couch?.url ?? '',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      // as deployed: MODE=prod logs warnings and errors, not a line per request
+      MODE: 'prod',
+      ...(process.env.LOG_LEVEL && { LOG_LEVEL: process.env.LOG_LEVEL }),
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // the tail only, for the error message: a long run must not grow the generator's memory
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-16_384)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const cleanup = async () => {
     await couch?.stop();

@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { startService } from './src/loadtest/service.ts';
+import { runLoadTest } from './src/loadtest/load-test.ts';
+const svc = await startService((process.argv[2] ?? 'memory') as 'memory', { nodeArgs: process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/sprof'] : [] });
+const cpu = () => { const f = readFileSync(`/proc/${svc.pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
+const s0 = cpu(); const c0 = process.cpuUsage(); const t0 = performance.now();
+const n = Number(process.argv[3] ?? 10000);
+const r = await runLoadTest({ url: svc.url, sequences: n, clients: Number(process.argv[4] ?? 50), batch: 1, warmup: 2000 });
+const wall = (performance.now() - t0) / 1000; const c = process.cpuUsage(c0);
+console.log({ stored: r.storedPerSecond, e2e: r.endToEndPerSecond, wall, serverCpu: cpu() - s0, genCpu: (c.user + c.system) / 1e6, perReqServerUs: (cpu() - s0) / (n + 2000) * 1e6, perReqGenUs: (c.user + c.system) / (n + 2000) });
+await svc.stop();
