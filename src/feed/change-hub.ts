@@ -19,14 +19,15 @@ export interface ChangeHubOptions {
   lingerMs: number;
 }
 
-export type FollowerState = 'starting' | 'following' | 'reconnecting' | 'stopped';
+/** `idle`: nobody subscribes, so the store's feed is not read (it would cost ingest its CPU). */
+export type FollowerState = 'starting' | 'idle' | 'following' | 'reconnecting' | 'stopped';
 
 export interface FeedStatus {
   state: FollowerState;
   /** The newest `seq` fanned out, or null before the store first answered. */
   seq: string | null;
   subscribers: number;
-  /** Seconds since the store last answered the follower (a change or a heartbeat). */
+  /** Seconds since the store last answered the follower (a change or a heartbeat); 0 while idle. */
   lagSeconds: number;
 }
 
@@ -53,10 +54,21 @@ function messageOf(change: Change): Buffer {
  * together cover everything, and the overlap is removed by key (id and revision). A key sent
  * from history is remembered until a complete follower read issued after it comes back: from
  * then on the follower has passed it and cannot bring it again, so memory stays bounded.
+ *
+ * With no subscriber the follower idles and forgets its position: reading the store's feed costs
+ * the PouchDB backends more CPU than the writes themselves. A subscriber wakes it; it then takes
+ * the store's current sequence as its position, and only from that moment (`followingSince`) can
+ * a history read hand over to it: a read issued earlier may miss changes just before that
+ * position. `since=now` subscribers go live at that position.
  */
 export class ChangeHub {
   private readonly subscriptions = new Set<Subscription>();
+  /** `since=now` subscribers waiting for the follower to know where "now" is. */
+  private readonly awaitingPosition = new Set<Subscription>();
   private position: string | undefined;
+  /** The clock when the follower took its position: history reads issued before cannot hand over. */
+  private followingSince = 0;
+  private wake: (() => void) | undefined;
   private state: FollowerState = 'starting';
   private lastContact = Date.now();
   private stopped = false;
@@ -82,7 +94,7 @@ export class ChangeHub {
       state: this.state,
       seq: this.position ?? null,
       subscribers: this.subscriptions.size,
-      lagSeconds: (Date.now() - this.lastContact) / 1000,
+      lagSeconds: this.state === 'idle' ? 0 : (Date.now() - this.lastContact) / 1000,
     };
   }
 
@@ -94,6 +106,7 @@ export class ChangeHub {
       sent: () => sent.inc(),
       ended: (reason) => {
         this.subscriptions.delete(subscription);
+        this.awaitingPosition.delete(subscription);
         this.metrics.feedSubscribers.dec({ transport });
         if (reason === 'too_slow') {
           this.metrics.feedDropped.inc({ transport, reason });
@@ -103,8 +116,10 @@ export class ChangeHub {
     });
     this.subscriptions.add(subscription);
     this.metrics.feedSubscribers.inc({ transport });
-    if (since === 'now') subscription.goLive(this.position ?? null);
-    else void this.catchUp(subscription, since);
+    if (since !== 'now') void this.catchUp(subscription, since);
+    else if (this.position !== undefined) subscription.goLive(this.position);
+    else this.awaitingPosition.add(subscription);
+    this.wake?.();
     return subscription;
   }
 
@@ -113,13 +128,37 @@ export class ChangeHub {
     this.stopped = true;
     this.state = 'stopped';
     for (const subscription of this.subscriptions) subscription.end('going_away', 'server shutting down: resume with since');
+    this.wake?.();
+  }
+
+  /** Resolves when a subscriber arrives or the hub closes. */
+  private idle(): Promise<void> {
+    this.state = 'idle';
+    this.position = undefined;
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve();
+      };
+    });
   }
 
   private async follow(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
+      if (this.subscriptions.size === 0) {
+        await this.idle();
+        continue;
+      }
       try {
-        this.position ??= await this.store.currentSeq();
+        if (this.position === undefined) {
+          this.position = await this.store.currentSeq();
+          this.followingSince = tick();
+          this.state = 'following';
+          this.lastContact = Date.now();
+          for (const subscription of this.awaitingPosition) subscription.goLive(this.position);
+          this.awaitingPosition.clear();
+        }
         const issuedAt = tick();
         const batch = await this.store.changes(this.position, { limit: this.options.batchSize, waitMs: this.options.waitMs });
         if (this.stopped) return;
@@ -156,7 +195,8 @@ export class ChangeHub {
         failures = 0;
         subscription.deliverAllFromHistory(batch.changes.map(messageFor), readAt);
         cursor = batch.lastSeq;
-        if (batch.complete && issuedAt > subscription.overflowedAt) break;
+        if (batch.complete && issuedAt > subscription.overflowedAt && issuedAt > this.followingSince && this.position !== undefined) break;
+        if (batch.complete) await sleep(5); // the follower is still taking its position
         await subscription.drained();
       } catch (error) {
         if (error instanceof InvalidSeqError) {
