@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
 import { ChangeSignal } from './change-signal.js';
+import { ChangeTail } from './change-tail.js';
 import { DocumentClaimBook } from './document-claims.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { withIds } from './ids.js';
@@ -45,6 +46,8 @@ const TIME = 't/';
 const POINTER = 'i/';
 const TIMESTAMP_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
 const TIME_KEY_PREFIX_LENGTH = TIME.length + TIMESTAMP_DIGITS + 1;
+/** Changes the feed follows from memory (~1 KB each): a few seconds of heavy ingest. */
+const TAIL_CHANGES = 10_000;
 const HIGHEST = '\u{10FFFF}'; // sorts after every id (keys compare as UTF-8 bytes)
 
 const timePrefix = (timestamp: number) => `${TIME}${String(timestamp).padStart(TIMESTAMP_DIGITS, '0')}/`;
@@ -81,6 +84,9 @@ export class PouchDbStore implements Store {
   private readonly writer: GroupCommit<Pending, boolean>;
   /** Only this process writes the LevelDB files (they are locked), so its own writes are every change. */
   private readonly signal = new ChangeSignal();
+  private tail: ChangeTail | undefined;
+  /** Writes to `db`, one at a time: the tail numbers each write's rows from the sequence before it. */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: PouchDbStoreOptions) {
     // One write at a time: each write checks which ids exist before it stores, and that check
@@ -97,11 +103,12 @@ export class PouchDbStore implements Store {
     await mkdir(path.dirname(this.location), { recursive: true });
     // random revisions: a blob is written once, and an MD5 of every doc cost ingest ~8 % of its CPU
     const db = new PouchDB(this.location, { deterministic_revs: false });
-    await db.info(); // surfaces a LevelDB that cannot open (locked, unreadable) now, not at first request
+    const info = await db.info(); // surfaces a LevelDB that cannot open (locked, unreadable) now, not at first request
     const claimDb = new PouchDB(`${this.location}-claims`);
     await claimDb.info();
     this.db = db;
     this.claimDb = claimDb;
+    this.tail = new ChangeTail(Number(info.update_seq), TAIL_CHANGES);
   }
 
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
@@ -159,26 +166,30 @@ export class PouchDbStore implements Store {
         ...found.map((p) => ({ _id: p._id, _rev: p._rev, _deleted: true })),
         ...blobs.rows.flatMap((row) => ('value' in row && !row.value.deleted ? [{ _id: row.id, _rev: row.value.rev, _deleted: true }] : [])),
       ];
-      const failed = (await db.bulkDocs(deletions)).find((result) => !('ok' in result && result.ok));
-      this.signal.notify();
-      if (failed) throw new StoreError(`PouchDB did not remove ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
+      await this.write(db, deletions, (doc, rev) =>
+        doc._id.startsWith(TIME) ? { seq: '', id: doc._id.slice(TIME_KEY_PREFIX_LENGTH), rev, deleted: true, doc: undefined } : undefined,
+      );
       return found.length;
     });
   }
 
   async changes(since: string, { limit, waitMs }: ChangesOptions): Promise<ChangesBatch> {
     if (!/^\d+$/.test(since)) throw new InvalidSeqError(`the pouchdb store has no sequence ${JSON.stringify(since)}`);
-    const read = () =>
-      this.run('reading changes', (db) => db.changes<Doc>({ since: Number(since), limit, include_docs: true, return_docs: true }));
     const seen = this.signal.version;
-    let result = await read();
-    // Only an empty answer proves there was nothing after `since` when it was asked (see CouchDbStore).
-    const complete = result.results.length === 0;
-    if (complete && waitMs > 0) {
+    let batch = await this.readChanges(Number(since), limit);
+    if (batch.complete && waitMs > 0) {
       // A write that landed during the read would otherwise sleep until the heartbeat (waitMs).
       await this.signal.wait(waitMs, seen);
-      result = await read();
+      batch = await this.readChanges(Number(since), limit);
     }
+    return batch;
+  }
+
+  /** From the tail when it reaches back to `since`, else from PouchDB's own feed. */
+  private async readChanges(since: number, limit: number): Promise<ChangesBatch> {
+    const recent = this.tail?.read(since, limit);
+    if (recent) return { changes: recent.changes, lastSeq: String(recent.lastSeq), complete: recent.changes.length === 0 };
+    const result = await this.run('reading changes', (db) => db.changes<Doc>({ since, limit, include_docs: true, return_docs: true }));
     const changes: Change[] = [];
     for (const row of result.results) {
       if (!row.id.startsWith(TIME)) continue; // pointers are bookkeeping, not changes of their own
@@ -190,7 +201,8 @@ export class PouchDbStore implements Store {
         doc: row.deleted || !row.doc ? undefined : blobOf(row.doc),
       });
     }
-    return { changes, lastSeq: String(result.last_seq), complete };
+    // Only an empty answer proves there was nothing after `since` when it was asked (see CouchDbStore).
+    return { changes, lastSeq: String(result.last_seq), complete: result.results.length === 0 };
   }
 
   async currentSeq(): Promise<string> {
@@ -203,6 +215,7 @@ export class PouchDbStore implements Store {
 
   async close(): Promise<void> {
     await this.writer.drain();
+    await this.writing;
     const [db, claimDb] = [this.db, this.claimDb];
     this.db = undefined;
     this.claimDb = undefined;
@@ -225,12 +238,38 @@ export class PouchDbStore implements Store {
         return true;
       });
       if (writes.length > 0) {
-        const failed = (await db.bulkDocs(writes)).find((result) => !('ok' in result && result.ok));
-        this.signal.notify();
-        if (failed) throw new StoreError(`PouchDB did not store ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
+        await this.write(db, writes, (doc, rev) => (doc._id.startsWith(TIME) ? { seq: '', id: doc._id.slice(TIME_KEY_PREFIX_LENGTH), rev, deleted: false, doc: blobOf(doc) } : undefined));
       }
       return stored;
     });
+  }
+
+  /**
+   * One bulkDocs, after the write before it: PouchDB numbers a write's rows one after another in
+   * the order given, so the feed's changes (`changeOf`; pointers have none) are recorded in the
+   * tail with their sequences. A write that does not take exactly one sequence a row (a row
+   * refused) resets the tail: the database alone then knows its changes.
+   */
+  private write(db: PouchDB.Database, docs: Doc[], changeOf: (doc: Doc, rev: string) => Change | undefined): Promise<void> {
+    const run = async () => {
+      const before = Number((await db.info()).update_seq);
+      const results = await db.bulkDocs(docs);
+      const after = Number((await db.info()).update_seq);
+      const failed = results.find((result) => !('ok' in result && result.ok));
+      const changes: { n: number; change: Change }[] = [];
+      if (!failed && after - before === docs.length) {
+        docs.forEach((doc, i) => {
+          const change = changeOf(doc, (results[i] as PouchDB.Core.Response).rev);
+          if (change) changes.push({ n: before + i + 1, change: { ...change, seq: String(before + i + 1) } });
+        });
+        this.tail?.record(before, after, changes);
+      } else this.tail?.reset(after);
+      this.signal.notify();
+      if (failed) throw new StoreError(`PouchDB did not write ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
+    };
+    const done = this.writing.then(run, run);
+    this.writing = done.catch(() => undefined);
+    return done;
   }
 
   private onClaims<T>(what: string, operation: (db: PouchDB.Database) => Promise<T>): Promise<T> {
