@@ -42,7 +42,7 @@ const EnvSchema = z.object({
   MAX_BATCH_BLOBS: positiveInt('blobs per POST', 10_000),
   MAX_DEPTH: positiveInt('nesting depth of a blob', 32),
   BATCH_MAX_DOCS: positiveInt('documents per group-commit write', 500),
-  BATCH_CONCURRENCY: positiveInt('group-commit writes in flight', 2),
+  BATCH_CONCURRENCY: positiveInt('group-commit writes in flight', 1),
   STORE_TIMEOUT_MS: positiveInt('milliseconds before a CouchDB request counts as failed', 30_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt('milliseconds to finish in-flight requests on shutdown', 10_000),
   READ_TOKEN: z.string().optional().describe('a token that reads and the change feed must carry'),
