@@ -13,7 +13,7 @@ export class ChangeTail {
   private entries: { n: number; change: Change }[] = [];
   /** Every change after this sequence is in `entries`. */
   private from: number;
-  /** The database's newest sequence, as of the last write recorded. */
+  /** The database's newest sequence, as of the last write recorded: where the next write starts. */
   private end: number;
 
   constructor(
@@ -28,12 +28,8 @@ export class ChangeTail {
     return this.end;
   }
 
-  /** Records a write that took the database from `before` to `after`; `changes` are those of its rows the feed shows, with their sequences. */
-  record(before: number, after: number, changes: readonly { n: number; change: Change }[]): void {
-    if (before !== this.end) {
-      this.reset(after); // a write the tail did not see: only the database knows what came before
-      return;
-    }
+  /** Records a write that took the database to `after`; `changes` are those of its rows the feed shows, with their sequences. */
+  record(after: number, changes: readonly { n: number; change: Change }[]): void {
     this.entries.push(...changes);
     this.end = after;
     if (this.entries.length > this.maxEntries) {

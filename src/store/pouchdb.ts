@@ -59,6 +59,12 @@ function blobOf(doc: Doc): StoredBlob {
   return { ...blob, _id: _id.slice(TIME_KEY_PREFIX_LENGTH) } as StoredBlob;
 }
 
+/** The feed's change for a row of the database: blobs only, pointers are bookkeeping. */
+function changeOf(seq: number | string, key: string, rev: string, deleted: boolean, doc: Doc | undefined): Change | undefined {
+  if (!key.startsWith(TIME)) return undefined;
+  return { seq: String(seq), id: key.slice(TIME_KEY_PREFIX_LENGTH), rev, deleted, doc: deleted || !doc ? undefined : blobOf(doc) };
+}
+
 function statusOf(error: unknown): number | undefined {
   return (error as { status?: number }).status;
 }
@@ -166,9 +172,7 @@ export class PouchDbStore implements Store {
         ...found.map((p) => ({ _id: p._id, _rev: p._rev, _deleted: true })),
         ...blobs.rows.flatMap((row) => ('value' in row && !row.value.deleted ? [{ _id: row.id, _rev: row.value.rev, _deleted: true }] : [])),
       ];
-      await this.write(db, deletions, (doc, rev) =>
-        doc._id.startsWith(TIME) ? { seq: '', id: doc._id.slice(TIME_KEY_PREFIX_LENGTH), rev, deleted: true, doc: undefined } : undefined,
-      );
+      await this.write(db, deletions);
       return found.length;
     });
   }
@@ -192,14 +196,8 @@ export class PouchDbStore implements Store {
     const result = await this.run('reading changes', (db) => db.changes<Doc>({ since, limit, include_docs: true, return_docs: true }));
     const changes: Change[] = [];
     for (const row of result.results) {
-      if (!row.id.startsWith(TIME)) continue; // pointers are bookkeeping, not changes of their own
-      changes.push({
-        seq: String(row.seq),
-        id: row.id.slice(TIME_KEY_PREFIX_LENGTH),
-        rev: row.changes[0]?.rev ?? '',
-        deleted: row.deleted === true,
-        doc: row.deleted || !row.doc ? undefined : blobOf(row.doc),
-      });
+      const change = changeOf(row.seq, row.id, row.changes[0]?.rev ?? '', row.deleted === true, row.doc);
+      if (change) changes.push(change);
     }
     // Only an empty answer proves there was nothing after `since` when it was asked (see CouchDbStore).
     return { changes, lastSeq: String(result.last_seq), complete: result.results.length === 0 };
@@ -238,32 +236,35 @@ export class PouchDbStore implements Store {
         return true;
       });
       if (writes.length > 0) {
-        await this.write(db, writes, (doc, rev) => (doc._id.startsWith(TIME) ? { seq: '', id: doc._id.slice(TIME_KEY_PREFIX_LENGTH), rev, deleted: false, doc: blobOf(doc) } : undefined));
+        await this.write(db, writes);
       }
       return stored;
     });
   }
 
   /**
-   * One bulkDocs, after the write before it: PouchDB numbers a write's rows one after another in
-   * the order given, so the feed's changes (`changeOf`; pointers have none) are recorded in the
-   * tail with their sequences. A write that does not take exactly one sequence a row (a row
-   * refused) resets the tail: the database alone then knows its changes.
+   * One bulkDocs, after the write before it. PouchDB numbers a write's rows one after another in
+   * the order given, from where the write before left it (only this process writes), so the
+   * feed's changes are recorded in the tail with their sequences. A write that does not take
+   * exactly one sequence a row (a row refused) resets the tail: the database alone then knows.
    */
-  private write(db: PouchDB.Database, docs: Doc[], changeOf: (doc: Doc, rev: string) => Change | undefined): Promise<void> {
+  private write(db: PouchDB.Database, docs: Doc[]): Promise<void> {
     const run = async () => {
-      const before = Number((await db.info()).update_seq);
+      const tail = this.tail;
+      if (!tail) throw new StoreError(`PouchDB at ${this.location} is not open (while writing)`);
+      const before = tail.updateSeq;
       const results = await db.bulkDocs(docs);
       const after = Number((await db.info()).update_seq);
       const failed = results.find((result) => !('ok' in result && result.ok));
-      const changes: { n: number; change: Change }[] = [];
       if (!failed && after - before === docs.length) {
+        const changes: { n: number; change: Change }[] = [];
         docs.forEach((doc, i) => {
-          const change = changeOf(doc, (results[i] as PouchDB.Core.Response).rev);
-          if (change) changes.push({ n: before + i + 1, change: { ...change, seq: String(before + i + 1) } });
+          const n = before + i + 1;
+          const change = changeOf(n, doc._id, (results[i] as PouchDB.Core.Response).rev, doc._deleted === true, doc);
+          if (change) changes.push({ n, change });
         });
-        this.tail?.record(before, after, changes);
-      } else this.tail?.reset(after);
+        tail.record(after, changes);
+      } else tail.reset(after);
       this.signal.notify();
       if (failed) throw new StoreError(`PouchDB did not write ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
     };
