@@ -66,8 +66,8 @@ export class ChangeHub {
   /** `since=now` subscribers waiting for the follower to know where "now" is. */
   private readonly awaitingPosition = new Set<Subscription>();
   private position: string | undefined;
-  /** The clock when the follower took its position: history reads issued before cannot hand over. */
-  private followingSince = 0;
+  /** The clock when the follower took its position (none yet: never): history reads issued before cannot hand over. */
+  private followingSince = Infinity;
   private wake: (() => void) | undefined;
   private state: FollowerState = 'starting';
   private lastContact = Date.now();
@@ -135,6 +135,7 @@ export class ChangeHub {
   private idle(): Promise<void> {
     this.state = 'idle';
     this.position = undefined;
+    this.followingSince = Infinity;
     return new Promise((resolve) => {
       this.wake = () => {
         this.wake = undefined;
@@ -195,7 +196,7 @@ export class ChangeHub {
         failures = 0;
         subscription.deliverAllFromHistory(batch.changes.map(messageFor), readAt);
         cursor = batch.lastSeq;
-        if (batch.complete && issuedAt > subscription.overflowedAt && issuedAt > this.followingSince && this.position !== undefined) break;
+        if (batch.complete && issuedAt > subscription.overflowedAt && issuedAt > this.followingSince) break;
         if (batch.complete) await sleep(5); // the follower is still taking its position
         await subscription.drained();
       } catch (error) {
