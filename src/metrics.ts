@@ -80,16 +80,15 @@ export class Metrics {
     const follower = () => this.follower();
     new Gauge({
       name: 'kpiggybank_feed_follower_up',
-      help: '1 while the change feed follows the store (or idles: no subscriber), 0 while it reconnects or has not started',
+      help: '1 while the change feed follows the store, 0 while it reconnects or has not started',
       registers: [this.registry],
       collect() {
-        const state = follower()?.state;
-        this.set(state === 'following' || state === 'idle' ? 1 : 0);
+        this.set(follower()?.state === 'following' ? 1 : 0);
       },
     });
     new Gauge({
       name: 'kpiggybank_feed_follower_lag_seconds',
-      help: 'Seconds since the store last answered the change feed follower (a change or a heartbeat); 0 while it idles',
+      help: 'Seconds since the store last answered the change feed follower (a change or a heartbeat)',
       registers: [this.registry],
       collect() {
         this.set(follower()?.lagSeconds ?? 0);

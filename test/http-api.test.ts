@@ -70,7 +70,7 @@ describe.each(BACKENDS)('HTTP API on the %s backend', (backend) => {
     expect((await request(t.url).get('/wsapi/interaction_data/last').expect(200)).body).toMatchObject({ mark: 'newest' });
     expect((await request(t.url).get('/wsapi/ping').expect(200)).text).toBe('pong');
     await request(t.url).get('/healthz').expect(200, { status: 'ok' });
-    expect((await request(t.url).get('/readyz').expect(200)).body).toMatchObject({ status: 'ready', backend, feed: { state: 'idle', subscribers: 0, lagSeconds: 0 } }); // nobody subscribes
+    expect((await request(t.url).get('/readyz').expect(200)).body).toMatchObject({ status: 'ready', backend, feed: { state: 'following' } });
     const metrics = (await request(t.url).get('/metrics').expect(200).expect('content-type', /text\/plain/)).text;
     expect(metrics).toMatch(/kpiggybank_http_request_duration_seconds_count\{method="POST",route="\/wsapi\/interaction_data",status="201"\} \d+/);
     expect(metrics).toMatch(/kpiggybank_blobs_accepted_total [1-9]\d*/);

@@ -19,15 +19,14 @@ export interface ChangeHubOptions {
   lingerMs: number;
 }
 
-/** `idle`: nobody subscribes, so the store's feed is not read (it would cost ingest its CPU). */
-export type FollowerState = 'starting' | 'idle' | 'following' | 'reconnecting' | 'stopped';
+export type FollowerState = 'starting' | 'following' | 'reconnecting' | 'stopped';
 
 export interface FeedStatus {
   state: FollowerState;
   /** The newest `seq` fanned out, or null before the store first answered. */
   seq: string | null;
   subscribers: number;
-  /** Seconds since the store last answered the follower (a change or a heartbeat); 0 while idle. */
+  /** Seconds since the store last answered the follower (a change or a heartbeat). */
   lagSeconds: number;
 }
 
@@ -54,21 +53,10 @@ function messageOf(change: Change): Buffer {
  * together cover everything, and the overlap is removed by key (id and revision). A key sent
  * from history is remembered until a complete follower read issued after it comes back: from
  * then on the follower has passed it and cannot bring it again, so memory stays bounded.
- *
- * With no subscriber the follower idles and forgets its position: reading the store's feed costs
- * the PouchDB backends more CPU than the writes themselves. A subscriber wakes it; it then takes
- * the store's current sequence as its position, and only from that moment (`followingSince`) can
- * a history read hand over to it: a read issued earlier may miss changes just before that
- * position. `since=now` subscribers go live at that position.
  */
 export class ChangeHub {
   private readonly subscriptions = new Set<Subscription>();
-  /** `since=now` subscribers waiting for the follower to know where "now" is. */
-  private readonly awaitingPosition = new Set<Subscription>();
   private position: string | undefined;
-  /** The clock when the follower took its position (none yet: never): history reads issued before cannot hand over. */
-  private followingSince = Infinity;
-  private wake: (() => void) | undefined;
   private state: FollowerState = 'starting';
   private lastContact = Date.now();
   private stopped = false;
@@ -94,7 +82,7 @@ export class ChangeHub {
       state: this.state,
       seq: this.position ?? null,
       subscribers: this.subscriptions.size,
-      lagSeconds: this.state === 'idle' ? 0 : (Date.now() - this.lastContact) / 1000,
+      lagSeconds: (Date.now() - this.lastContact) / 1000,
     };
   }
 
@@ -106,7 +94,6 @@ export class ChangeHub {
       sent: () => sent.inc(),
       ended: (reason) => {
         this.subscriptions.delete(subscription);
-        this.awaitingPosition.delete(subscription);
         this.metrics.feedSubscribers.dec({ transport });
         if (reason === 'too_slow') {
           this.metrics.feedDropped.inc({ transport, reason });
@@ -116,10 +103,8 @@ export class ChangeHub {
     });
     this.subscriptions.add(subscription);
     this.metrics.feedSubscribers.inc({ transport });
-    if (since !== 'now') void this.catchUp(subscription, since);
-    else if (this.position !== undefined) subscription.goLive(this.position);
-    else this.awaitingPosition.add(subscription);
-    this.wake?.();
+    if (since === 'now') subscription.goLive(this.position ?? null);
+    else void this.catchUp(subscription, since);
     return subscription;
   }
 
@@ -128,38 +113,13 @@ export class ChangeHub {
     this.stopped = true;
     this.state = 'stopped';
     for (const subscription of this.subscriptions) subscription.end('going_away', 'server shutting down: resume with since');
-    this.wake?.();
-  }
-
-  /** Resolves when a subscriber arrives or the hub closes. */
-  private idle(): Promise<void> {
-    this.state = 'idle';
-    this.position = undefined;
-    this.followingSince = Infinity;
-    return new Promise((resolve) => {
-      this.wake = () => {
-        this.wake = undefined;
-        resolve();
-      };
-    });
   }
 
   private async follow(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
-      if (this.subscriptions.size === 0) {
-        await this.idle();
-        continue;
-      }
       try {
-        if (this.position === undefined) {
-          this.position = await this.store.currentSeq();
-          this.followingSince = tick();
-          this.state = 'following';
-          this.lastContact = Date.now();
-          for (const subscription of this.awaitingPosition) subscription.goLive(this.position);
-          this.awaitingPosition.clear();
-        }
+        this.position ??= await this.store.currentSeq();
         const issuedAt = tick();
         const batch = await this.store.changes(this.position, { limit: this.options.batchSize, waitMs: this.options.waitMs });
         if (this.stopped) return;
@@ -196,8 +156,7 @@ export class ChangeHub {
         failures = 0;
         subscription.deliverAllFromHistory(batch.changes.map(messageFor), readAt);
         cursor = batch.lastSeq;
-        if (batch.complete && issuedAt > subscription.overflowedAt && issuedAt > this.followingSince) break;
-        if (batch.complete) await sleep(5); // the follower is still taking its position
+        if (batch.complete && issuedAt > subscription.overflowedAt) break;
         await subscription.drained();
       } catch (error) {
         if (error instanceof InvalidSeqError) {
