@@ -55,18 +55,22 @@ export function pageParams(query: RangeQuery, after: RangeCursor | undefined, si
 
 export interface ViewRow {
   id: string;
+  key: [number, string];
   doc?: Record<string, unknown> | null;
 }
 
-/** Blobs of a page: the cursor's own row dropped, vanished docs skipped, `_rev` removed. */
-export function pageBlobs(rows: readonly ViewRow[], after: RangeCursor | undefined, size: number): StoredBlob[] {
-  const blobs: StoredBlob[] = [];
-  for (const row of rows) {
-    if (blobs.length === size) break;
-    if (!row.doc || (after && row.id === after.id)) continue;
-    blobs.push(withoutRev(row.doc) as StoredBlob);
-  }
-  return blobs;
+export interface ViewPage {
+  blobs: StoredBlob[];
+  /** Where the next page starts when the view gave `size` rows: more may follow even if blobs are fewer. */
+  next: RangeCursor | undefined;
+}
+
+/** Blobs of a page: the cursor's own row dropped, vanished docs (removed after the view was read) skipped, `_rev` removed. */
+export function pageBlobs(rows: readonly ViewRow[], after: RangeCursor | undefined, size: number): ViewPage {
+  const fresh = rows.filter((row) => !(after && row.id === after.id)).slice(0, size);
+  const blobs = fresh.flatMap((row) => (row.doc ? [withoutRev(row.doc) as StoredBlob] : []));
+  const last = fresh[fresh.length - 1];
+  return { blobs, next: fresh.length === size && last ? { timestamp: last.key[0], id: last.id } : undefined };
 }
 
 export function withoutRev(doc: Record<string, unknown>): Record<string, unknown> {

@@ -131,8 +131,17 @@ export class CouchDbStore implements Store {
 
   async page(query: RangeQuery, after: RangeCursor | undefined, size: number): Promise<StoredBlob[]> {
     await this.open();
-    const result: { rows: ViewRow[] } = await this.call('reading a range', { path: VIEW_PATH, qs: pageParams(query, after, size) });
-    return pageBlobs(result.rows, after, size);
+    const blobs: StoredBlob[] = [];
+    let cursor = after;
+    while (blobs.length < size) {
+      const result: { rows: ViewRow[] } = await this.call('reading a range', { path: VIEW_PATH, qs: pageParams(query, cursor, size - blobs.length) });
+      const page = pageBlobs(result.rows, cursor, size - blobs.length);
+      blobs.push(...page.blobs);
+      // a short page ends a range: blobs removed meanwhile must not end it early
+      if (!page.next) break;
+      cursor = page.next;
+    }
+    return blobs;
   }
 
   async count(): Promise<number> {
