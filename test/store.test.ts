@@ -57,6 +57,38 @@ describe.each(BACKENDS)('%s store', (backend) => {
     expect((await collect(t.store, { descending: true }, 4)).map((b) => b._id)).toEqual(all.map((b) => b._id).reverse());
   });
 
+  it('reads pages of hundreds in order, both ways, with ties', async () => {
+    // 1,200 blobs, four to a timestamp, saved newest first: pages are large enough to be read in parts
+    const blobs = Array.from({ length: 1200 }, (_, i) => ({ _id: `b${String(1199 - i).padStart(4, '0')}`, timestamp: Math.floor((1199 - i) / 4) }));
+    for (let i = 0; i < blobs.length; i += 400) await t.store.save(blobs.slice(i, i + 400));
+    const ascending = [...blobs].reverse().map((b) => b._id);
+    expect((await collect(t.store, {}, 500)).map((b) => b._id)).toEqual(ascending);
+    expect((await collect(t.store, { descending: true }, 450)).map((b) => b._id)).toEqual(blobs.map((b) => b._id));
+    expect((await collect(t.store, { start: 10, end: 200, limit: 700 }, 333)).map((b) => b._id)).toEqual(ascending.slice(40, 740));
+  });
+
+  it('reads every blob present throughout a range read once, in order, while others come and go', async () => {
+    const kept = Array.from({ length: 1000 }, (_, i) => ({ _id: `k${String(i).padStart(4, '0')}`, timestamp: i * 2 }));
+    const doomed = Array.from({ length: 1000 }, (_, i) => ({ _id: `d${String(i).padStart(4, '0')}`, timestamp: i * 2 + 1 }));
+    await t.store.save([...kept, ...doomed]);
+    let reading = true;
+    const churn = (async () => {
+      // remove the doomed ones and add new ones between the kept ones, while the range is read
+      for (let i = 0; reading && i < 1000; i += 20) {
+        await t.store.remove(doomed.slice(i, i + 20).map((b) => b._id));
+        await t.store.save(Array.from({ length: 20 }, (_, k) => ({ _id: `n${i + k}`, timestamp: (i + k) * 2 + 1 })));
+      }
+    })();
+    const read = await collect(t.store, {}, 250);
+    reading = false;
+    await churn;
+    const ids = read.map((b) => b._id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.filter((id) => id.startsWith('k'))).toEqual(kept.map((b) => b._id));
+    const keys = read.map((b) => [b.timestamp, b._id] as const);
+    expect(keys).toEqual([...keys].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1)));
+  });
+
   it('handles any id and the extreme timestamps', async () => {
     const ids = ['with/slash', 'ünïcödé', '😀', '\uffff-high', 'space id', 'z'];
     const max = Number.MAX_SAFE_INTEGER;

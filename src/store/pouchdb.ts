@@ -48,6 +48,9 @@ const TIMESTAMP_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
 const TIME_KEY_PREFIX_LENGTH = TIME.length + TIMESTAMP_DIGITS + 1;
 /** Changes the feed follows from memory (~1 KB each): a few seconds of heavy ingest. */
 const TAIL_CHANGES = 10_000;
+/** Sub-ranges of a page read at once: libuv's thread pool, which runs LevelDB's reads, has 4 threads. */
+const RANGE_READERS = 4;
+const MIN_RANGE_PART = 100;
 const HIGHEST = '\u{10FFFF}'; // sorts after every id (keys compare as UTF-8 bytes)
 
 const timePrefix = (timestamp: number) => `${TIME}${String(timestamp).padStart(TIMESTAMP_DIGITS, '0')}/`;
@@ -138,23 +141,47 @@ export class PouchDbStore implements Store {
     const lower = query.start === undefined ? TIME : timePrefix(Math.max(0, query.start));
     const upper = query.end === undefined ? TIME + HIGHEST : timePrefix(query.end) + HIGHEST;
     const descending = query.descending === true;
-    const cursor = after && timeKey(after.timestamp, after.id);
-    const result = await this.run('reading a range', (db) =>
-      db.allDocs<Doc>({
-        startkey: cursor ?? (descending ? upper : lower),
-        endkey: descending ? lower : upper,
-        descending,
-        include_docs: true,
-        // the row at the cursor comes back first; ask for one more and drop it
-        limit: cursor ? size + 1 : size,
-      }),
-    );
     const blobs: StoredBlob[] = [];
-    for (const row of result.rows) {
-      if (row.id === cursor || !row.doc || blobs.length === size) continue;
-      blobs.push(blobOf(row.doc));
+    let cursor = after && timeKey(after.timestamp, after.id);
+    while (blobs.length < size) {
+      const want = size - blobs.length;
+      const keys = await this.keysAfter(cursor ?? (descending ? upper : lower), cursor !== undefined, descending ? lower : upper, descending, want);
+      if (keys.length === 0) break;
+      blobs.push(...(await this.blobsBetween(keys, descending)).slice(0, want));
+      // blobs removed since the keys were read leave the page short: read on past them
+      if (keys.length < want) break;
+      cursor = keys[keys.length - 1];
     }
     return blobs;
+  }
+
+  /** Up to `limit` keys of blobs from `from` (not itself when `exclusive`) to `to`, without their docs: ~6× faster than with. */
+  private async keysAfter(from: string, exclusive: boolean, to: string, descending: boolean, limit: number): Promise<string[]> {
+    const result = await this.run('reading a range', (db) =>
+      // the row at `from` comes back first when it still exists; ask for one more and drop it
+      db.allDocs({ startkey: from, endkey: to, descending, limit: exclusive ? limit + 1 : limit }),
+    );
+    const keys = result.rows.map((row) => row.id).filter((id) => !exclusive || id !== from);
+    return keys.slice(0, limit);
+  }
+
+  /**
+   * The blobs from `keys[0]` to the last key, read as RANGE_READERS contiguous sub-ranges at once.
+   * PouchDB fetches each doc of a range with its own LevelDB get, one after another (~0.2 ms each,
+   * mostly waiting for the thread pool): parallel sub-ranges read ~2.5× as many blobs a second.
+   * Each sub-range ends where the next starts, so together they cover every key in between.
+   */
+  private async blobsBetween(keys: readonly string[], descending: boolean): Promise<StoredBlob[]> {
+    const parts = Math.max(1, Math.min(RANGE_READERS, Math.floor(keys.length / MIN_RANGE_PART)));
+    const starts = Array.from({ length: parts }, (_, i) => keys[Math.floor((i * keys.length) / parts)]!);
+    const pages = await Promise.all(
+      starts.map((startkey, i) => {
+        const next = starts[i + 1];
+        const endkey = next ?? keys[keys.length - 1]!;
+        return this.run('reading a range', (db) => db.allDocs<Doc>({ startkey, endkey, inclusive_end: next === undefined, descending, include_docs: true }));
+      }),
+    );
+    return pages.flatMap((page) => page.rows.flatMap((row) => (row.doc ? [blobOf(row.doc)] : [])));
   }
 
   async count(): Promise<number> {
