@@ -12,6 +12,7 @@ import {
   type Change,
   type ChangesBatch,
   type ChangesOptions,
+  type ClaimDoc,
   type KpiBlob,
   type RangeCursor,
   type RangeQuery,
@@ -72,6 +73,21 @@ function statusOf(error: unknown): number | undefined {
   return (error as { status?: number }).status;
 }
 
+/**
+ * The docs with these ids, undefined where missing or deleted. PouchDB's allDocs({keys}) opens a
+ * LevelDB iterator for every key: gets at once read ~3× as many a second, found or not.
+ */
+function getAll<T extends object>(db: PouchDB.Database, ids: readonly string[]): Promise<(PouchDB.Core.ExistingDocument<T> | undefined)[]> {
+  return Promise.all(
+    ids.map((id) =>
+      db.get<T>(id).catch((error: unknown) => {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }),
+    ),
+  );
+}
+
 /** Embedded PouchDB on LevelDB: the zero-setup, persistent default. */
 export class PouchDbStore implements Store {
   readonly backend = 'pouchdb';
@@ -82,7 +98,7 @@ export class PouchDbStore implements Store {
    */
   private claimDb: PouchDB.Database | undefined;
   readonly claims = new DocumentClaimBook(
-    (keys) => this.onClaims('reading claims', (db) => db.allDocs({ keys, include_docs: true })),
+    (keys) => this.onClaims('reading claims', async (db) => ({ rows: (await getAll<ClaimDoc>(db, keys)).map((doc, i) => ({ key: keys[i]!, doc })) })),
     (docs) =>
       this.onClaims('writing claims', async (db) =>
         // PouchDB answers a conflict with an Error named "conflict"; CouchDB with {error: "conflict"}
@@ -128,10 +144,7 @@ export class PouchDbStore implements Store {
 
   async get(id: string): Promise<StoredBlob | undefined> {
     return this.run(`reading blob ${id}`, async (db) => {
-      const pointer = await db.get<{ t: number }>(pointerKey(id)).catch((error: unknown) => {
-        if (statusOf(error) === 404) return undefined;
-        throw error;
-      });
+      const [pointer] = await getAll<{ t: number }>(db, [pointerKey(id)]);
       return pointer && blobOf(await db.get<Doc>(timeKey(pointer.t, id)));
     });
   }
@@ -192,13 +205,9 @@ export class PouchDbStore implements Store {
   async remove(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return this.run(`removing ${ids.length} blobs`, async (db) => {
-      const pointers = await db.allDocs<{ t: number }>({ keys: ids.map(pointerKey), include_docs: true });
-      const found = pointers.rows.flatMap((row) => ('doc' in row && row.doc ? [row.doc] : []));
-      const blobs = await db.allDocs({ keys: found.map((p) => timeKey(p.t, p._id.slice(POINTER.length))) });
-      const deletions = [
-        ...found.map((p) => ({ _id: p._id, _rev: p._rev, _deleted: true })),
-        ...blobs.rows.flatMap((row) => ('value' in row && !row.value.deleted ? [{ _id: row.id, _rev: row.value.rev, _deleted: true }] : [])),
-      ];
+      const found = (await getAll<{ t: number }>(db, ids.map(pointerKey))).filter((pointer) => pointer !== undefined);
+      const blobs = (await getAll<Doc>(db, found.map((p) => timeKey(p.t, p._id.slice(POINTER.length))))).filter((blob) => blob !== undefined);
+      const deletions = [...found, ...blobs].map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }));
       await this.write(db, deletions);
       return found.length;
     });
@@ -252,8 +261,7 @@ export class PouchDbStore implements Store {
   private async bulkWrite(pending: Pending[]): Promise<boolean[]> {
     return this.run(`writing ${pending.length} blobs`, async (db) => {
       const chosen = pending.filter((p) => p.chosen).map((p) => pointerKey(p.doc._id));
-      const pointers = chosen.length > 0 ? (await db.allDocs({ keys: chosen })).rows : [];
-      const taken = new Set(pointers.flatMap((row) => ('value' in row && !row.value.deleted ? [row.key] : [])));
+      const taken = new Set((await getAll(db, chosen)).flatMap((pointer) => (pointer ? [pointer._id] : [])));
       const writes: Doc[] = [];
       const stored = pending.map(({ doc }) => {
         const key = pointerKey(doc._id);
