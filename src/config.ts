@@ -53,7 +53,7 @@ const EnvSchema = z.object({
   FEED_PING_MS: positiveInt('milliseconds between WebSocket pings; a subscriber missing one pong is closed', 30_000),
   FEED_BATCH: positiveInt('changes read from the store at once', 500),
   FEED_HEARTBEAT_MS: positiveInt('milliseconds an idle change read waits before it returns (a heartbeat)', 2000),
-  FEED_LINGER_MS: integer(0, 1000).default(5).describe('milliseconds 0–1000 the change feed gathers changes after a batch'),
+  FEED_LINGER_MS: integer(0, 1000).default(2).describe('milliseconds 0–1000 the change feed gathers changes after a batch'),
 });
 
 export interface CouchConnection {
