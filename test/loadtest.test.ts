@@ -94,5 +94,8 @@ describe('kpiggybank loadtest (the CLI)', () => {
     const run = await cli(['--backend', 'oracle']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--backend must be memory, pouchdb or couchdb/);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: kpiggybank loadtest .*--sequences/);
   });
 });

@@ -4,7 +4,7 @@ const [command, ...args] = process.argv.slice(2);
 if (command === 'loadtest') {
   const { loadtest } = await import('./loadtest.js');
   process.exitCode = await loadtest(args).catch((error: unknown) => {
-    process.stderr.write(`kpiggybank loadtest: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`kpiggybank loadtest: ${error instanceof Error ? error.message : String(error)} (--help lists the options)\n`);
     return 2;
   });
 } else {

@@ -8,7 +8,7 @@ import { startService, type Backend, type RunningService } from '../loadtest/ser
 
 export const LOADTEST_USAGE = `usage: kpiggybank loadtest [--url URL | --backend memory|pouchdb|couchdb] [--sequences 1000]
                            [--clients 50] [--batch 1] [--warmup 1000] [--target 200]
-                           [--json FILE] [--token T]
+                           [--json FILE] [--token T] [--help]
   Without --url it starts the service itself, on a fresh store of the backend (default pouchdb;
   couchdb uses COUCHDB_URL, or a PouchDB Server it starts). Exits 1 when the store+retrieve rate
   is below --target blobs/s (default 200: twice the seed's 100 sign-ins/s), or a blob is lost,
@@ -53,8 +53,13 @@ export async function loadtest(args: string[]): Promise<number> {
       target: { type: 'string', default: '200' },
       json: { type: 'string' },
       token: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    process.stdout.write(`${LOADTEST_USAGE}\n`);
+    return 0;
+  }
   const backend = values.backend;
   if (backend !== 'memory' && backend !== 'pouchdb' && backend !== 'couchdb') throw new Error(`--backend must be memory, pouchdb or couchdb, not ${backend}`);
   const sequences = positive('sequences', values.sequences);
