@@ -5,6 +5,7 @@ import { ChangeSignal } from './change-signal.js';
 import { ChangeTail } from './change-tail.js';
 import { DocumentClaimBook } from './document-claims.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+import { IdIndex, type IdEntry } from './id-index.js';
 import { withIds } from './ids.js';
 import {
   InvalidSeqError,
@@ -38,13 +39,16 @@ type Doc = Record<string, unknown> & { _id: string; _rev?: string };
 /*
  * Layout. PouchDB's map/reduce views index about 1,000 docs/s here, so a range over a freshly
  * filled store would wait minutes for its index. Instead ranges walk the primary index
- * (allDocs), which is already sorted: each blob is stored as two documents, written in the same
- * bulkDocs call, which the LevelDB adapter applies as one atomic batch:
- *   t/<timestamp, 16 digits>/<id>   the blob itself: ranges read these, in timestamp-then-id order
- *   i/<id>                          { t: timestamp }: finds a blob by id, and makes `_id` unique
+ * (allDocs), which is already sorted: each blob is one document,
+ *   t/<timestamp, 16 digits>/<id>   ranges read these, in timestamp-then-id order
+ * and an IdIndex beside the database maps each id to its timestamp: it finds a blob by id, and
+ * makes `_id` unique. Stores written before it held that map as `i/<id>` documents, one per
+ * blob; opening one moves them into the index.
  */
 const TIME = 't/';
-const POINTER = 'i/';
+const OLD_POINTER = 'i/';
+/** Changes read at once when the id index catches up with the database. */
+const CATCH_UP_BATCH = 10_000;
 const TIMESTAMP_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
 const TIME_KEY_PREFIX_LENGTH = TIME.length + TIMESTAMP_DIGITS + 1;
 /** Changes the feed follows from memory (~1 KB each): a few seconds of heavy ingest. */
@@ -56,17 +60,22 @@ const HIGHEST = '\u{10FFFF}'; // sorts after every id (keys compare as UTF-8 byt
 
 const timePrefix = (timestamp: number) => `${TIME}${String(timestamp).padStart(TIMESTAMP_DIGITS, '0')}/`;
 const timeKey = (timestamp: number, id: string) => timePrefix(timestamp) + id;
-const pointerKey = (id: string) => POINTER + id;
+const idOf = (key: string) => key.slice(TIME_KEY_PREFIX_LENGTH);
+const timestampOf = (key: string) => Number(key.slice(TIME.length, TIME_KEY_PREFIX_LENGTH - 1));
 
 function blobOf(doc: Doc): StoredBlob {
   const { _id, _rev, ...blob } = doc;
-  return { ...blob, _id: _id.slice(TIME_KEY_PREFIX_LENGTH) } as StoredBlob;
+  return { ...blob, _id: idOf(_id) } as StoredBlob;
 }
 
-/** The feed's change for a row of the database: blobs only, pointers are bookkeeping. */
+/** The feed's change for a row of the database: blobs only (an old store's pointers are not). */
 function changeOf(seq: number | string, key: string, rev: string, deleted: boolean, doc: Doc | undefined): Change | undefined {
   if (!key.startsWith(TIME)) return undefined;
-  return { seq: String(seq), id: key.slice(TIME_KEY_PREFIX_LENGTH), rev, deleted, doc: deleted || !doc ? undefined : blobOf(doc) };
+  return { seq: String(seq), id: idOf(key), rev, deleted, doc: deleted || !doc ? undefined : blobOf(doc) };
+}
+
+function succeeded(result: PouchDB.Core.Response | PouchDB.Core.Error | undefined): boolean {
+  return result !== undefined && 'ok' in result && result.ok === true;
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -93,7 +102,7 @@ export class PouchDbStore implements Store {
   readonly backend = 'pouchdb';
   private db: PouchDB.Database | undefined;
   /**
-   * Claims live in a database of their own (blobs stay exactly two documents each), on disk:
+   * Claims live in a database of their own (blobs stay exactly one document each), on disk:
    * held in memory they would grow with the drain (a million-blob drain took the process past 1 GB).
    */
   private claimDb: PouchDB.Database | undefined;
@@ -110,6 +119,7 @@ export class PouchDbStore implements Store {
   /** Only this process writes the LevelDB files (they are locked), so its own writes are every change. */
   private readonly signal = new ChangeSignal();
   private tail: ChangeTail | undefined;
+  private ids: IdIndex | undefined;
   /** Writes to `db`, one at a time: the tail numbers each write's rows from the sequence before it. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -128,12 +138,41 @@ export class PouchDbStore implements Store {
     await mkdir(path.dirname(this.location), { recursive: true });
     // random revisions: a blob is written once, and an MD5 of every doc cost ingest ~8 % of its CPU
     const db = new PouchDB(this.location, { deterministic_revs: false });
-    const info = await db.info(); // surfaces a LevelDB that cannot open (locked, unreadable) now, not at first request
+    await db.info(); // surfaces a LevelDB that cannot open (locked, unreadable) now, not at first request
     const claimDb = new PouchDB(`${this.location}-claims`);
     await claimDb.info();
+    const ids = await IdIndex.open(`${this.location}-ids`);
+    const updateSeq = await this.catchUp(db, ids);
     this.db = db;
     this.claimDb = claimDb;
-    this.tail = new ChangeTail(Number(info.update_seq), TAIL_CHANGES);
+    this.ids = ids;
+    this.tail = new ChangeTail(updateSeq, TAIL_CHANGES);
+  }
+
+  /**
+   * Brings the id index up to the database: replays the changes it has not seen (those of a
+   * write it did not record before a crash; all of them for a new index), and moves an old
+   * store's pointer documents into it. Answers the database's sequence once done.
+   */
+  private async catchUp(db: PouchDB.Database, ids: IdIndex): Promise<number> {
+    let recorded = ids.from;
+    let since = Math.max(0, recorded);
+    for (;;) {
+      const { results, last_seq } = await db.changes({ since, limit: CATCH_UP_BATCH });
+      const entries: IdEntry[] = [];
+      const oldPointers: Doc[] = [];
+      for (const row of results) {
+        if (row.id.startsWith(TIME)) entries.push({ id: idOf(row.id), timestamp: row.deleted ? undefined : timestampOf(row.id) });
+        else if (row.id.startsWith(OLD_POINTER) && !row.deleted) oldPointers.push({ _id: row.id, _rev: row.changes[0]!.rev, _deleted: true });
+      }
+      // pointers go first: a crash in between replays these changes, never skips them
+      if (oldPointers.length > 0) await db.bulkDocs(oldPointers);
+      since = Number(last_seq);
+      if (since !== recorded) await ids.apply(entries, since);
+      recorded = since;
+      if (results.length === 0) break;
+    }
+    return Number((await db.info()).update_seq);
   }
 
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
@@ -143,9 +182,11 @@ export class PouchDbStore implements Store {
   }
 
   async get(id: string): Promise<StoredBlob | undefined> {
-    return this.run(`reading blob ${id}`, async (db) => {
-      const [pointer] = await getAll<{ t: number }>(db, [pointerKey(id)]);
-      return pointer && blobOf(await db.get<Doc>(timeKey(pointer.t, id)));
+    return this.run(`reading blob ${id}`, async (db, ids) => {
+      const [timestamp] = await ids.timestamps([id]);
+      if (timestamp === undefined) return undefined;
+      const [doc] = await getAll<Doc>(db, [timeKey(timestamp, id)]);
+      return doc && blobOf(doc);
     });
   }
 
@@ -198,18 +239,18 @@ export class PouchDbStore implements Store {
   }
 
   async count(): Promise<number> {
-    // Every blob is exactly two live documents (see the layout above).
-    return this.run('counting blobs', async (db) => (await db.info()).doc_count / 2);
+    // Every blob is exactly one live document (see the layout above).
+    return this.run('counting blobs', async (db) => (await db.info()).doc_count);
   }
 
   async remove(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return this.run(`removing ${ids.length} blobs`, async (db) => {
-      const found = (await getAll<{ t: number }>(db, ids.map(pointerKey))).filter((pointer) => pointer !== undefined);
-      const blobs = (await getAll<Doc>(db, found.map((p) => timeKey(p.t, p._id.slice(POINTER.length))))).filter((blob) => blob !== undefined);
-      const deletions = [...found, ...blobs].map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }));
-      await this.write(db, deletions);
-      return found.length;
+    return this.run(`removing ${ids.length} blobs`, async (db, index) => {
+      const timestamps = await index.timestamps(ids);
+      const keys = ids.flatMap((id, i) => (timestamps[i] === undefined ? [] : [timeKey(timestamps[i], id)]));
+      const blobs = (await getAll<Doc>(db, keys)).filter((blob) => blob !== undefined);
+      await this.write(db, blobs.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true })));
+      return blobs.length;
     });
   }
 
@@ -250,24 +291,26 @@ export class PouchDbStore implements Store {
   async close(): Promise<void> {
     await this.writer.drain();
     await this.writing;
-    const [db, claimDb] = [this.db, this.claimDb];
+    const [db, claimDb, ids] = [this.db, this.claimDb, this.ids];
     this.db = undefined;
     this.claimDb = undefined;
+    this.ids = undefined;
     await db?.close();
     await claimDb?.close();
+    await ids?.close();
   }
 
   /** Stores the docs whose ids are new; answers, per doc, whether it was stored (false: it existed). */
   private async bulkWrite(pending: Pending[]): Promise<boolean[]> {
-    return this.run(`writing ${pending.length} blobs`, async (db) => {
-      const chosen = pending.filter((p) => p.chosen).map((p) => pointerKey(p.doc._id));
-      const taken = new Set((await getAll(db, chosen)).flatMap((pointer) => (pointer ? [pointer._id] : [])));
+    return this.run(`writing ${pending.length} blobs`, async (db, ids) => {
+      const chosen = pending.filter((p) => p.chosen).map((p) => p.doc._id);
+      const timestamps = await ids.timestamps(chosen);
+      const taken = new Set(chosen.filter((_, i) => timestamps[i] !== undefined));
       const writes: Doc[] = [];
       const stored = pending.map(({ doc }) => {
-        const key = pointerKey(doc._id);
-        if (taken.has(key)) return false;
-        taken.add(key); // the same id twice in one write: the first wins
-        writes.push({ _id: key, t: doc.timestamp }, { ...doc, _id: timeKey(doc.timestamp, doc._id) });
+        if (taken.has(doc._id)) return false;
+        taken.add(doc._id); // the same id twice in one write: the first wins
+        writes.push({ ...doc, _id: timeKey(doc.timestamp, doc._id) });
         return true;
       });
       if (writes.length > 0) {
@@ -285,12 +328,14 @@ export class PouchDbStore implements Store {
    */
   private write(db: PouchDB.Database, docs: Doc[]): Promise<void> {
     const run = async () => {
-      const tail = this.tail;
-      if (!tail) throw new StoreError(`PouchDB at ${this.location} is not open (while writing)`);
+      const { tail, ids } = this;
+      if (!tail || !ids) throw new StoreError(`PouchDB at ${this.location} is not open (while writing)`);
       const before = tail.updateSeq;
       const results = await db.bulkDocs(docs);
       const after = Number((await db.info()).update_seq);
-      const failed = results.find((result) => !('ok' in result && result.ok));
+      const written = docs.filter((_, i) => succeeded(results[i]));
+      await ids.apply(written.map((doc) => ({ id: idOf(doc._id), timestamp: doc._deleted ? undefined : timestampOf(doc._id) })), after);
+      const failed = results.find((result) => !succeeded(result));
       if (!failed && after - before === docs.length) {
         const changes: { n: number; change: Change }[] = [];
         docs.forEach((doc, i) => {
@@ -315,10 +360,10 @@ export class PouchDbStore implements Store {
     });
   }
 
-  private async run<T>(what: string, operation: (db: PouchDB.Database) => Promise<T>): Promise<T> {
-    if (!this.db) throw new StoreError(`PouchDB at ${this.location} is not open (while ${what})`);
+  private async run<T>(what: string, operation: (db: PouchDB.Database, ids: IdIndex) => Promise<T>): Promise<T> {
+    if (!this.db || !this.ids) throw new StoreError(`PouchDB at ${this.location} is not open (while ${what})`);
     try {
-      return await operation(this.db);
+      return await operation(this.db, this.ids);
     } catch (error) {
       if (error instanceof StoreError) throw error;
       const message = error instanceof Error ? error.message : String(error);
