@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { CouchDbStore } from '../src/store/couchdb.js';
 import { MemoryStore } from '../src/store/memory.js';
-import { serveApp, type TestApp } from './support/app.js';
+import { metric, serveApp, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
 import { freePort, startPouchDbServer, type RunningCouch } from './support/pouchdb-server.js';
 
@@ -15,10 +15,6 @@ async function post(url: string, blobs: object[]): Promise<Response> {
   return fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
 }
 
-const metric = async (t: TestApp, name: string) => {
-  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec((await request(t.url).get('/metrics')).text);
-  return match ? Number(match[1]) : undefined;
-};
 
 describe('the change feed when the CouchDB-protocol server restarts mid-stream', () => {
   let couch: RunningCouch | undefined;
@@ -64,11 +60,11 @@ describe('the change feed when the CouchDB-protocol server restarts mid-stream',
     await couch.stop();
     couch = undefined;
     await expect.poll(async () => (await request(t!.url).get('/readyz')).status, { timeout: 10_000 }).toBe(503);
-    expect(await metric(t, 'kpiggybank_feed_follower_up')).toBe(0);
+    expect(await metric(t.url, 'kpiggybank_feed_follower_up')).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 3000)); // several seconds down
     couch = await startPouchDbServer(port, dataDir);
     await expect.poll(async () => (await request(t!.url).get('/readyz')).status, { timeout: 15_000 }).toBe(200);
-    expect(await metric(t, 'kpiggybank_feed_follower_up')).toBe(1);
+    expect(await metric(t.url, 'kpiggybank_feed_follower_up')).toBe(1);
     const afterRestart = acknowledged.length;
     await until(() => acknowledged.length >= afterRestart + 50, 10_000, 'writes after the restart');
     stop = true;
@@ -112,7 +108,7 @@ describe('a subscriber that does not read', () => {
     }
     await until(() => reader.changes.length >= total, 60_000, 'the reader to receive all');
     expect(new Set(reader.changes.map((c) => c.id)).size).toBe(total);
-    expect(await metric(t, 'kpiggybank_feed_subscribers_dropped_total{transport="ws",reason="too_slow"}')).toBe(1);
+    expect(await metric(t.url, 'kpiggybank_feed_subscribers_dropped_total{transport="ws",reason="too_slow"}')).toBe(1);
 
     socket.resume();
     const closed = await stalled.closed;
@@ -134,7 +130,7 @@ describe('dead connections', () => {
       const silent = await FeedClient.connect(t.wsUrl, {}, { autoPong: false });
       const answering = await FeedClient.connect(t.wsUrl);
       await silent.closed;
-      expect(await metric(t, 'kpiggybank_feed_subscribers_dropped_total{transport="ws",reason="dead"}')).toBeGreaterThanOrEqual(1);
+      expect(await metric(t.url, 'kpiggybank_feed_subscribers_dropped_total{transport="ws",reason="dead"}')).toBeGreaterThanOrEqual(1);
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(answering.ws.readyState).toBe(answering.ws.OPEN);
       await answering.close();

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedClient, until } from './support/feed-client.js';
 import { BACKENDS } from './support/stores.js';
-import { pool, startTestApp, type TestApp } from './support/app.js';
+import { metric, pool, startTestApp, type TestApp } from './support/app.js';
 import { postBlobs as post } from './support/post.js';
 
 /** The store's own order of these ids: its whole history, read from the start. */
@@ -95,6 +95,7 @@ describe.each(BACKENDS)('the change feed on the %s backend', (backend) => {
 
   it('replays history from since=0 and then continues live with what arrives during the catch-up', async () => {
     const before = await post(t.url, Array.from({ length: 50 }, (_, i) => ({ timestamp: 200_000 + i })));
+    const sentBefore = (await metric(t.url, 'kpiggybank_feed_messages_sent_total{transport="ws"}')) ?? 0;
     const client = await FeedClient.connect(t.wsUrl, { since: '0' });
     const during = await post(t.url, [{ timestamp: 300_000 }]);
     await until(() => client.isLive, 10_000, 'live');
@@ -103,6 +104,8 @@ describe.each(BACKENDS)('the change feed on the %s backend', (backend) => {
     await until(() => wanted.every((id) => client.changes.some((c) => c.id === id)), 10_000, 'all of them');
     const seen = client.changes.map((c) => `${c.id} ${c.deleted ?? false}`);
     expect(new Set(seen).size).toBe(seen.length);
+    // history and live changes alike are counted, once each
+    expect(await metric(t.url, 'kpiggybank_feed_messages_sent_total{transport="ws"}')).toBe(sentBefore + client.changes.length);
     await client.close();
   });
 

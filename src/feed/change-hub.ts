@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { InvalidSeqError, type Change, type Store } from '../store/store.js';
 import type { FeedSink } from './sink.js';
-import { Subscription, tick } from './subscription.js';
+import { orderOf, Subscription, tick, type FeedMessage } from './subscription.js';
 
 export interface ChangeHubOptions {
   /** Most changes read from the store at once. */
@@ -32,8 +32,7 @@ export interface FeedStatus {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (failures: number) => Math.min(100 * 2 ** (failures - 1), 5000);
-/** A change as the subscriptions take it: its key (id and revision, to tell duplicates) and its bytes. */
-const messageFor = (change: Change) => ({ key: `${change.id}\n${change.rev}`, data: messageOf(change) });
+const messageFor = (change: Change): FeedMessage => ({ key: `${change.id}\n${change.rev}`, data: messageOf(change), order: orderOf(change.seq) });
 
 function messageOf(change: Change): Buffer {
   const message: ChangeMessage = change.deleted
@@ -53,6 +52,11 @@ function messageOf(change: Change): Buffer {
  * together cover everything, and the overlap is removed by key (id and revision). A key sent
  * from history is remembered until a complete follower read issued after it comes back: from
  * then on the follower has passed it and cannot bring it again, so memory stays bounded.
+ *
+ * The follower may be behind `since` itself: a subscriber that read history past it, left and
+ * came back. What it brings up to `since` the subscriber had already. Integer sequences (memory,
+ * pouchdb, PouchDB Server) tell those apart and they are dropped; CouchDB 2+'s opaque ones cannot,
+ * so there such a subscriber may get a few changes at or before its `since` again.
  */
 export class ChangeHub {
   private readonly subscriptions = new Set<Subscription>();
@@ -90,8 +94,8 @@ export class ChangeHub {
   subscribe(sink: FeedSink, since: string): Subscription {
     const { transport } = sink;
     const sent = this.metrics.feedMessagesSent.labels({ transport });
-    const subscription = new Subscription(sink, this.options.maxQueueBytes, {
-      sent: () => sent.inc(),
+    const subscription = new Subscription(sink, since, this.options.maxQueueBytes, {
+      sent: (count) => sent.inc(count),
       ended: (reason) => {
         this.subscriptions.delete(subscription);
         this.metrics.feedSubscribers.dec({ transport });

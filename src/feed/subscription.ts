@@ -3,13 +3,26 @@ import type { EndReason, FeedSink } from './sink.js';
 /**
  * A logical clock shared by the hub and its subscriptions: it orders "a read was issued" and
  * "a read returned" events, which is all the hand-over from history to the live feed needs
- * (sequences themselves are opaque and never compared).
+ * (sequences are compared only to drop what a subscriber had before it resumed: see ChangeHub).
  */
 let clock = 0;
 export const tick = (): number => ++clock;
 
+/** A change as subscriptions take it: its key (id and revision, to tell duplicates), its bytes, and its sequence as a number when it is one. */
+export interface FeedMessage {
+  key: string;
+  data: Buffer;
+  order: number | undefined;
+}
+
+/** An integer sequence as a number (memory, pouchdb, PouchDB Server); undefined for an opaque one (CouchDB 2+). */
+export function orderOf(seq: string): number | undefined {
+  return /^\d+$/.test(seq) ? Number(seq) : undefined;
+}
+
 export interface SubscriptionHooks {
-  sent(): void;
+  /** `count` messages were written to the sink (told once a batch: a counter per message cost the fan-out ~2 % of its CPU). */
+  sent(count: number): void;
   ended(reason: EndReason | 'closed'): void;
 }
 
@@ -27,28 +40,40 @@ export class Subscription {
   private readonly sentFromHistory = new Map<string, number>();
   /** When `pending` last overflowed and was dropped: history must be read again past this moment. */
   overflowedAt = 0;
+  /** Messages sent since the hooks were last told. */
+  private unreported = 0;
+  /**
+   * The subscriber's `since` as a number: live changes at or before it are ones the subscriber
+   * had, brought by a follower that is behind where this subscriber's earlier connection read.
+   */
+  private readonly floor: number | undefined;
 
   constructor(
     readonly sink: FeedSink,
+    since: string,
     private readonly maxQueueBytes: number,
     private readonly hooks: SubscriptionHooks,
-  ) {}
+  ) {
+    this.floor = orderOf(since);
+  }
 
   get ended(): boolean {
     return this.state === 'ended';
   }
 
   /** A batch of changes from the live feed, written out together. */
-  deliverAll(messages: readonly { key: string; data: Buffer }[]): void {
+  deliverAll(messages: readonly FeedMessage[]): void {
     if (messages.length === 0) return;
     this.sink.cork();
-    for (const { key, data } of messages) this.deliver(key, data);
+    for (const message of messages) this.deliver(message);
     this.sink.uncork();
+    this.report();
   }
 
   /** A change from the live feed. */
-  deliver(key: string, data: Buffer): void {
+  private deliver({ key, data, order }: FeedMessage): void {
     if (this.state === 'ended' || this.sentFromHistory.has(key)) return;
+    if (order !== undefined && this.floor !== undefined && order <= this.floor) return;
     if (this.state === 'live') {
       this.send(data);
       return;
@@ -64,10 +89,11 @@ export class Subscription {
   }
 
   /** Changes read from the store's history while catching up, written out together; `readAt`: when that read returned. */
-  deliverAllFromHistory(messages: readonly { key: string; data: Buffer }[], readAt: number): void {
+  deliverAllFromHistory(messages: readonly FeedMessage[], readAt: number): void {
     this.sink.cork();
     for (const { key, data } of messages) this.deliverFromHistory(key, data, readAt);
     this.sink.uncork();
+    this.report();
   }
 
   private deliverFromHistory(key: string, data: Buffer, readAt: number): void {
@@ -89,6 +115,7 @@ export class Subscription {
     for (const data of this.pending.values()) this.send(data);
     this.pending.clear();
     this.pendingBytes = 0;
+    this.report();
   }
 
   /** The live feed has passed every change that existed at `clock`: history read before then cannot come again. */
@@ -125,6 +152,12 @@ export class Subscription {
       return;
     }
     this.sink.send(data);
-    this.hooks.sent();
+    this.unreported++;
+  }
+
+  private report(): void {
+    if (this.unreported === 0) return;
+    this.hooks.sent(this.unreported);
+    this.unreported = 0;
   }
 }

@@ -96,3 +96,10 @@ export async function pool<T>(total: number, concurrency: number, task: (i: numb
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
   return results;
 }
+
+/** A metric's value from the service's /metrics, as a number; undefined when it is not there. */
+export async function metric(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : undefined;
+}

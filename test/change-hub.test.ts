@@ -1,0 +1,70 @@
+import type { ChangeMessage } from 'kpiggybank-client/wire';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChangeHub } from '../src/feed/change-hub.js';
+import type { FeedSink } from '../src/feed/sink.js';
+import { Metrics } from '../src/metrics.js';
+import { MemoryStore } from '../src/store/memory.js';
+import type { ChangesBatch, ChangesOptions } from '../src/store/store.js';
+import { until } from './support/feed-client.js';
+
+/** A sink that keeps what it is sent. */
+class RecordingSink implements FeedSink {
+  readonly transport = 'ws';
+  closed = false;
+  readonly changes: ChangeMessage[] = [];
+  liveAt: string | null | undefined;
+  send(data: Buffer): void {
+    this.changes.push(JSON.parse(data.toString()) as ChangeMessage);
+  }
+  live(seq: string | null): void {
+    this.liveAt = seq;
+  }
+  queuedBytes(): number {
+    return 0;
+  }
+  end(): void {
+    this.closed = true;
+  }
+  cork(): void {}
+  uncork(): void {}
+}
+
+/** A memory store whose follower reads (the ones that wait) are held until `release()`: a follower that lags. */
+class LaggingStore extends MemoryStore {
+  private held = true;
+  private readonly waiting: (() => void)[] = [];
+  release(): void {
+    this.held = false;
+    for (const resume of this.waiting.splice(0)) resume();
+  }
+  override async changes(since: string, options: ChangesOptions): Promise<ChangesBatch> {
+    if (options.waitMs > 0 && this.held) await new Promise<void>((resume) => this.waiting.push(resume));
+    return super.changes(since, options);
+  }
+}
+
+describe('ChangeHub', () => {
+  let hub: ChangeHub | undefined;
+  afterEach(() => hub?.close());
+
+  it('does not bring a resuming subscriber what it had before its since, when the follower is behind it', async () => {
+    const store = new LaggingStore();
+    hub = new ChangeHub(store, { batchSize: 500, waitMs: 100, maxQueueBytes: 1024 * 1024, lingerMs: 0 }, new Metrics(), pino({ level: 'silent' }));
+    hub.start(); // follows from sequence 0, and is held there
+    await store.save(Array.from({ length: 100 }, (_, i) => ({ _id: `b${i}`, timestamp: i })));
+
+    // a subscriber that had the first 50 comes back; history brings the rest
+    const sink = new RecordingSink();
+    hub.subscribe(sink, '50');
+    await until(() => sink.liveAt !== undefined, 5000, 'live');
+    expect(sink.changes.map((c) => c.seq)).toEqual(Array.from({ length: 50 }, (_, i) => String(51 + i)));
+
+    // the follower catches up through all 100, then a new blob arrives
+    store.release();
+    await store.save([{ _id: 'new', timestamp: 1000 }]);
+    await until(() => sink.changes.length > 50, 5000, 'the new blob');
+    await new Promise((resolve) => setTimeout(resolve, 100)); // room for anything late
+    expect(sink.changes.map((c) => c.id)).toEqual([...Array.from({ length: 50 }, (_, i) => `b${50 + i}`), 'new']);
+  });
+});
