@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import PouchDB from 'pouchdb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IdIndex } from '../src/store/id-index.js';
 import { PouchDbStore } from '../src/store/pouchdb.js';
 
 const GROUP_COMMIT = { maxItems: 1000, concurrency: 1 };
@@ -44,6 +45,18 @@ describe('pouchdb store: id index', () => {
     // a removed id can be stored again, at another timestamp
     expect(await store.save([{ _id: 'before', timestamp: 7 }])).toMatchObject({ existing: [] });
     expect(await store.get('before')).toEqual({ _id: 'before', timestamp: 7 });
+  });
+
+  it('answers an error when an index write fails, and catches up before the next request', async () => {
+    await open();
+    // a disk that refuses the index's write once, after PouchDB took the blob: a fault only a mock makes
+    const apply = vi.spyOn(IdIndex.prototype, 'apply').mockRejectedValueOnce(new Error('disk full'));
+    await expect(store.save([{ _id: 'x', timestamp: 5 }])).rejects.toThrow(/id index .* was not written \(disk full\)/);
+    apply.mockRestore();
+    // the client's retry (another timestamp, even) finds the blob stored: no second copy
+    expect(await store.save([{ _id: 'x', timestamp: 6 }])).toMatchObject({ existing: ['x'] });
+    expect(await store.get('x')).toEqual({ _id: 'x', timestamp: 5 });
+    expect(await store.count()).toBe(1);
   });
 
   it('moves an old store\'s pointer documents into the index, keeping every blob', async () => {

@@ -14,14 +14,14 @@ export interface IdEntry {
  * The pouchdb store's index from blob id to timestamp (which locates the blob's document), in a
  * LevelDB of its own beside PouchDB's. As a PouchDB document per blob it doubled the cost of every
  * write; a plain LevelDB batch costs a few µs a blob. It is written after the database and records
- * the sequence it has reached, so after a crash between the two the store replays the database's
- * changes from there (`from`) and the index catches up.
+ * the sequence it has reached, so after a crash between the two (or a failed index write) the
+ * store replays the database's changes from there (`reached`) and the index catches up.
  */
 export class IdIndex {
   private constructor(
     private readonly db: ClassicLevel<string, string>,
-    /** The database sequence the index was complete to when opened; -1 when it was new. */
-    readonly from: number,
+    /** The database sequence the index is complete to; -1 while it is new. */
+    public reached: number,
   ) {}
 
   static async open(location: string): Promise<IdIndex> {
@@ -46,6 +46,7 @@ export class IdIndex {
       ),
       { type: 'put', key: CHECKPOINT, value: String(seq) },
     ]);
+    this.reached = seq;
   }
 
   close(): Promise<void> {

@@ -120,6 +120,8 @@ export class PouchDbStore implements Store {
   private readonly signal = new ChangeSignal();
   private tail: ChangeTail | undefined;
   private ids: IdIndex | undefined;
+  /** An index write failed after its database write: the index catches up before anything reads it. */
+  private indexBehind = false;
   /** Writes to `db`, one at a time: the tail numbers each write's rows from the sequence before it. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -155,7 +157,7 @@ export class PouchDbStore implements Store {
    * store's pointer documents into it. Answers the database's sequence once done.
    */
   private async catchUp(db: PouchDB.Database, ids: IdIndex): Promise<number> {
-    let recorded = ids.from;
+    let recorded = ids.reached;
     let since = Math.max(0, recorded);
     for (;;) {
       const { results, last_seq } = await db.changes({ since, limit: CATCH_UP_BATCH });
@@ -334,7 +336,14 @@ export class PouchDbStore implements Store {
       const results = await db.bulkDocs(docs);
       const after = Number((await db.info()).update_seq);
       const written = docs.filter((_, i) => succeeded(results[i]));
-      await ids.apply(written.map((doc) => ({ id: idOf(doc._id), timestamp: doc._deleted ? undefined : timestampOf(doc._id) })), after);
+      const entries = written.map((doc) => ({ id: idOf(doc._id), timestamp: doc._deleted ? undefined : timestampOf(doc._id) }));
+      const indexFailure = await ids.apply(entries, after).then(
+        () => undefined,
+        (error: unknown) => {
+          this.indexBehind = true;
+          return error instanceof Error ? error.message : String(error);
+        },
+      );
       const failed = results.find((result) => !succeeded(result));
       if (!failed && after - before === docs.length) {
         const changes: { n: number; change: Change }[] = [];
@@ -347,8 +356,14 @@ export class PouchDbStore implements Store {
       } else tail.reset(after);
       this.signal.notify();
       if (failed) throw new StoreError(`PouchDB did not write ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
+      if (indexFailure !== undefined) throw new StoreError(`the id index of ${this.location} was not written (${indexFailure}); it catches up from the database before the next request`);
     };
-    const done = this.writing.then(run, run);
+    return this.serialized(run);
+  }
+
+  /** Runs `step` after the writes queued before it, and before those queued after it. */
+  private serialized<T>(step: () => Promise<T>): Promise<T> {
+    const done = this.writing.then(step, step);
     this.writing = done.catch(() => undefined);
     return done;
   }
@@ -361,9 +376,17 @@ export class PouchDbStore implements Store {
   }
 
   private async run<T>(what: string, operation: (db: PouchDB.Database, ids: IdIndex) => Promise<T>): Promise<T> {
-    if (!this.db || !this.ids) throw new StoreError(`PouchDB at ${this.location} is not open (while ${what})`);
+    const { db, ids } = this;
+    if (!db || !ids) throw new StoreError(`PouchDB at ${this.location} is not open (while ${what})`);
     try {
-      return await operation(this.db, this.ids);
+      if (this.indexBehind) {
+        await this.serialized(async () => {
+          if (!this.indexBehind) return;
+          await this.catchUp(db, ids);
+          this.indexBehind = false;
+        });
+      }
+      return await operation(db, ids);
     } catch (error) {
       if (error instanceof StoreError) throw error;
       const message = error instanceof Error ? error.message : String(error);
