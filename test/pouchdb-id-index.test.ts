@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pino, { type Logger } from 'pino';
 import PouchDB from 'pouchdb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IdIndex } from '../src/store/id-index.js';
@@ -13,8 +14,8 @@ const timeKey = (timestamp: number, id: string) => `t/${String(timestamp).padSta
 describe('pouchdb store: id index', () => {
   let dir: string;
   let store: PouchDbStore;
-  const open = async () => {
-    store = new PouchDbStore({ dataDir: dir, dbName: 'kpi', groupCommit: GROUP_COMMIT });
+  const open = async (logger?: Logger) => {
+    store = new PouchDbStore({ dataDir: dir, dbName: 'kpi', groupCommit: GROUP_COMMIT, logger });
     await store.open();
     return store;
   };
@@ -65,7 +66,11 @@ describe('pouchdb store: id index', () => {
     await db.bulkDocs(blobs.flatMap((blob) => [{ _id: `i/${blob._id}`, t: blob.timestamp }, { ...blob, _id: timeKey(blob.timestamp, blob._id) }]));
     await db.close();
 
-    await open();
+    const log: string[] = [];
+    await open(pino({}, { write: (line: string) => log.push(line) }));
+    expect(log.map((line) => JSON.parse(line) as { msg: string; blobs?: number })).toContainEqual(
+      expect.objectContaining({ msg: 'pouchdb: moved the pointer documents of an older store into the id index', blobs: 50 }),
+    );
     expect(await store.count()).toBe(50);
     expect(await store.get('old-7')).toEqual(blobs[7]);
     expect(await store.save([{ _id: 'old-3', timestamp: 103 }, { _id: 'new', timestamp: 1 }])).toMatchObject({ existing: ['old-3'] });

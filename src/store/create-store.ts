@@ -17,7 +17,7 @@ export function createStore(config: Config, logger: Logger): Store {
         timeoutMs: config.storeTimeoutMs,
       });
     case 'pouchdb':
-      return new PouchDbStore({ dataDir: config.dataDir, dbName: config.dbName, groupCommit: config.groupCommit });
+      return new PouchDbStore({ dataDir: config.dataDir, dbName: config.dbName, groupCommit: config.groupCommit, logger });
     case 'memory':
       logger.warn('DB_BACKEND=memory: nothing persists; every blob is lost when the process stops');
       return new MemoryStore();

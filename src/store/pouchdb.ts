@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import PouchDB from 'pouchdb';
 import { ChangeSignal } from './change-signal.js';
 import { ChangeTail } from './change-tail.js';
@@ -27,6 +28,8 @@ export interface PouchDbStoreOptions {
   dataDir: string;
   dbName: string;
   groupCommit: GroupCommitOptions;
+  /** Told when opening has long work to do (catching the id index up, an older store's upgrade). */
+  logger?: Logger | undefined;
 }
 
 /** `chosen`: the client gave the id, so it may exist already; a generated id is new by construction. */
@@ -159,6 +162,9 @@ export class PouchDbStore implements Store {
   private async catchUp(db: PouchDB.Database, ids: IdIndex): Promise<number> {
     let recorded = ids.reached;
     let since = Math.max(0, recorded);
+    const target = Number((await db.info()).update_seq);
+    if (target > since) this.options.logger?.info({ from: since, to: target }, 'pouchdb: bringing the id index up to the database');
+    let moved = 0;
     for (;;) {
       const { results, last_seq } = await db.changes({ since, limit: CATCH_UP_BATCH });
       const entries: IdEntry[] = [];
@@ -169,11 +175,13 @@ export class PouchDbStore implements Store {
       }
       // pointers go first: a crash in between replays these changes, never skips them
       if (oldPointers.length > 0) await db.bulkDocs(oldPointers);
+      moved += oldPointers.length;
       since = Number(last_seq);
       if (since !== recorded) await ids.apply(entries, since);
       recorded = since;
       if (results.length === 0) break;
     }
+    if (moved > 0) this.options.logger?.info({ blobs: moved }, 'pouchdb: moved the pointer documents of an older store into the id index');
     return Number((await db.info()).update_seq);
   }
 
