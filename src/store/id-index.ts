@@ -20,9 +20,13 @@ export interface IdEntry {
 export class IdIndex {
   private constructor(
     private readonly db: ClassicLevel<string, string>,
-    /** The database sequence the index is complete to; -1 while it is new. */
-    public reached: number,
+    private checkpoint: number,
   ) {}
+
+  /** The database sequence the index is complete to; -1 while it is new. */
+  get reached(): number {
+    return this.checkpoint;
+  }
 
   static async open(location: string): Promise<IdIndex> {
     const db = new ClassicLevel<string, string>(location);
@@ -46,7 +50,7 @@ export class IdIndex {
       ),
       { type: 'put', key: CHECKPOINT, value: String(seq) },
     ]);
-    this.reached = seq;
+    this.checkpoint = seq;
   }
 
   close(): Promise<void> {
