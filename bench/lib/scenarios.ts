@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { batchBody, formBody, jsonBody, kpiBlob } from './blobs.js';
+import { JsonArrayCounter } from './json-array-counter.js';
 import type { Backend, Backends } from './backends.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { startBaseline, type Running } from './processes.js';
@@ -267,19 +268,18 @@ export async function rangeRead(ctx: Context, blobs: number): Promise<void> {
       await (await fetch(`${service.url}${INGEST_PATH}?limit=1`)).arrayBuffer();
       const indexSeconds = (performance.now() - indexing) / 1000;
       const started = performance.now();
-      const text = await new Promise<string>((resolve, reject) => {
+      const received = await new Promise<number>((resolve, reject) => {
         request(`${service.url}${INGEST_PATH}`, (res) => {
-          let text = '';
+          const counter = new JsonArrayCounter();
           res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve(text));
+          res.on('data', (chunk: string) => counter.push(chunk));
+          res.on('end', () => (counter.done ? resolve(counter.count) : reject(new Error(`the range ended mid-array after ${counter.count} blobs`))));
           res.on('error', reject);
         })
           .on('error', reject)
           .end();
       });
       const seconds = (performance.now() - started) / 1000;
-      const received = (JSON.parse(text) as unknown[]).length;
       return { seconds, received, indexSeconds };
     });
     const perSecond = Math.round(result.received / result.seconds);
