@@ -12,13 +12,20 @@ export interface Running {
   cpuSeconds(): Promise<number>;
   /** Largest RSS seen since start (or since the last reset), in MiB. */
   peakRssMiB(): number;
+  /**
+   * Largest anonymous part of it (RssAnon): the process's own memory, without the file pages it
+   * maps. LevelDB maps its table files, so reading a large pouchdb store grows RSS by file pages
+   * the kernel can take back.
+   */
+  peakAnonMiB(): number;
   resetPeak(): void;
   stop(): Promise<void>;
 }
 
-async function rssBytes(pid: number): Promise<number> {
+async function rssBytes(pid: number): Promise<{ rss: number; anon: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kB('VmRSS'), anon: kB('RssAnon') };
 }
 
 /** utime + stime of /proc/<pid>/stat, in seconds (Linux; clock ticks are 100 Hz there). */
@@ -42,7 +49,15 @@ async function track(name: string, child: ChildProcess, port: number, ready: (ur
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitUntil(() => ready(url), child, name);
   let peak = 0;
-  const sampler = setInterval(() => void rssBytes(child.pid!).then((bytes) => (peak = Math.max(peak, bytes))), 100);
+  let peakAnon = 0;
+  const sampler = setInterval(
+    () =>
+      void rssBytes(child.pid!).then(({ rss, anon }) => {
+        peak = Math.max(peak, rss);
+        peakAnon = Math.max(peakAnon, anon);
+      }),
+    100,
+  );
   return {
     name,
     port,
@@ -50,7 +65,11 @@ async function track(name: string, child: ChildProcess, port: number, ready: (ur
     child,
     cpuSeconds: () => cpuSecondsOf(child.pid!),
     peakRssMiB: () => Math.round(peak / 2 ** 20),
-    resetPeak: () => (peak = 0),
+    peakAnonMiB: () => Math.round(peakAnon / 2 ** 20),
+    resetPeak: () => {
+      peak = 0;
+      peakAnon = 0;
+    },
     async stop() {
       clearInterval(sampler);
       if (child.exitCode === null) child.kill('SIGTERM');

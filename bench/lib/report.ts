@@ -15,6 +15,8 @@ export interface Row {
   cpuUsPerRequest?: number;
   cpuRatio?: number;
   peakRssMiB?: number;
+  /** The anonymous part's peak (RssAnon): without the file pages the process maps. */
+  peakAnonMiB?: number;
   errors?: number;
   target?: string;
   met?: boolean;
@@ -59,7 +61,7 @@ export function markdown(results: Results): string {
   }
   lines.push(
     '',
-    '| scenario | backend | figure | bare node:http | ratio | p50 / p99 ms | server CPU µs/request (bare ÷ this) | peak RSS MiB | errors | target | met |',
+    '| scenario | backend | figure | bare node:http | ratio | p50 / p99 ms | server CPU µs/request (bare ÷ this) | peak RSS MiB (anonymous) | errors | target | met |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const r of results.rows) {
@@ -68,7 +70,7 @@ export function markdown(results: Results): string {
     const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**';
     const figure = `${number(r.value)} ${r.metric}${r.note ? ` (${r.note})` : ''}`;
     const cpu = r.cpuUsPerRequest === undefined ? '' : `${number(r.cpuUsPerRequest)}${r.cpuRatio === undefined ? '' : ` (${(r.cpuRatio * 100).toFixed(0)} %)`}`;
-    lines.push(`| ${r.scenario} | ${r.backend} | ${figure} | ${number(r.baseline)} | ${ratio} | ${latency} | ${cpu} | ${number(r.peakRssMiB)} | ${r.errors ?? ''} | ${r.target ?? ''} | ${met} |`);
+    lines.push(`| ${r.scenario} | ${r.backend} | ${figure} | ${number(r.baseline)} | ${ratio} | ${latency} | ${cpu} | ${number(r.peakRssMiB)}${r.peakAnonMiB === undefined ? '' : ` (${number(r.peakAnonMiB)})`} | ${r.errors ?? ''} | ${r.target ?? ''} | ${met} |`);
   }
   return `${lines.join('\n')}\n`;
 }

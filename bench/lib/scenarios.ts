@@ -51,11 +51,16 @@ async function baselineOf(load: typeof single, ctx: Context, connections?: numbe
   }
 }
 
-async function onService<T>(ctx: Context, backend: Backend, env: Record<string, string>, use: (service: Running) => Promise<T>): Promise<{ result: T; peakRssMiB: number }> {
+async function onService<T>(
+  ctx: Context,
+  backend: Backend,
+  env: Record<string, string>,
+  use: (service: Running) => Promise<T>,
+): Promise<{ result: T; memory: { peakRssMiB: number; peakAnonMiB: number } }> {
   const service = await ctx.backends.start(backend, env);
   try {
     const result = await use(service);
-    return { result, peakRssMiB: service.peakRssMiB() };
+    return { result, memory: { peakRssMiB: service.peakRssMiB(), peakAnonMiB: service.peakAnonMiB() } };
   } finally {
     await service.stop();
   }
@@ -77,7 +82,7 @@ export async function singleBlob(ctx: Context): Promise<void> {
     const variants: [Backend, Record<string, string>, string | undefined][] = backends.map((b) => [b, {}, undefined]);
     if (load === single && backends.includes('memory')) variants.push(['memory', { MODE: 'dev' }, 'MODE=dev: a log line per request']);
     for (const [backend, env, note] of variants) {
-      const { result, peakRssMiB } = await onService(ctx, backend, env, (s) => measure(s, load, ctx));
+      const { result, memory } = await onService(ctx, backend, env, (s) => measure(s, load, ctx));
       const ratio = result.requestsPerSecond / base.requestsPerSecond;
       const targeted = backend === 'memory' && note === undefined;
       ctx.rows.push({
@@ -89,7 +94,7 @@ export async function singleBlob(ctx: Context): Promise<void> {
         ratio: Number(ratio.toFixed(3)),
         latencyMs: latency(result),
         ...cpu(result, base),
-        peakRssMiB,
+        ...memory,
         errors: result.errors,
         ...(targeted && { target: '≥ 50 % of bare', met: ratio >= 0.5 }),
         ...(note && { note }),
@@ -106,7 +111,7 @@ export async function batched(ctx: Context): Promise<void> {
   ctx.rows.push({ scenario: `batched POST (${BATCH})`, backend: 'bare node:http', metric: 'blobs/s', value: base.requestsPerSecond * BATCH, latencyMs: latency(base), ...cpu(base), errors: base.errors });
   const targets: Partial<Record<Backend, number>> = { memory: 100_000, pouchdb: 10_000 };
   for (const backend of ctx.selected) {
-    const { result, peakRssMiB } = await onService(ctx, backend, {}, (s) => measure(s, batch, ctx, connections));
+    const { result, memory } = await onService(ctx, backend, {}, (s) => measure(s, batch, ctx, connections));
     const blobs = result.requestsPerSecond * BATCH;
     const target = targets[backend];
     ctx.rows.push({
@@ -118,7 +123,7 @@ export async function batched(ctx: Context): Promise<void> {
       ratio: Number((result.requestsPerSecond / base.requestsPerSecond).toFixed(3)),
       latencyMs: latency(result),
       ...cpu(result, base),
-      peakRssMiB,
+      ...memory,
       errors: result.errors,
       ...(target && { target: `≥ ${target.toLocaleString('en-US')} blobs/s`, met: blobs >= target }),
     });
@@ -141,7 +146,7 @@ export async function groupCommit(ctx: Context): Promise<void> {
     value: perBlob.result.requestsPerSecond,
     latencyMs: latency(perBlob.result),
     ...cpu(perBlob.result),
-    peakRssMiB: perBlob.peakRssMiB,
+    ...perBlob.memory,
     errors: perBlob.result.errors,
     note: `one write per blob: BATCH_MAX_DOCS=1, BATCH_CONCURRENCY=${c}`,
   });
@@ -152,7 +157,7 @@ export async function groupCommit(ctx: Context): Promise<void> {
     value: grouped.result.requestsPerSecond,
     latencyMs: latency(grouped.result),
     ...cpu(grouped.result),
-    peakRssMiB: grouped.peakRssMiB,
+    ...grouped.memory,
     errors: grouped.result.errors,
     note: `group commit, ${(ratio).toFixed(1)}× one write per blob`,
     target: '≥ 5× one write per blob',
@@ -262,7 +267,7 @@ export async function rangeRead(ctx: Context, blobs: number): Promise<void> {
   for (const backend of ctx.selected) {
     const count = onPouchDbServer(backend, blobs);
     console.log(`range read of ${count} blobs on ${backend}`);
-    const { result, peakRssMiB } = await onService(ctx, backend, {}, async (service) => {
+    const { result, memory } = await onService(ctx, backend, {}, async (service) => {
       await fill(service, count);
       const indexing = performance.now();
       await (await fetch(`${service.url}${INGEST_PATH}?limit=1`)).arrayBuffer();
@@ -289,7 +294,7 @@ export async function rangeRead(ctx: Context, blobs: number): Promise<void> {
       backend,
       metric: 'blobs/s',
       value: perSecond,
-      peakRssMiB,
+      ...memory,
       errors: count - result.received,
       note: `${count.toLocaleString('en-US')} blobs in ${result.seconds.toFixed(1)} s; first query (index) ${result.indexSeconds.toFixed(1)} s`,
     });
