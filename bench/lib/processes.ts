@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { killOnExit } from '../../src/loadtest/kill-on-exit.js';
 import { freePort } from '../../test/support/pouchdb-server.js';
 
 /** A server process under test, with its resident memory sampled while it runs. */
@@ -45,6 +46,7 @@ async function waitUntil(check: () => Promise<boolean>, child: ChildProcess, wha
 }
 
 async function track(name: string, child: ChildProcess, port: number, ready: (url: string) => Promise<boolean>): Promise<Running> {
+  killOnExit(child);
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitUntil(() => ready(url), child, name);

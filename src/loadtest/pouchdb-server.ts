@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { killOnExit } from './kill-on-exit.js';
 
 export interface RunningCouch {
   url: string;
@@ -38,6 +39,7 @@ export async function startPouchDbServer(port?: number, dataDir?: string): Promi
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  killOnExit(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${chosen}`;

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killOnExit } from './kill-on-exit.js';
 import { freePort, startPouchDbServer, type RunningCouch } from './pouchdb-server.js';
 
 export type Backend = 'memory' | 'pouchdb' | 'couchdb';
@@ -54,6 +55,7 @@ export async function startService(backend: Backend, { couchdbUrl, env = {}, nod
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  killOnExit(child);
   let stderr = '';
   // the tail only, for the error message: a long run must not grow the generator's memory
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-16_384)));

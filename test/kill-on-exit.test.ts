@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('killOnExit', () => {
+  it('kills a spawned process when its parent dies of an uncaught exception', async () => {
+    // the parent spawns a process that would run for a minute, tells its pid, then crashes
+    const parent = `
+      import { spawn } from 'node:child_process';
+      import { killOnExit } from './dist/loadtest/kill-on-exit.js';
+      const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+      killOnExit(child);
+      console.log(child.pid);
+      setTimeout(() => { throw new Error('crash on purpose'); }, 200);
+    `;
+    const run = spawn(process.execPath, ['--input-type=module', '-e', parent], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    run.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+    expect(code).not.toBe(0);
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(0);
+    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+  });
+});
