@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { killOnExit } from '../../src/loadtest/kill-on-exit.js';
+import { processMemory } from '../../src/loadtest/proc-status.js';
 import { freePort } from '../../test/support/pouchdb-server.js';
 
 /** A server process under test, with its resident memory sampled while it runs. */
@@ -21,12 +22,6 @@ export interface Running {
   peakAnonMiB(): number;
   resetPeak(): void;
   stop(): Promise<void>;
-}
-
-async function rssBytes(pid: number): Promise<{ rss: number; anon: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-  return { rss: kB('VmRSS'), anon: kB('RssAnon') };
 }
 
 /** utime + stime of /proc/<pid>/stat, in seconds (Linux; clock ticks are 100 Hz there). */
@@ -54,9 +49,9 @@ async function track(name: string, child: ChildProcess, port: number, ready: (ur
   let peakAnon = 0;
   const sampler = setInterval(
     () =>
-      void rssBytes(child.pid!).then(({ rss, anon }) => {
-        peak = Math.max(peak, rss);
-        peakAnon = Math.max(peakAnon, anon);
+      void processMemory(child.pid!, ['VmRSS', 'RssAnon']).then(({ VmRSS, RssAnon }) => {
+        peak = Math.max(peak, VmRSS);
+        peakAnon = Math.max(peakAnon, RssAnon);
       }),
     100,
   );

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killOnExit } from './kill-on-exit.js';
+import { processMemory } from './proc-status.js';
 import { freePort, startPouchDbServer, type RunningCouch } from './pouchdb-server.js';
 
 export type Backend = 'memory' | 'pouchdb' | 'couchdb';
@@ -82,9 +83,8 @@ export async function startService(backend: Backend, { couchdbUrl, env = {}, nod
     url,
     pid: child.pid!,
     async peakRssMiB() {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => undefined);
-      const kb = status && /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-      return kb ? Math.round(Number(kb) / 1024) : undefined;
+      const { VmHWM } = await processMemory(child.pid!, ['VmHWM']);
+      return VmHWM > 0 ? Math.round(VmHWM / 2 ** 20) : undefined;
     },
     async stop() {
       child.kill('SIGTERM');
