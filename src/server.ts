@@ -5,6 +5,7 @@ import { ConfigError, describeConfig, loadConfig, type Config } from './config.j
 import { DrainService } from './drain/drain-service.js';
 import { ChangeHub } from './feed/change-hub.js';
 import { attachWebSocketRelay } from './feed/ws-relay.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createStore } from './store/create-store.js';
@@ -24,6 +25,7 @@ function readConfig(): Config {
 /** The process: configuration, store, HTTP server, and a shutdown that loses no acknowledged blob. */
 async function main(): Promise<void> {
   const config = readConfig();
+  boundHeapGrowth(config.backend);
   const logger = createLogger(config);
   const metrics = new Metrics();
   const store = new InstrumentedStore(createStore(config, logger), metrics);
