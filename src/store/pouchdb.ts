@@ -60,12 +60,16 @@ const TAIL_CHANGES = 10_000;
 const RANGE_READERS = 4;
 const MIN_RANGE_PART = 100;
 /**
- * LevelDB memory-maps every table file it holds open, and each page a range or drain reads stays
- * in the process's RSS while the file is open: reading a million blobs took RSS from ~290 to
- * ~510 MB. At most 64 tables open (74 files, LevelDB's least) of 1 MB each bounds that to ~64 MB
- * (million-blob range read: 507 → 285 MB peak RSS, blobs/s unchanged).
+ * LevelDB's options for both databases (PouchDB hands them to leveldown). LevelDB memory-maps
+ * every table file it holds open, and each page a range or drain reads stays in the process's
+ * RSS while the file is open. At most 64 tables open (74 files, LevelDB's least) of 1 MB each
+ * bounds that to ~64 MiB: a million-blob range read peaked at 285 MiB RSS instead of 507, at
+ * the same blobs/s.
  */
-const LEVELDB: PouchDB.Configuration.LocalDatabaseConfiguration & { maxOpenFiles: number; maxFileSize: number } = { maxOpenFiles: 74, maxFileSize: 1024 * 1024 };
+const LEVELDB: PouchDB.Configuration.LocalDatabaseConfiguration & { maxOpenFiles: number; maxFileSize: number } = {
+  maxOpenFiles: 74,
+  maxFileSize: 1024 * 1024,
+};
 const HIGHEST = '\u{10FFFF}'; // sorts after every id (keys compare as UTF-8 bytes)
 
 const timePrefix = (timestamp: number) => `${TIME}${String(timestamp).padStart(TIMESTAMP_DIGITS, '0')}/`;
