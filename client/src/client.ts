@@ -125,8 +125,7 @@ export class KpiggybankClient {
   async *drainBlobs(id: string): AsyncGenerator<StoredBlob> {
     const path = `${DRAINS}/${encodeURIComponent(id)}/blobs`;
     const res = await this.http.send({ method: 'GET', path, query: { format: 'ndjson' }, idempotent: true });
-    if (!res.body) return;
-    for await (const line of lines(res.body)) {
+    for await (const line of lines(res.stream())) {
       const blob = StoredBlobSchema.safeParse(JSON.parse(line));
       if (!blob.success) throw new KpiggybankResponseError('GET', this.http.url(path), `a drained line is not a blob: ${line.slice(0, 100)}`);
       yield blob.data;
@@ -136,7 +135,7 @@ export class KpiggybankClient {
   /** The drain's blobs as CSV text, a stream of bytes, for writing to a file as it comes. */
   async drainCsv(id: string): Promise<ReadableStream<Uint8Array>> {
     const res = await this.http.send({ method: 'GET', path: `${DRAINS}/${encodeURIComponent(id)}/blobs`, query: { format: 'csv' }, idempotent: true });
-    return res.body ?? new Blob([]).stream();
+    return res.stream();
   }
 
   /**

@@ -2,6 +2,7 @@ export { KpiggybankClient, type IterateOptions, type RangeOptions } from './clie
 export { ChangeFeed, KpiggybankFeedError, type ChangeFeedOptions, type FeedState } from './change-feed.js';
 export { KpiggybankError, KpiggybankHttpError, KpiggybankNetworkError, KpiggybankResponseError } from './errors.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { fetchHttp, type HttpExchange, type HttpRequest, type HttpResponse } from './http.js';
 export type { ClientOptions } from './transport.js';
 export type { WebSocketConstructor } from './websocket.js';
 export * from './wire.js';

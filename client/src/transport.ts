@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { KpiggybankHttpError, KpiggybankNetworkError, KpiggybankResponseError } from './errors.js';
+import { fetchHttp, type HttpExchange, type HttpResponse } from './http.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 import { ErrorBodySchema } from './wire/errors.js';
 
@@ -13,6 +14,8 @@ export interface ClientOptions {
   retry?: Partial<RetryPolicy> | undefined;
   /** Another `fetch` (tests, proxies, a custom agent); default: the global one. */
   fetch?: typeof fetch | undefined;
+  /** How to speak HTTP, in place of `fetch`: e.g. `undiciHttp()` from `kpiggybank-client/undici` on Node. */
+  http?: HttpExchange | undefined;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -32,14 +35,14 @@ export class Transport {
   readonly token: string | undefined;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
-  private readonly fetch: typeof fetch;
+  private readonly exchange: HttpExchange;
 
   constructor(options: ClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.exchange = options.http ?? fetchHttp(options.fetch ?? ((input, init) => globalThis.fetch(input, init)));
   }
 
   url(path: string, query: Query = {}): string {
@@ -50,7 +53,7 @@ export class Transport {
   }
 
   /** The answer, once its status is 2xx; its body is the caller's to read. */
-  send(spec: RequestSpec): Promise<Response> {
+  send(spec: RequestSpec): Promise<HttpResponse> {
     const attempt = () => this.attempt(spec);
     return spec.idempotent ? withRetry(this.retry, attempt) : attempt();
   }
@@ -60,9 +63,12 @@ export class Transport {
     const read = async () => {
       const res = await this.attempt(spec);
       const url = this.url(spec.path, spec.query);
-      const body: unknown = await res.json().catch((error: unknown) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(await res.text());
+      } catch (error) {
         throw new KpiggybankNetworkError(spec.method, url, false, { cause: error });
-      });
+      }
       const parsed = schema.safeParse(body);
       if (!parsed.success) throw new KpiggybankResponseError(spec.method, url, parsed.error.issues[0]?.message ?? 'invalid body');
       return parsed.data;
@@ -71,23 +77,19 @@ export class Transport {
     return spec.idempotent ? withRetry(this.retry, read) : read();
   }
 
-  private async attempt({ method, path, query, body }: RequestSpec): Promise<Response> {
+  private async attempt({ method, path, query, body }: RequestSpec): Promise<HttpResponse> {
     const url = this.url(path, query);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    // The limit covers the wait for the headers only: a long range or drain body may stream for minutes.
-    const abort = new AbortController();
-    const timer = this.timeoutMs > 0 ? setTimeout(() => abort.abort(), this.timeoutMs) : undefined;
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await this.fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: abort.signal });
+      // The limit covers the wait for the headers only: a long range or drain body may stream for minutes.
+      res = await this.exchange({ method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: this.timeoutMs });
     } catch (error) {
-      throw new KpiggybankNetworkError(method, url, abort.signal.aborted, { cause: error });
-    } finally {
-      clearTimeout(timer);
+      throw new KpiggybankNetworkError(method, url, error instanceof Error && error.name === 'TimeoutError', { cause: error });
     }
-    if (res.ok) return res;
+    if (res.status >= 200 && res.status < 300) return res;
     const text = await res.text().catch(() => '');
     let json: unknown;
     try {
@@ -96,7 +98,7 @@ export class Transport {
       json = undefined;
     }
     const error = ErrorBodySchema.safeParse(json);
-    const retryAfter = Number(res.headers.get('retry-after'));
+    const retryAfter = Number(res.header('retry-after'));
     throw new KpiggybankHttpError(
       method,
       url,

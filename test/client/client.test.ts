@@ -3,8 +3,11 @@ import {
   KpiggybankHttpError,
   KpiggybankNetworkError,
   KpiggybankResponseError,
+  type HttpExchange,
   type StoredBlob,
 } from 'kpiggybank-client';
+import { undiciHttp, type UndiciHttp } from 'kpiggybank-client/undici';
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { freePort } from '../support/pouchdb-server.js';
@@ -18,14 +21,21 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return all;
 }
 
-describe.each(BACKENDS)('the client against the %s backend', (backend) => {
+const TRANSPORTS = ['fetch', 'undici'] as const;
+
+describe.each(BACKENDS.flatMap((backend) => TRANSPORTS.map((transport) => [backend, transport] as const)))('the client against the %s backend, over %s', (backend, transport) => {
   let t: TestApp;
+  let undici: UndiciHttp | undefined;
+  let http: HttpExchange | undefined;
   let client: KpiggybankClient;
   beforeAll(async () => {
     t = await startTestApp(backend, { tokens: { drain: DRAIN } });
-    client = new KpiggybankClient(t.url);
+    undici = transport === 'undici' ? undiciHttp({ connections: 4 }) : undefined;
+    http = undici?.http;
+    client = new KpiggybankClient({ baseUrl: t.url, http });
   });
   afterAll(async () => {
+    await undici?.close();
     await t.close();
   });
 
@@ -66,7 +76,7 @@ describe.each(BACKENDS)('the client against the %s backend', (backend) => {
   });
 
   it('drains: claim, read, commit; a second commit is refused', async () => {
-    const drainer = new KpiggybankClient({ baseUrl: t.url, token: DRAIN });
+    const drainer = new KpiggybankClient({ baseUrl: t.url, token: DRAIN, http });
     const total = await client.count();
     const drain = await drainer.startDrain();
     expect(drain.count).toBe(total);
@@ -162,5 +172,52 @@ describe('the client when things fail', () => {
   it('refuses an answer that breaks the wire contract', async () => {
     const liar: typeof fetch = async () => Response.json({ count: 'many' });
     await expect(new KpiggybankClient({ baseUrl: t.url, fetch: liar }).count()).rejects.toBeInstanceOf(KpiggybankResponseError);
+  });
+});
+
+describe('the client over undici when things fail', () => {
+  const undici = undiciHttp();
+  let silent: Server;
+  let silentUrl: string;
+  let asked = 0;
+  beforeAll(async () => {
+    // answers nothing for 5 s, then 503 with Retry-After, then 200: the client's retry and timeout paths
+    silent = createServer((req, res) => {
+      asked++;
+      if (req.url?.startsWith('/hang')) return void setTimeout(() => res.end('{}'), 5_000).unref();
+      if (asked % 2 === 1) res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"store_unavailable","reason":"down"}');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('7');
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    silentUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    await undici.close();
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('times out a call that gets no answer, and says so', async () => {
+    const error = await new KpiggybankClient({ baseUrl: `${silentUrl}/hang`, http: undici.http, timeoutMs: 50, retry: { retries: 0 } }).count().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KpiggybankNetworkError);
+    expect(error).toMatchObject({ timedOut: true, retryable: true });
+  });
+
+  it('tells a refused connection from a timeout', async () => {
+    const port = await freePort(); // nothing listens there
+    const error = await new KpiggybankClient({ baseUrl: `http://127.0.0.1:${port}`, http: undici.http, retry: { retries: 0 } }).count().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KpiggybankNetworkError);
+    expect(error).toMatchObject({ timedOut: false });
+  });
+
+  it('decodes an error answer and its Retry-After, and retries it', async () => {
+    asked = 0;
+    const once = new KpiggybankClient({ baseUrl: silentUrl, http: undici.http, retry: { retries: 0 } });
+    await expect(once.count()).rejects.toMatchObject({ status: 503, code: 'store_unavailable', reason: 'down', retryAfterMs: 1000 });
+    asked = 0;
+    const retrying = new KpiggybankClient({ baseUrl: silentUrl, http: undici.http, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 5 } });
+    expect(await retrying.count()).toBe(7);
+    expect(asked).toBe(2);
   });
 });

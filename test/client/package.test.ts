@@ -13,12 +13,16 @@ const SCRIPT = `
 import { KpiggybankClient, KpiggybankHttpError } from 'kpiggybank-client';
 import { RangeQuerySchema } from 'kpiggybank-client/wire';
 import { KPIggyBank } from 'kpiggybank-client/legacy';
+import { undiciHttp } from 'kpiggybank-client/undici';
 const client = new KpiggybankClient(process.argv[1]);
 const saved = await client.save({ timestamp: 42, from: 'plain esm' });
+const undici = undiciHttp();
+const overUndici = await new KpiggybankClient({ baseUrl: process.argv[1], http: undici.http }).count();
+await undici.close();
 const error = await client.save({}).catch((e) => e);
 const api = new KPIggyBank(new URL(process.argv[1]).hostname, new URL(process.argv[1]).port);
 const count = await new Promise((resolve, reject) => api.count((e, n) => (e ? reject(e) : resolve(n))));
-console.log(JSON.stringify({ ids: saved.ids.length, count, http: error instanceof KpiggybankHttpError, code: error.code, schema: typeof RangeQuerySchema.parse }));
+console.log(JSON.stringify({ ids: saved.ids.length, count, overUndici, http: error instanceof KpiggybankHttpError, code: error.code, schema: typeof RangeQuerySchema.parse }));
 `;
 
 describe('the client package', () => {
@@ -32,7 +36,7 @@ describe('the client package', () => {
 
   it('imports from its built output in a plain ESM Node script', async () => {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', SCRIPT, t.url], { cwd: root });
-    expect(JSON.parse(stdout)).toEqual({ ids: 1, count: 1, http: true, code: 'invalid_blob', schema: 'function' });
+    expect(JSON.parse(stdout)).toEqual({ ids: 1, count: 1, overUndici: 1, http: true, code: 'invalid_blob', schema: 'function' });
   });
 
   it('declares types for every entry of its exports map', async () => {
