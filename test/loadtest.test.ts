@@ -68,7 +68,7 @@ describe('kpiggybank loadtest (the CLI)', () => {
 
   it('starts the service itself, passes a target it can meet on any machine, and writes the figures as JSON', { timeout: 60_000 }, async () => {
     const json = path.join(dir, 'pass.json');
-    const run = await cli(['--backend', 'memory', '--sequences', '300', '--clients', '10', '--target', '1', '--json', json]);
+    const run = await cli(['--backend', 'memory', '--sequences', '300', '--warmup', '200', '--clients', '10', '--target', '1', '--json', json]);
     expect(run.stdout).toMatch(/store \+ retrieve\s+\d+ blobs\/s — target 1: passed/);
     expect(run.code).toBe(0);
     const report = JSON.parse(await readFile(json, 'utf8')) as Record<string, unknown>;
@@ -76,7 +76,7 @@ describe('kpiggybank loadtest (the CLI)', () => {
   });
 
   it('exits 1 below the target', { timeout: 60_000 }, async () => {
-    const run = await cli(['--backend', 'memory', '--sequences', '100', '--target', '100000000']);
+    const run = await cli(['--backend', 'memory', '--sequences', '100', '--warmup', '100', '--target', '100000000']);
     expect(run.stdout).toMatch(/FAILED/);
     expect(run.code).toBe(1);
   });
@@ -84,7 +84,7 @@ describe('kpiggybank loadtest (the CLI)', () => {
   it('exits 1 when blobs do not come back, however fast', { timeout: 60_000 }, async () => {
     const { port } = leaky.address() as AddressInfo;
     const json = path.join(dir, 'leaky.json');
-    const run = await cli(['--url', `http://127.0.0.1:${port}`, '--sequences', '50', '--target', '1', '--json', json]);
+    const run = await cli(['--url', `http://127.0.0.1:${port}`, '--sequences', '50', '--warmup', '50', '--target', '1', '--json', json]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/0 of 50 \(missing 50/);
     expect(JSON.parse(await readFile(json, 'utf8'))).toMatchObject({ passed: false, missing: 50 });

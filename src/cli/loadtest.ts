@@ -7,7 +7,7 @@ import { runLoadTest, type LoadTestResult } from '../loadtest/load-test.js';
 import { startService, type Backend, type RunningService } from '../loadtest/service.js';
 
 export const LOADTEST_USAGE = `usage: kpiggybank loadtest [--url URL | --backend memory|pouchdb|couchdb] [--sequences 1000]
-                           [--clients 50] [--batch 1] [--warmup 1000] [--target 200]
+                           [--clients 50] [--batch 1] [--warmup 5000] [--target 200]
                            [--json FILE] [--token T] [--help]
   Without --url it starts the service itself, on a fresh store of the backend (default pouchdb;
   couchdb uses COUCHDB_URL, or a PouchDB Server it starts). Exits 1 when the store+retrieve rate
@@ -49,7 +49,7 @@ export async function loadtest(args: string[]): Promise<number> {
       sequences: { type: 'string', default: '1000' },
       clients: { type: 'string', default: '50' },
       batch: { type: 'string', default: '1' },
-      warmup: { type: 'string', default: '1000' },
+      warmup: { type: 'string', default: '5000' },
       target: { type: 'string', default: '200' },
       json: { type: 'string' },
       token: { type: 'string' },
