@@ -18,7 +18,7 @@ export interface UndiciHttp {
 /**
  * HTTP over undici's own request API, for Node services posting thousands of blobs a second.
  * Node 20's `fetch` wraps every answer in a web `Response` and every timeout in an AbortSignal:
- * measured against a local service, ~640 µs of client CPU per POST, ~110 µs here.
+ * measured against a local service, ~640 µs of client CPU per POST, ~135 µs through this.
  */
 export function undiciHttp({ connections = 50 }: UndiciHttpOptions = {}): UndiciHttp {
   const agent = new Agent({ connections });
