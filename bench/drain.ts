@@ -6,12 +6,14 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { exitOnTermination, killOnExit } from '../src/loadtest/kill-on-exit.js';
 import { startService, type Backend } from '../src/loadtest/service.js';
 
 const { values } = parseArgs({ options: { blobs: { type: 'string', default: '1000000' }, backend: { type: 'string', default: 'pouchdb' } } });
 const total = Number(values.blobs);
 const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-drain-'));
 const token = 'bench';
+exitOnTermination(); // npm run bench ends this script with SIGTERM when it dies first: the service goes too
 const server = await startService(values.backend as Backend, {
   couchdbUrl: process.env.COUCHDB_URL,
   env: { DRAIN_TOKEN: token },
@@ -33,6 +35,7 @@ const peakWhileFilling = await server.peakRssMiB();
 const out = path.join(dir, 'drained.ndjson');
 const drainStarted = performance.now();
 const cli = spawn(process.execPath, ['dist/cli/kpiggybank.js', 'drain', '--url', url, '--token', token, '--out', out], { stdio: ['ignore', 'inherit', 'inherit'] });
+killOnExit(cli);
 const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
 const drainSeconds = (performance.now() - drainStarted) / 1000;
 const left = (await (await fetch(`${url}/wsapi/interaction_data/count`)).json()) as number;

@@ -7,6 +7,7 @@ import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { percentile } from '../src/loadtest/percentiles.js';
+import { exitOnTermination } from '../src/loadtest/kill-on-exit.js';
 import { startService, type Backend } from '../src/loadtest/service.js';
 
 const { values } = parseArgs({
@@ -25,6 +26,7 @@ const seconds = Number(values.seconds);
 const warmupBlobs = Math.round(rate * Number(values.warmup));
 const total = warmupBlobs + rate * seconds;
 
+exitOnTermination(); // npm run bench ends this script with SIGTERM when it dies first: the service goes too
 const server = await startService(backend as Backend, { couchdbUrl: process.env.COUCHDB_URL });
 const { url } = server;
 

@@ -34,4 +34,34 @@ describe('killOnExit', () => {
     expect(pid).toBeGreaterThan(0);
     await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
   });
+  it("reaches a grandchild: a crashed parent SIGTERMs a script, whose exit hooks kill what it started", async () => {
+    // parent (crashes) -> middle script (exitOnTermination, killOnExit) -> a minute-long grandchild
+    const middle = `
+      import { spawn } from 'node:child_process';
+      import { exitOnTermination, killOnExit } from './dist/loadtest/kill-on-exit.js';
+      exitOnTermination();
+      const grandchild = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+      killOnExit(grandchild);
+      console.log(grandchild.pid);
+      setInterval(() => {}, 1000);
+    `;
+    const parent = `
+      import { spawn } from 'node:child_process';
+      import { killOnExit } from './dist/loadtest/kill-on-exit.js';
+      const script = spawn(process.execPath, ['--input-type=module', '-e', ${JSON.stringify(middle)}], { stdio: ['ignore', 'pipe', 'inherit'] });
+      killOnExit(script, 'SIGTERM');
+      script.stdout.once('data', (pid) => {
+        console.log(String(pid).trim());
+        throw new Error('crash on purpose');
+      });
+    `;
+    const run = spawn(process.execPath, ['--input-type=module', '-e', parent], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    run.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+    expect(code).not.toBe(0);
+    const pid = Number(out.trim());
+    expect(pid).toBeGreaterThan(0);
+    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
+  });
 });

@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,15 @@ import { BACKENDS } from './support/stores.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const execute = promisify(execFile);
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** The CLI as a user runs it; resolves with its exit code and output. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -88,6 +97,22 @@ describe('kpiggybank loadtest (the CLI)', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/0 of 50 \(missing 50/);
     expect(JSON.parse(await readFile(json, 'utf8'))).toMatchObject({ passed: false, missing: 50 });
+  });
+
+  it('stops the service it started when it is stopped with SIGTERM', { timeout: 60_000 }, async () => {
+    const run = spawn(process.execPath, ['dist/cli/kpiggybank.js', 'loadtest', '--backend', 'memory', '--sequences', '10000000', '--warmup', '0'], { cwd: root, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => run.once('exit', resolve));
+    const pid = run.pid!;
+    const childrenOf = async () => {
+      const tasks = await readdir(`/proc/${pid}/task`);
+      const lists = await Promise.all(tasks.map((task) => readFile(`/proc/${pid}/task/${task}/children`, 'utf8')));
+      return lists.join(' ').split(/\s+/).filter(Boolean).map(Number);
+    };
+    let service: number | undefined;
+    await expect.poll(async () => (service = (await childrenOf())[0]), { timeout: 20_000 }).toBeGreaterThan(0);
+    run.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    await expect.poll(() => alive(service!), { timeout: 5000 }).toBe(false);
   });
 
   it('refuses a bad option with a message', async () => {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { killOnExit } from '../../src/loadtest/kill-on-exit.js';
 import { batchBody, formBody, jsonBody, kpiBlob } from './blobs.js';
 import { JsonArrayCounter } from './json-array-counter.js';
 import type { Backend, Backends } from './backends.js';
@@ -168,6 +169,7 @@ export async function groupCommit(ctx: Context): Promise<void> {
 /** Runs another benchmark script and returns the JSON it prints last (its servers' log lines may come before). */
 async function script(args: string[], env: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  killOnExit(child, 'SIGTERM'); // the script's own exit hooks then stop its service
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

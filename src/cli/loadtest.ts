@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { runLoadTest, type LoadTestResult } from '../loadtest/load-test.js';
+import { exitOnTermination } from '../loadtest/kill-on-exit.js';
 import { startService, type Backend, type RunningService } from '../loadtest/service.js';
 
 export const LOADTEST_USAGE = `usage: kpiggybank loadtest [--url URL | --backend memory|pouchdb|couchdb] [--sequences 1000]
@@ -66,7 +67,10 @@ export async function loadtest(args: string[]): Promise<number> {
   const target = positive('target', values.target);
 
   let service: RunningService | undefined;
-  if (!values.url) service = await startService(backend as Backend, { couchdbUrl: process.env.COUCHDB_URL });
+  if (!values.url) {
+    exitOnTermination(); // a load test stopped with SIGTERM stops the service it started
+    service = await startService(backend as Backend, { couchdbUrl: process.env.COUCHDB_URL });
+  }
   const url = values.url ?? service!.url;
   const label = values.url ? url : `${backend} (started for the run)`;
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'storing [{bar}] {value}/{total} blobs | {rate} blobs/s', stream: process.stderr }) : undefined;
