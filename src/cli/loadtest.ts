@@ -13,7 +13,8 @@ export const LOADTEST_USAGE = `usage: kpiggybank loadtest [--url URL | --backend
   Without --url it starts the service itself, on a fresh store of the backend (default pouchdb;
   couchdb uses COUCHDB_URL, or a PouchDB Server it starts). Exits 1 when the store+retrieve rate
   is below --target blobs/s (default 200: twice the seed's 100 sign-ins/s), or a blob is lost,
-  altered or refused. --warmup sign-ins are stored and read back first, and not counted.`;
+  altered or refused. --warmup sign-ins are stored and read back first, in rounds of
+  --sequences, and not counted.`;
 
 function positive(name: string, text: string): number {
   const value = Number(text);
