@@ -8,6 +8,7 @@ import { DocumentClaimBook } from './document-claims.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { IdIndex, type IdEntry } from './id-index.js';
 import { withIds } from './ids.js';
+import { RecentBlobs } from './recent-blobs.js';
 import {
   InvalidSeqError,
   StoreError,
@@ -56,6 +57,8 @@ const TIMESTAMP_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
 const TIME_KEY_PREFIX_LENGTH = TIME.length + TIMESTAMP_DIGITS + 1;
 /** Changes the feed follows from memory (~1 KB each): a few seconds of heavy ingest. */
 const TAIL_CHANGES = 10_000;
+/** Newest blobs a range read takes from memory: the tail's own, so they cost no more memory. */
+const RECENT_BLOBS = TAIL_CHANGES;
 /** Sub-ranges of a page read at once: libuv's thread pool, which runs LevelDB's reads, has 4 threads. */
 const RANGE_READERS = 4;
 const MIN_RANGE_PART = 100;
@@ -133,6 +136,8 @@ export class PouchDbStore implements Store {
   /** Only this process writes the LevelDB files (they are locked), so its own writes are every change. */
   private readonly signal = new ChangeSignal();
   private tail: ChangeTail | undefined;
+  /** Filled and emptied by `write`: every blob write and removal goes through it. */
+  private readonly recent = new RecentBlobs(RECENT_BLOBS);
   private ids: IdIndex | undefined;
   /** An index write failed after its database write: the index catches up before anything reads it. */
   private indexBehind = false;
@@ -225,7 +230,8 @@ export class PouchDbStore implements Store {
       const rows = await this.rowsAfter(cursor ?? (descending ? upper : lower), cursor !== undefined, descending ? lower : upper, descending, want, !split);
       if (rows.length === 0) break;
       const keys = rows.map((row) => row.id);
-      blobs.push(...(split ? await this.blobsBetween(keys, descending) : rows.flatMap((row) => (row.doc ? [blobOf(row.doc)] : []))).slice(0, want));
+      const read = split ? (this.recent.all(keys) ?? (await this.blobsBetween(keys, descending))) : rows.flatMap((row) => (row.doc ? [blobOf(row.doc)] : []));
+      blobs.push(...read.slice(0, want));
       // blobs removed since the keys were read leave the page short: read on past them
       if (rows.length < want) break;
       cursor = keys[keys.length - 1];
@@ -354,6 +360,8 @@ export class PouchDbStore implements Store {
       const { tail, ids } = this;
       if (!tail || !ids) throw new StoreError(`PouchDB at ${this.location} is not open (while writing)`);
       const before = tail.updateSeq;
+      // forgotten before the write: memory never holds a blob the database has removed, even after a failed write
+      for (const doc of docs) if (doc._deleted) this.recent.removed(doc._id);
       const results = await db.bulkDocs(docs);
       const after = Number((await db.info()).update_seq);
       const written = docs.filter((_, i) => succeeded(results[i]));
@@ -366,15 +374,17 @@ export class PouchDbStore implements Store {
         },
       );
       const failed = results.find((result) => !succeeded(result));
-      if (!failed && after - before === docs.length) {
-        const changes: { n: number; change: Change }[] = [];
-        docs.forEach((doc, i) => {
-          const n = before + i + 1;
-          const change = changeOf(n, doc._id, (results[i] as PouchDB.Core.Response).rev, doc._deleted === true, doc);
-          if (change) changes.push({ n, change });
-        });
-        tail.record(after, changes);
-      } else tail.reset(after);
+      const changes: { n: number; change: Change }[] = [];
+      docs.forEach((doc, i) => {
+        if (!succeeded(results[i])) return;
+        const n = before + i + 1; // right when every row succeeded; otherwise the tail is reset below
+        const change = changeOf(n, doc._id, (results[i] as PouchDB.Core.Response).rev, doc._deleted === true, doc);
+        if (!change) return;
+        if (change.doc) this.recent.written(doc._id, change.doc);
+        changes.push({ n, change });
+      });
+      if (!failed && after - before === docs.length) tail.record(after, changes);
+      else tail.reset(after);
       this.signal.notify();
       if (failed) throw new StoreError(`PouchDB did not write ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
       if (indexFailure !== undefined) throw new StoreError(`the id index of ${this.location} was not written (${indexFailure}); it catches up from the database before the next request`);
