@@ -57,7 +57,7 @@ const TIMESTAMP_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
 const TIME_KEY_PREFIX_LENGTH = TIME.length + TIMESTAMP_DIGITS + 1;
 /** Changes the feed follows from memory (~1 KB each): a few seconds of heavy ingest. */
 const TAIL_CHANGES = 10_000;
-/** Newest blobs a range read takes from memory: the tail's own, so they cost no more memory. */
+/** Newest blobs a range read takes from memory: mostly the objects the tail holds anyway. */
 const RECENT_BLOBS = TAIL_CHANGES;
 /** Sub-ranges of a page read at once: libuv's thread pool, which runs LevelDB's reads, has 4 threads. */
 const RANGE_READERS = 4;
