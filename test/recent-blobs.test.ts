@@ -10,15 +10,18 @@ import type { StoredBlob } from '../src/store/store.js';
 const blob = (n: number): StoredBlob => ({ _id: `b${n}`, timestamp: n });
 
 describe('RecentBlobs', () => {
-  it('holds the newest blobs up to its capacity, forgets removed ones, and answers only when it holds every key', () => {
-    const recent = new RecentBlobs(3);
-    for (const n of [1, 2, 3, 4]) recent.written(`k${n}`, blob(n));
-    expect(recent.all(['k2', 'k3', 'k4'])).toEqual([blob(2), blob(3), blob(4)]);
-    expect(recent.all(['k1', 'k2'])).toBeUndefined(); // the oldest went when the fourth came
-    recent.removed('k3');
-    expect(recent.all(['k2', 'k3'])).toBeUndefined();
-    expect(recent.all(['k4', 'k2'])).toEqual([blob(4), blob(2)]);
+  it('holds the newest half to all of its capacity, forgets removed ones, and answers only when it holds every key', () => {
+    const recent = new RecentBlobs(4);
+    for (const n of [1, 2, 3, 4, 5]) recent.written(`k${n}`, blob(n));
+    expect(recent.all(['k3', 'k4', 'k5'])).toEqual([blob(3), blob(4), blob(5)]);
+    expect(recent.all(['k2', 'k3'])).toBeUndefined(); // 1 and 2 went when 3 and 4 filled a generation
+    recent.removed('k4');
+    expect(recent.all(['k3', 'k4'])).toBeUndefined();
+    expect(recent.all(['k5', 'k3'])).toEqual([blob(5), blob(3)]);
     expect(recent.all([])).toEqual([]);
+    // a key written again (removed, then stored anew) answers its newest blob
+    recent.written('k3', blob(33));
+    expect(recent.all(['k3'])).toEqual([blob(33)]);
   });
 });
 
