@@ -2,17 +2,21 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { alive } from './support/alive.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** Runs a parent script that prints a pid and then crashes; answers that pid. */
+async function pidFromCrashingParent(parent: string): Promise<number> {
+  const run = spawn(process.execPath, ['--input-type=module', '-e', parent], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  run.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+  expect(code).not.toBe(0);
+  const pid = Number(out.trim());
+  expect(pid).toBeGreaterThan(0);
+  return pid;
+}
 
 describe('killOnExit', () => {
   it('kills a spawned process when its parent dies of an uncaught exception', async () => {
@@ -25,13 +29,7 @@ describe('killOnExit', () => {
       console.log(child.pid);
       setTimeout(() => { throw new Error('crash on purpose'); }, 200);
     `;
-    const run = spawn(process.execPath, ['--input-type=module', '-e', parent], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    run.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
-    expect(code).not.toBe(0);
-    const pid = Number(out.trim());
-    expect(pid).toBeGreaterThan(0);
+    const pid = await pidFromCrashingParent(parent);
     await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
   });
   it("reaches a grandchild: a crashed parent SIGTERMs a script, whose exit hooks kill what it started", async () => {
@@ -55,13 +53,7 @@ describe('killOnExit', () => {
         throw new Error('crash on purpose');
       });
     `;
-    const run = spawn(process.execPath, ['--input-type=module', '-e', parent], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    run.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
-    expect(code).not.toBe(0);
-    const pid = Number(out.trim());
-    expect(pid).toBeGreaterThan(0);
+    const pid = await pidFromCrashingParent(parent);
     await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
   });
 });

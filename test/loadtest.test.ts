@@ -8,20 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoadTest } from '../src/loadtest/load-test.js';
+import { alive } from './support/alive.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { BACKENDS } from './support/stores.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const execute = promisify(execFile);
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The CLI as a user runs it; resolves with its exit code and output. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
