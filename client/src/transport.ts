@@ -62,15 +62,14 @@ export class Transport {
   async json<S extends z.ZodType>(spec: RequestSpec, schema: S): Promise<z.output<S>> {
     const read = async () => {
       const res = await this.attempt(spec);
-      const url = this.url(spec.path, spec.query);
       let body: unknown;
       try {
         body = JSON.parse(await res.text());
       } catch (error) {
-        throw new KpiggybankNetworkError(spec.method, url, false, { cause: error });
+        throw new KpiggybankNetworkError(spec.method, this.url(spec.path, spec.query), false, { cause: error });
       }
       const parsed = schema.safeParse(body);
-      if (!parsed.success) throw new KpiggybankResponseError(spec.method, url, parsed.error.issues[0]?.message ?? 'invalid body');
+      if (!parsed.success) throw new KpiggybankResponseError(spec.method, this.url(spec.path, spec.query), parsed.error.issues[0]?.message ?? 'invalid body');
       return parsed.data;
     };
     // the body is read inside the retry: a connection cut mid-body is retried like one cut before it

@@ -3,7 +3,6 @@ import {
   KpiggybankHttpError,
   KpiggybankNetworkError,
   KpiggybankResponseError,
-  type HttpExchange,
   type StoredBlob,
 } from 'kpiggybank-client';
 import { undiciHttp, type UndiciHttp } from 'kpiggybank-client/undici';
@@ -26,13 +25,11 @@ const TRANSPORTS = ['fetch', 'undici'] as const;
 describe.each(BACKENDS.flatMap((backend) => TRANSPORTS.map((transport) => [backend, transport] as const)))('the client against the %s backend, over %s', (backend, transport) => {
   let t: TestApp;
   let undici: UndiciHttp | undefined;
-  let http: HttpExchange | undefined;
   let client: KpiggybankClient;
   beforeAll(async () => {
     t = await startTestApp(backend, { tokens: { drain: DRAIN } });
     undici = transport === 'undici' ? undiciHttp({ connections: 4 }) : undefined;
-    http = undici?.http;
-    client = new KpiggybankClient({ baseUrl: t.url, http });
+    client = new KpiggybankClient({ baseUrl: t.url, http: undici?.http });
   });
   afterAll(async () => {
     await undici?.close();
@@ -76,7 +73,7 @@ describe.each(BACKENDS.flatMap((backend) => TRANSPORTS.map((transport) => [backe
   });
 
   it('drains: claim, read, commit; a second commit is refused', async () => {
-    const drainer = new KpiggybankClient({ baseUrl: t.url, token: DRAIN, http });
+    const drainer = new KpiggybankClient({ baseUrl: t.url, token: DRAIN, http: undici?.http });
     const total = await client.count();
     const drain = await drainer.startDrain();
     expect(drain.count).toBe(total);
