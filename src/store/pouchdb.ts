@@ -364,7 +364,8 @@ export class PouchDbStore implements Store {
       for (const doc of docs) if (doc._deleted) this.recent.removed(doc._id);
       const results = await db.bulkDocs(docs);
       const after = Number((await db.info()).update_seq);
-      const written = docs.filter((_, i) => succeeded(results[i]));
+      const ok = results.map(succeeded);
+      const written = docs.filter((_, i) => ok[i]);
       const entries = written.map((doc) => ({ id: idOf(doc._id), timestamp: doc._deleted ? undefined : timestampOf(doc._id) }));
       const indexFailure = await ids.apply(entries, after).then(
         () => undefined,
@@ -373,10 +374,10 @@ export class PouchDbStore implements Store {
           return error instanceof Error ? error.message : String(error);
         },
       );
-      const failed = results.find((result) => !succeeded(result));
+      const failed = results.find((_, i) => !ok[i]);
       const changes: { n: number; change: Change }[] = [];
       docs.forEach((doc, i) => {
-        if (!succeeded(results[i])) return;
+        if (!ok[i]) return;
         const n = before + i + 1; // right when every row succeeded; otherwise the tail is reset below
         const change = changeOf(n, doc._id, (results[i] as PouchDB.Core.Response).rev, doc._deleted === true, doc);
         if (!change) return;
