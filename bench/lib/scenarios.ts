@@ -185,7 +185,9 @@ interface FeedResult {
   achievedRate: number;
   deliveries: number;
   expectedDeliveries: number;
+  failedPosts: number;
   fromPostSentMs: { p50: number; p99: number };
+  postMs: { p50: number; p99: number };
   serverPeakRssMiB: number;
   exitCode: number | null;
 }
@@ -197,7 +199,7 @@ export async function feed(ctx: Context): Promise<void> {
     console.log(`change feed on ${backend}: 100 subscribers, 1,000 blobs/s, ${seconds} s`);
     const env: Record<string, string> = backend === 'couchdb' ? { COUCHDB_URL: await ctx.backends.couchUrl() } : {};
     const r = (await script(['bench/feed-latency.ts', '--backend', backend, '--seconds', String(seconds)], env)) as unknown as FeedResult;
-    console.log(`  p50 ${r.fromPostSentMs.p50} ms, p99 ${r.fromPostSentMs.p99} ms, ${r.achievedRate} blobs/s`);
+    console.log(`  p50 ${r.fromPostSentMs.p50} ms, p99 ${r.fromPostSentMs.p99} ms (the POST alone: ${r.postMs.p50} / ${r.postMs.p99}), ${r.achievedRate} blobs/s`);
     const limit = backend === 'couchdb' ? 100 : 20;
     ctx.rows.push({
       scenario: 'change feed, 100 subscribers',
@@ -206,8 +208,8 @@ export async function feed(ctx: Context): Promise<void> {
       value: r.achievedRate,
       latencyMs: r.fromPostSentMs,
       peakRssMiB: r.serverPeakRssMiB,
-      errors: r.expectedDeliveries - r.deliveries,
-      note: 'latency: POST sent → change received',
+      errors: r.failedPosts + r.expectedDeliveries - r.deliveries,
+      note: `latency: POST sent → change received; the POST alone (sent → 201) p50 ${r.postMs.p50} / p99 ${r.postMs.p99} ms`,
       target: `p99 < ${limit} ms`,
       met: r.fromPostSentMs.p99 < limit && r.deliveries === r.expectedDeliveries,
     });
