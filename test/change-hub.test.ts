@@ -2,6 +2,7 @@ import type { ChangeMessage } from 'kpiggybank-client/wire';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChangeHub } from '../src/feed/change-hub.js';
+import type { SharedBatch } from '../src/feed/shared-batch.js';
 import type { FeedSink } from '../src/feed/sink.js';
 import { Metrics } from '../src/metrics.js';
 import { MemoryStore } from '../src/store/memory.js';
@@ -16,6 +17,9 @@ class RecordingSink implements FeedSink {
   liveAt: string | null | undefined;
   send(data: Buffer): void {
     this.changes.push(JSON.parse(data.toString()) as ChangeMessage);
+  }
+  sendBatch(batch: SharedBatch): void {
+    for (const { data } of batch) this.send(data);
   }
   live(seq: string | null): void {
     this.liveAt = seq;

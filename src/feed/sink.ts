@@ -1,3 +1,5 @@
+import type { SharedBatch } from './shared-batch.js';
+
 export type Transport = 'ws' | 'stream';
 
 /** Why the server ends a subscription (the WebSocket close codes are in the wire contract). */
@@ -9,6 +11,11 @@ export interface FeedSink {
   readonly closed: boolean;
   /** Queues one change message (UTF-8 JSON, encoded once for every subscriber); never blocks. */
   send(data: Buffer): void;
+  /**
+   * Queues a batch of live changes that every subscriber gets alike, in one write. `batch` is the
+   * same array for all of them, so the transport encodes it (frames, lines) once for all.
+   */
+  sendBatch(batch: SharedBatch): void;
   /** The subscriber is live from `seq` on (a WebSocket tells its client; the legacy stream cannot). */
   live(seq: string | null): void;
   /** Bytes queued for this subscriber and not yet handed to the operating system. */

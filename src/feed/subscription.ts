@@ -61,13 +61,25 @@ export class Subscription {
     return this.state === 'ended';
   }
 
-  /** A batch of changes from the live feed, written out together. */
+  /** A batch of changes from the live feed (the same array for every subscription), written out together. */
   deliverAll(messages: readonly FeedMessage[]): void {
     if (messages.length === 0) return;
+    if (this.takesAll(messages)) {
+      this.sendBatch(messages);
+      this.report();
+      return;
+    }
     this.sink.cork();
     for (const message of messages) this.deliver(message);
     this.sink.uncork();
     this.report();
+  }
+
+  /** Whether this subscription gets every message of a live batch: nothing to skip, nothing to queue. */
+  private takesAll(messages: readonly FeedMessage[]): boolean {
+    if (this.state !== 'live' || this.sentFromHistory.size > 0) return false;
+    const floor = this.floor;
+    return floor === undefined || messages.every(({ order }) => order === undefined || order > floor);
   }
 
   /** A change from the live feed. */
@@ -153,6 +165,21 @@ export class Subscription {
     }
     this.sink.send(data);
     this.unreported++;
+  }
+
+  private sendBatch(messages: readonly FeedMessage[]): void {
+    if (this.sink.closed) {
+      this.end('closed');
+      return;
+    }
+    let bytes = 0;
+    for (const { data } of messages) bytes += data.length;
+    if (this.sink.queuedBytes() + bytes > this.maxQueueBytes) {
+      this.end('too_slow', `send queue over ${this.maxQueueBytes} bytes: resume with since`);
+      return;
+    }
+    this.sink.sendBatch(messages);
+    this.unreported += messages.length;
   }
 
   private report(): void {

@@ -6,7 +6,9 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { givenToken, tokenMatches } from '../http/auth.js';
 import type { Metrics } from '../metrics.js';
 import type { ChangeHub } from './change-hub.js';
+import { encodedOnce, type SharedBatch } from './shared-batch.js';
 import type { EndReason, FeedSink } from './sink.js';
+import { textFrames } from './ws-frame.js';
 
 export const CHANGES_PATH = '/wsapi/changes';
 
@@ -18,6 +20,8 @@ export interface WebSocketRelayOptions {
   /** Interval of pings; a client that has not answered the previous one is closed. */
   pingMs: number;
 }
+
+const framed = encodedOnce((batch) => textFrames(batch.map(({ data }) => data)));
 
 class WebSocketSink implements FeedSink {
   readonly transport = 'ws';
@@ -42,6 +46,15 @@ class WebSocketSink implements FeedSink {
 
   send(data: Buffer): void {
     this.ws.send(data, { binary: false });
+  }
+
+  /**
+   * Frames written straight to the socket, behind `ws`: it writes its own frames (pings, close)
+   * to the same socket at once, in order, as long as it compresses nothing, which the server
+   * never agrees to (perMessageDeflate: false).
+   */
+  sendBatch(batch: SharedBatch): void {
+    this.socket.write(framed(batch));
   }
 
   live(seq: string | null): void {
@@ -73,7 +86,8 @@ export function attachWebSocketRelay(
   server: Server,
   { hub, metrics, logger, readToken, pingMs }: WebSocketRelayOptions,
 ): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  // No compression: WebSocketSink.sendBatch writes whole frames of its own (and deflating 100 copies would cost more than it saves).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
   const alive = new WeakSet<WebSocket>();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

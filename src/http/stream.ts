@@ -1,8 +1,24 @@
 import express, { type RequestHandler, type Response, type Router } from 'express';
 import { ChangesQuerySchema } from 'kpiggybank-client/wire';
 import type { ChangeHub } from '../feed/change-hub.js';
+import { encodedOnce, type SharedBatch } from '../feed/shared-batch.js';
 import type { EndReason, FeedSink } from '../feed/sink.js';
 import { parseQuery } from './query.js';
+
+const CRLF = Buffer.from('\r\n');
+
+/** A batch as lines: each change followed by `\r\n`. */
+const lines = encodedOnce((batch) => {
+  let size = 0;
+  for (const { data } of batch) size += data.length + CRLF.length;
+  const bytes = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { data } of batch) {
+    at += data.copy(bytes, at);
+    at += CRLF.copy(bytes, at);
+  }
+  return bytes;
+});
 
 /** The legacy stream: one change JSON per line, `\r\n` after each, as the seed's client parses it. */
 class ResponseSink implements FeedSink {
@@ -16,7 +32,11 @@ class ResponseSink implements FeedSink {
 
   send(data: Buffer): void {
     this.res.write(data);
-    this.res.write('\r\n');
+    this.res.write(CRLF);
+  }
+
+  sendBatch(batch: SharedBatch): void {
+    this.res.write(lines(batch));
   }
 
   live(): void {} // the seed's parser expects changes only
