@@ -85,8 +85,7 @@ const post = (n: number) =>
         if (res.statusCode === 201) {
           acknowledgedAt[n] = performance.now();
           acknowledged++;
-        }
-        else if (failed++ === 0) console.error(`POST answered ${res.statusCode}`);
+        } else if (failed++ === 0) console.error(`POST answered ${res.statusCode}`);
         resolve();
       });
     });
