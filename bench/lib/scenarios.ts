@@ -211,7 +211,7 @@ export async function feed(ctx: Context): Promise<void> {
       errors: r.failedPosts + r.expectedDeliveries - r.deliveries,
       note: `latency: POST sent → change received; the POST alone (sent → 201) p50 ${r.postMs.p50} / p99 ${r.postMs.p99} ms`,
       target: `p99 < ${limit} ms`,
-      met: r.fromPostSentMs.p99 < limit && r.deliveries === r.expectedDeliveries,
+      met: r.fromPostSentMs.p99 < limit && r.deliveries === r.expectedDeliveries && r.failedPosts === 0,
     });
   }
 }
