@@ -155,31 +155,30 @@ export class Subscription {
   }
 
   private send(data: Buffer): void {
-    if (this.sink.closed) {
-      this.end('closed');
-      return;
-    }
-    if (this.sink.queuedBytes() + data.length > this.maxQueueBytes) {
-      this.end('too_slow', `send queue over ${this.maxQueueBytes} bytes: resume with since`);
-      return;
-    }
+    if (!this.admits(data.length)) return;
     this.sink.send(data);
     this.unreported++;
   }
 
   private sendBatch(messages: readonly FeedMessage[]): void {
-    if (this.sink.closed) {
-      this.end('closed');
-      return;
-    }
     let bytes = 0;
     for (const { data } of messages) bytes += data.length;
-    if (this.sink.queuedBytes() + bytes > this.maxQueueBytes) {
-      this.end('too_slow', `send queue over ${this.maxQueueBytes} bytes: resume with since`);
-      return;
-    }
+    if (!this.admits(bytes)) return;
     this.sink.sendBatch(messages);
     this.unreported += messages.length;
+  }
+
+  /** Whether `bytes` more may be queued for the subscriber; if not, the subscription ends (closed, or too slow). */
+  private admits(bytes: number): boolean {
+    if (this.sink.closed) {
+      this.end('closed');
+      return false;
+    }
+    if (this.sink.queuedBytes() + bytes > this.maxQueueBytes) {
+      this.end('too_slow', `send queue over ${this.maxQueueBytes} bytes: resume with since`);
+      return false;
+    }
+    return true;
   }
 
   private report(): void {
