@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeTail } from '../src/store/change-tail.js';
 import { PouchDbStore } from '../src/store/pouchdb.js';
-import type { Change, ChangesBatch, Store } from '../src/store/store.js';
+import type { Change } from '../src/store/store.js';
+import { allChanges } from './support/stores.js';
 
 const change = (n: number, id: string): { n: number; change: Change } => ({ n, change: { seq: String(n), id, rev: `1-${id}`, deleted: false, doc: { _id: id, timestamp: n } } });
 
@@ -32,17 +33,6 @@ describe('ChangeTail', () => {
     expect(tail.read(6, 10)?.changes.map((c) => c.id)).toEqual(['e']);
   });
 });
-
-/** Every change after `since`, page by page. */
-async function allChanges(store: Store, since: string, limit: number): Promise<ChangesBatch> {
-  const changes: Change[] = [];
-  for (;;) {
-    const batch = await store.changes(since, { limit, waitMs: 0 });
-    changes.push(...batch.changes);
-    since = batch.lastSeq;
-    if (batch.complete) return { changes, lastSeq: since, complete: true };
-  }
-}
 
 describe('the PouchDB store follows its own writes from memory', () => {
   let dir: string;

@@ -2,20 +2,14 @@ import { FeedCloseCode } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedClient, until } from './support/feed-client.js';
-import { BACKENDS } from './support/stores.js';
+import { allChanges, BACKENDS } from './support/stores.js';
 import { metric, pool, startTestApp, type TestApp } from './support/app.js';
 import { postBlobs as post } from './support/post.js';
 
 /** The store's own order of these ids: its whole history, read from the start. */
 async function historyOrder(t: TestApp, ids: Set<string>): Promise<string[]> {
-  const order: string[] = [];
-  let since = '0';
-  for (;;) {
-    const batch = await t.store.changes(since, { limit: 1000, waitMs: 0 });
-    for (const change of batch.changes) if (ids.has(change.id) && !change.deleted) order.push(change.id);
-    since = batch.lastSeq;
-    if (batch.changes.length === 0 && batch.complete) return order;
-  }
+  const { changes } = await allChanges(t.store, '0', 1000);
+  return changes.filter((change) => ids.has(change.id) && !change.deleted).map((change) => change.id);
 }
 
 describe.each(BACKENDS)('the change feed on the %s backend', (backend) => {

@@ -1,24 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lastBlob, rangePages } from '../src/store/range.js';
 import type { RangeQuery, Store, StoredBlob } from '../src/store/store.js';
-import { BACKENDS, openTestStore, type TestStore } from './support/stores.js';
+import { allChanges, BACKENDS, openTestStore, type TestStore } from './support/stores.js';
+
+const idsAfter = async (store: Store, since: string) => (await allChanges(store, since, 2)).changes.map((change) => change.id);
 
 async function collect(store: Store, query: RangeQuery, pageSize?: number): Promise<StoredBlob[]> {
   const all: StoredBlob[] = [];
   for await (const page of rangePages(store, query, pageSize)) all.push(...page);
   return all;
-}
-
-/** The ids of the changes after `since`, in order: read on until an empty, complete answer. */
-async function idsAfter(store: Store, since: string): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor = since;
-  for (;;) {
-    const batch = await store.changes(cursor, { limit: 2, waitMs: 0 });
-    ids.push(...batch.changes.map((change) => change.id));
-    cursor = batch.lastSeq;
-    if (batch.changes.length === 0 && batch.complete) return ids;
-  }
 }
 
 describe.each(BACKENDS)('%s store', (backend) => {

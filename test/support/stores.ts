@@ -7,7 +7,7 @@ import { loadConfig, type CouchConnection } from '../../src/config.js';
 import { CouchDbStore } from '../../src/store/couchdb.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { PouchDbStore } from '../../src/store/pouchdb.js';
-import type { Store } from '../../src/store/store.js';
+import type { Change, ChangesBatch, Store } from '../../src/store/store.js';
 
 export const BACKENDS = ['memory', 'pouchdb', 'couchdb'] as const;
 export type Backend = (typeof BACKENDS)[number];
@@ -68,5 +68,16 @@ export async function openTestStore(backend: Backend): Promise<TestStore> {
         },
       };
     }
+  }
+}
+
+/** Every change after `since`, page by page. */
+export async function allChanges(store: Store, since: string, limit: number): Promise<ChangesBatch> {
+  const changes: Change[] = [];
+  for (;;) {
+    const batch = await store.changes(since, { limit, waitMs: 0 });
+    changes.push(...batch.changes);
+    since = batch.lastSeq;
+    if (batch.complete) return { changes, lastSeq: since, complete: true };
   }
 }
