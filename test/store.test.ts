@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lastBlob, rangePages } from '../src/store/range.js';
-import type { RangeQuery, Store, StoredBlob } from '../src/store/store.js';
+import type { ClaimBook, RangeQuery, Store, StoredBlob } from '../src/store/store.js';
 import { allChanges, BACKENDS, openTestStore, type TestStore } from './support/stores.js';
 
+const revOf = async (book: ClaimBook, id: string) => (await book.fetch([id])).get(id)?._rev;
 const idsAfter = async (store: Store, since: string) => (await allChanges(store, since, 2)).changes.map((change) => change.id);
 
 async function collect(store: Store, query: RangeQuery, pageSize?: number): Promise<StoredBlob[]> {
@@ -136,5 +137,45 @@ describe.each(BACKENDS)('%s store', (backend) => {
     expect(quiet).toMatchObject({ changes: [], complete: true });
     const { ids } = await t.store.save([{ timestamp: 2 }]);
     expect(await idsAfter(t.store, quiet.lastSeq)).toEqual(ids);
+  });
+
+  it('claim book: writes a document without a revision only where none is stored', async () => {
+    const book = t.store.claims; // the compare-and-set the drain relies on
+    expect(await book.write([{ _id: 'b:1', drain: 'one' }, { _id: 'b:2', drain: 'one' }])).toEqual([true, true]);
+    expect(await book.write([{ _id: 'b:1', drain: 'two' }, { _id: 'b:3', drain: 'two' }])).toEqual([false, true]);
+    const found = await book.fetch(['b:1', 'b:2', 'b:3', 'b:none']);
+    expect([...found.keys()].sort()).toEqual(['b:1', 'b:2', 'b:3']);
+    expect(found.get('b:1')).toMatchObject({ _id: 'b:1', drain: 'one', _rev: expect.any(String) });
+    expect(found.get('b:3')).toMatchObject({ drain: 'two' });
+    expect(await book.fetch([])).toEqual(new Map());
+  });
+
+  it('claim book: rewrites a document only at its current revision, which then changes', async () => {
+    const book = t.store.claims; // the compare-and-set the drain relies on
+    await book.write([{ _id: 'd:x', state: 'claiming' }]);
+    const first = await revOf(book, 'd:x');
+    expect(await book.write([{ _id: 'd:x', _rev: first, state: 'claimed' }])).toEqual([true]);
+    const second = await revOf(book, 'd:x');
+    expect(second).not.toBe(first);
+    // a writer that read before the change loses
+    expect(await book.write([{ _id: 'd:x', _rev: first, state: 'stale' }])).toEqual([false]);
+    expect((await book.fetch(['d:x'])).get('d:x')).toMatchObject({ state: 'claimed', _rev: second });
+    // of two concurrent writers from the same revision, one wins
+    const both = await Promise.all(['a', 'b'].map((state) => book.write([{ _id: 'd:x', _rev: second, state }])));
+    expect(both.flat().sort()).toEqual([false, true]);
+  });
+
+  it('claim book: removes a document only at its current revision', async () => {
+    const book = t.store.claims; // the compare-and-set the drain relies on
+    await book.write([{ _id: 'b:1', drain: 'one' }, { _id: 'b:2', drain: 'one' }]);
+    const stale = (await revOf(book, 'b:2'))!;
+    await book.write([{ _id: 'b:2', _rev: stale, drain: 'two' }]);
+    await book.remove([
+      { _id: 'b:1', _rev: (await revOf(book, 'b:1'))! },
+      { _id: 'b:2', _rev: stale },
+    ]);
+    expect([...(await book.fetch(['b:1', 'b:2'])).keys()]).toEqual(['b:2']);
+    // once removed, the id can be claimed afresh
+    expect(await book.write([{ _id: 'b:1', drain: 'three' }])).toEqual([true]);
   });
 });

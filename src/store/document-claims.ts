@@ -1,9 +1,9 @@
 import type { ClaimBook, ClaimDoc } from './store.js';
 
 /**
- * A claim book in a CouchDB-style database (embedded PouchDB, or CouchDB through `request`):
- * `_bulk_docs` refuses a write whose `_rev` is not current with a `conflict`, which is the
- * compare-and-set the drain relies on.
+ * A claim book in a CouchDB database: `_bulk_docs` refuses a write whose `_rev` is not current
+ * with a `conflict`, which is the compare-and-set the drain relies on, even between two service
+ * instances on one database.
  */
 export class DocumentClaimBook implements ClaimBook {
   constructor(

@@ -1,13 +1,13 @@
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import PouchDB from 'pouchdb';
 import { ChangeSignal } from './change-signal.js';
 import { ChangeTail } from './change-tail.js';
-import { DocumentClaimBook } from './document-claims.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { IdIndex, type IdEntry } from './id-index.js';
 import { withIds } from './ids.js';
+import { LevelClaimBook } from './level-claims.js';
 import { RecentBlobs } from './recent-blobs.js';
 import {
   InvalidSeqError,
@@ -118,20 +118,8 @@ function getAll<T extends object>(db: PouchDB.Database, ids: readonly string[]):
 export class PouchDbStore implements Store {
   readonly backend = 'pouchdb';
   private db: PouchDB.Database | undefined;
-  /**
-   * Claims live in a database of their own (blobs stay exactly one document each), on disk:
-   * held in memory they would grow with the drain (a million-blob drain took the process past 1 GB).
-   */
-  private claimDb: PouchDB.Database | undefined;
-  readonly claims = new DocumentClaimBook(
-    (keys) => this.onClaims('reading claims', async (db) => ({ rows: (await getAll<ClaimDoc>(db, keys)).map((doc, i) => ({ key: keys[i]!, doc })) })),
-    (docs) =>
-      this.onClaims('writing claims', async (db) =>
-        // PouchDB answers a conflict with an Error named "conflict"; CouchDB with {error: "conflict"}
-        (await db.bulkDocs(docs as PouchDB.Core.PutDocument<object>[])).map((r) => ('ok' in r && r.ok ? { ok: true } : { error: (r as Error).name })),
-      ),
-    'PouchDB',
-  );
+  /** Claims live in a LevelDB of their own (blobs stay exactly one document each), on disk: they grow with the drain. */
+  readonly claims: LevelClaimBook;
   private readonly writer: GroupCommit<Pending, boolean>;
   /** Only this process writes the LevelDB files (they are locked), so its own writes are every change. */
   private readonly signal = new ChangeSignal();
@@ -148,6 +136,7 @@ export class PouchDbStore implements Store {
     // One write at a time: each write checks which ids exist before it stores, and that check
     // must not race another write. Concurrent requests still share writes (group commit).
     this.writer = new GroupCommit((docs) => this.bulkWrite(docs), { ...options.groupCommit, concurrency: 1 });
+    this.claims = new LevelClaimBook(`${this.location}-claim-book`);
   }
 
   get location(): string {
@@ -160,12 +149,11 @@ export class PouchDbStore implements Store {
     // random revisions: a blob is written once, and an MD5 of every doc cost ingest ~8 % of its CPU
     const db = new PouchDB(this.location, { ...LEVELDB, deterministic_revs: false });
     await db.info(); // surfaces a LevelDB that cannot open (locked, unreadable) now, not at first request
-    const claimDb = new PouchDB(`${this.location}-claims`, LEVELDB);
-    await claimDb.info();
+    await this.claims.open();
+    await this.moveOldClaims(`${this.location}-claims`);
     const ids = await IdIndex.open(`${this.location}-ids`);
     const updateSeq = await this.catchUp(db, ids);
     this.db = db;
-    this.claimDb = claimDb;
     this.ids = ids;
     this.tail = new ChangeTail(updateSeq, TAIL_CHANGES);
   }
@@ -320,12 +308,11 @@ export class PouchDbStore implements Store {
   async close(): Promise<void> {
     await this.writer.drain();
     await this.writing;
-    const [db, claimDb, ids] = [this.db, this.claimDb, this.ids];
+    const [db, ids] = [this.db, this.ids];
     this.db = undefined;
-    this.claimDb = undefined;
     this.ids = undefined;
     await db?.close();
-    await claimDb?.close();
+    await this.claims.close();
     await ids?.close();
   }
 
@@ -400,11 +387,14 @@ export class PouchDbStore implements Store {
     return done;
   }
 
-  private onClaims<T>(what: string, operation: (db: PouchDB.Database) => Promise<T>): Promise<T> {
-    return this.run(what, () => {
-      if (!this.claimDb) throw new StoreError(`PouchDB claims at ${this.location}-claims are not open (while ${what})`);
-      return operation(this.claimDb);
-    });
+  /** Claims an older version kept as PouchDB documents (a drain may be under way): into the claim book, then the old database goes. */
+  private async moveOldClaims(location: string): Promise<void> {
+    if (!(await access(location).then(() => true, () => false))) return;
+    const old = new PouchDB<ClaimDoc>(location, LEVELDB);
+    const { rows } = await old.allDocs({ include_docs: true });
+    await this.claims.adopt(rows.flatMap((row) => (row.doc ? [row.doc] : [])));
+    await old.destroy();
+    this.options.logger?.info({ claims: rows.length, from: location }, 'pouchdb: moved the drain claims into the claim book');
   }
 
   private async run<T>(what: string, operation: (db: PouchDB.Database, ids: IdIndex) => Promise<T>): Promise<T> {

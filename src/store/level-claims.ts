@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { ClassicLevel } from 'classic-level';
+import { StoreError, type ClaimBook, type ClaimDoc } from './store.js';
+
+type Stored = ClaimDoc & { _rev: string };
+
+/**
+ * The embedded store's claim book: a LevelDB of its own, one small entry per claim. Its files are
+ * locked to this process, so compare-and-set is a read and a write with no other write between
+ * them. As PouchDB documents (a revision tree and a by-sequence entry each) a million-blob
+ * drain's claims filled their own 64 mapped tables of RSS and most of the drain's time.
+ */
+export class LevelClaimBook implements ClaimBook {
+  private db: ClassicLevel<string, Stored> | undefined;
+  /** Revisions are this book's opening and a count: never the same twice for one document. */
+  private readonly opening = randomBytes(4).toString('hex');
+  private revisions = 0;
+  /** Writes and removals, one at a time. */
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly location: string) {}
+
+  async open(): Promise<void> {
+    if (this.db) return;
+    const db = new ClassicLevel<string, Stored>(this.location, { valueEncoding: 'json' });
+    await db.open();
+    this.db = db;
+  }
+
+  async close(): Promise<void> {
+    await this.writing;
+    const db = this.db;
+    this.db = undefined;
+    await db?.close();
+  }
+
+  async fetch(ids: readonly string[]): Promise<Map<string, ClaimDoc>> {
+    const found = new Map<string, ClaimDoc>();
+    if (ids.length === 0) return found;
+    const docs = await this.run('reading claims', (db) => db.getMany([...ids]));
+    docs.forEach((doc, i) => doc && found.set(ids[i]!, doc));
+    return found;
+  }
+
+  write(docs: readonly ClaimDoc[]): Promise<boolean[]> {
+    return this.serialized('writing claims', async (db) => {
+      const current = await this.current(db, docs);
+      const puts: { type: 'put'; key: string; value: Stored }[] = [];
+      const written = docs.map((doc) => {
+        if (current.get(doc._id)?._rev !== doc._rev) return false;
+        const next = { ...doc, _rev: `${this.opening}-${++this.revisions}` };
+        current.set(doc._id, next); // the same id again in this call must name this revision
+        puts.push({ type: 'put', key: doc._id, value: next });
+        return true;
+      });
+      if (puts.length > 0) await db.batch(puts);
+      return written;
+    });
+  }
+
+  remove(docs: readonly { _id: string; _rev: string }[]): Promise<void> {
+    return this.serialized('removing claims', async (db) => {
+      const current = await this.current(db, docs);
+      const gone = docs.filter((doc) => current.get(doc._id)?._rev === doc._rev).map((doc) => ({ type: 'del' as const, key: doc._id }));
+      if (gone.length > 0) await db.batch(gone);
+    });
+  }
+
+  /** Stores documents as they are, revisions included: claims moved here from an older book. */
+  adopt(docs: readonly Stored[]): Promise<void> {
+    return this.serialized('moving claims', (db) => db.batch(docs.map((doc) => ({ type: 'put' as const, key: doc._id, value: doc }))));
+  }
+
+  private async current(db: ClassicLevel<string, Stored>, docs: readonly { _id: string }[]): Promise<Map<string, Stored>> {
+    const ids = docs.map((doc) => doc._id);
+    const stored = await db.getMany(ids);
+    return new Map(ids.flatMap((id, i) => (stored[i] ? [[id, stored[i]] as const] : [])));
+  }
+
+  private serialized<T>(what: string, step: (db: ClassicLevel<string, Stored>) => Promise<T>): Promise<T> {
+    const done = this.writing.then(() => this.run(what, step));
+    this.writing = done.catch(() => undefined);
+    return done;
+  }
+
+  private async run<T>(what: string, operation: (db: ClassicLevel<string, Stored>) => Promise<T>): Promise<T> {
+    const { db } = this;
+    if (!db) throw new StoreError(`the claim book at ${this.location} is not open (while ${what})`);
+    try {
+      return await operation(db);
+    } catch (error) {
+      throw new StoreError(`the claim book at ${this.location} failed while ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
