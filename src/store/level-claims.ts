@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import { StoreError, type ClaimBook, type ClaimDoc } from './store.js';
 
-type Stored = ClaimDoc & { _rev: string };
+/** A document as stored: under its `_id`, so without it. */
+interface Stored {
+  _rev: string;
+  [field: string]: unknown;
+}
 
 /**
  * The embedded store's claim book: a LevelDB of its own, one small entry per claim. Its files are
@@ -38,7 +42,7 @@ export class LevelClaimBook implements ClaimBook {
     const found = new Map<string, ClaimDoc>();
     if (ids.length === 0) return found;
     const docs = await this.run('reading claims', (db) => db.getMany([...ids]));
-    docs.forEach((doc, i) => doc && found.set(ids[i]!, doc));
+    docs.forEach((doc, i) => doc && found.set(ids[i]!, { _id: ids[i]!, ...doc }));
     return found;
   }
 
@@ -46,11 +50,11 @@ export class LevelClaimBook implements ClaimBook {
     return this.serialized('writing claims', async (db) => {
       const current = await this.current(db, docs);
       const puts: { type: 'put'; key: string; value: Stored }[] = [];
-      const written = docs.map((doc) => {
-        if (current.get(doc._id)?._rev !== doc._rev) return false;
-        const next = { ...doc, _rev: `${this.opening}-${++this.revisions}` };
-        current.set(doc._id, next); // the same id again in this call must name this revision
-        puts.push({ type: 'put', key: doc._id, value: next });
+      const written = docs.map(({ _id, _rev, ...fields }) => {
+        if (current.get(_id)?._rev !== _rev) return false;
+        const next = { ...fields, _rev: `${this.opening}-${++this.revisions}` };
+        current.set(_id, next); // the same id again in this call must name this revision
+        puts.push({ type: 'put', key: _id, value: next });
         return true;
       });
       if (puts.length > 0) await db.batch(puts);
@@ -67,8 +71,8 @@ export class LevelClaimBook implements ClaimBook {
   }
 
   /** Stores documents as they are, revisions included: claims moved here from an older book. */
-  adopt(docs: readonly Stored[]): Promise<void> {
-    return this.serialized('moving claims', (db) => db.batch(docs.map((doc) => ({ type: 'put' as const, key: doc._id, value: doc }))));
+  adopt(docs: readonly (ClaimDoc & { _rev: string })[]): Promise<void> {
+    return this.serialized('moving claims', (db) => db.batch(docs.map(({ _id, ...stored }) => ({ type: 'put' as const, key: _id, value: stored }))));
   }
 
   private async current(db: ClassicLevel<string, Stored>, docs: readonly { _id: string }[]): Promise<Map<string, Stored>> {
