@@ -12,7 +12,7 @@ interface Stored {
  * The embedded store's claim book: a LevelDB of its own, one small entry per claim. Its files are
  * locked to this process, so compare-and-set is a read and a write with no other write between
  * them. As PouchDB documents (a revision tree and a by-sequence entry each) a million-blob
- * drain's claims filled their own 64 mapped tables of RSS and most of the drain's time.
+ * drain's claims filled 64 mapped LevelDB tables of their own: 63 MiB of the drain's RSS.
  */
 export class LevelClaimBook implements ClaimBook {
   private db: ClassicLevel<string, Stored> | undefined;
