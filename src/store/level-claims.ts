@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
+import { OneAtATime } from './one-at-a-time.js';
 import { StoreError, type ClaimBook, type ClaimDoc } from './store.js';
 
 /** A document as stored: under its `_id`, so without it. */
@@ -20,7 +21,7 @@ export class LevelClaimBook implements ClaimBook {
   private readonly opening = randomBytes(4).toString('hex');
   private revisions = 0;
   /** Writes and removals, one at a time. */
-  private writing: Promise<unknown> = Promise.resolve();
+  private readonly writing = new OneAtATime();
 
   constructor(readonly location: string) {}
 
@@ -32,7 +33,7 @@ export class LevelClaimBook implements ClaimBook {
   }
 
   async close(): Promise<void> {
-    await this.writing;
+    await this.writing.idle();
     const db = this.db;
     this.db = undefined;
     await db?.close();
@@ -82,9 +83,7 @@ export class LevelClaimBook implements ClaimBook {
   }
 
   private serialized<T>(what: string, step: (db: ClassicLevel<string, Stored>) => Promise<T>): Promise<T> {
-    const done = this.writing.then(() => this.run(what, step));
-    this.writing = done.catch(() => undefined);
-    return done;
+    return this.writing.run(() => this.run(what, step));
   }
 
   private async run<T>(what: string, operation: (db: ClassicLevel<string, Stored>) => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 import { IdIndex, type IdEntry } from './id-index.js';
 import { withIds } from './ids.js';
 import { LevelClaimBook } from './level-claims.js';
+import { OneAtATime } from './one-at-a-time.js';
 import { RecentBlobs } from './recent-blobs.js';
 import {
   InvalidSeqError,
@@ -130,7 +131,7 @@ export class PouchDbStore implements Store {
   /** An index write failed after its database write: the index catches up before anything reads it. */
   private indexBehind = false;
   /** Writes to `db`, one at a time: the tail numbers each write's rows from the sequence before it. */
-  private writing: Promise<unknown> = Promise.resolve();
+  private readonly writing = new OneAtATime();
 
   constructor(private readonly options: PouchDbStoreOptions) {
     // One write at a time: each write checks which ids exist before it stores, and that check
@@ -307,7 +308,7 @@ export class PouchDbStore implements Store {
 
   async close(): Promise<void> {
     await this.writer.drain();
-    await this.writing;
+    await this.writing.idle();
     const [db, ids] = [this.db, this.ids];
     this.db = undefined;
     this.ids = undefined;
@@ -377,14 +378,7 @@ export class PouchDbStore implements Store {
       if (failed) throw new StoreError(`PouchDB did not write ${failed.id}: ${'message' in failed ? failed.message : 'unknown error'}`);
       if (indexFailure !== undefined) throw new StoreError(`the id index of ${this.location} was not written (${indexFailure}); it catches up from the database before the next request`);
     };
-    return this.serialized(run);
-  }
-
-  /** Runs `step` after the writes queued before it, and before those queued after it. */
-  private serialized<T>(step: () => Promise<T>): Promise<T> {
-    const done = this.writing.then(step, step);
-    this.writing = done.catch(() => undefined);
-    return done;
+    return this.writing.run(run);
   }
 
   /** Claims an older version kept as PouchDB documents (a drain may be under way): into the claim book, then the old database goes. */
@@ -402,7 +396,7 @@ export class PouchDbStore implements Store {
     if (!db || !ids) throw new StoreError(`PouchDB at ${this.location} is not open (while ${what})`);
     try {
       if (this.indexBehind) {
-        await this.serialized(async () => {
+        await this.writing.run(async () => {
           if (!this.indexBehind) return;
           await this.catchUp(db, ids);
           this.indexBehind = false;
