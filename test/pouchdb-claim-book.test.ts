@@ -4,9 +4,7 @@ import path from 'node:path';
 import PouchDB from 'pouchdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PouchDbStore } from '../src/store/pouchdb.js';
-import type { ClaimBook } from '../src/store/store.js';
-
-const revOf = async (book: ClaimBook, id: string) => (await book.fetch([id])).get(id)?._rev;
+import { revOf } from './support/stores.js';
 
 /** The pouchdb store's claims, in a LevelDB of their own (store.test.ts tests every store's compare-and-set). */
 describe('pouchdb claim book on disk', () => {

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lastBlob, rangePages } from '../src/store/range.js';
-import type { ClaimBook, RangeQuery, Store, StoredBlob } from '../src/store/store.js';
-import { allChanges, BACKENDS, openTestStore, type TestStore } from './support/stores.js';
+import type { RangeQuery, Store, StoredBlob } from '../src/store/store.js';
+import { allChanges, BACKENDS, openTestStore, revOf, type TestStore } from './support/stores.js';
 
-const revOf = async (book: ClaimBook, id: string) => (await book.fetch([id])).get(id)?._rev;
 const idsAfter = async (store: Store, since: string) => (await allChanges(store, since, 2)).changes.map((change) => change.id);
 
 async function collect(store: Store, query: RangeQuery, pageSize?: number): Promise<StoredBlob[]> {

@@ -7,7 +7,7 @@ import { loadConfig, type CouchConnection } from '../../src/config.js';
 import { CouchDbStore } from '../../src/store/couchdb.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { PouchDbStore } from '../../src/store/pouchdb.js';
-import type { Change, ChangesBatch, Store } from '../../src/store/store.js';
+import type { Change, ChangesBatch, ClaimBook, Store } from '../../src/store/store.js';
 
 export const BACKENDS = ['memory', 'pouchdb', 'couchdb'] as const;
 export type Backend = (typeof BACKENDS)[number];
@@ -81,3 +81,6 @@ export async function allChanges(store: Store, since: string, limit: number): Pr
     if (batch.complete) return { changes, lastSeq: since, complete: true };
   }
 }
+
+/** The revision a claim book holds for `id`, if any. */
+export const revOf = async (book: ClaimBook, id: string) => (await book.fetch([id])).get(id)?._rev;
