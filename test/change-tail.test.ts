@@ -32,6 +32,25 @@ describe('ChangeTail', () => {
     tail.record(7, [change(7, 'e')]);
     expect(tail.read(6, 10)?.changes.map((c) => c.id)).toEqual(['e']);
   });
+
+  it('holds exactly its newest changes through many writes past its bound', () => {
+    const bound = 8;
+    const tail = new ChangeTail(0, bound);
+    const all: { n: number; change: Change }[] = [];
+    let seq = 0;
+    for (let write = 0; write < 200; write++) {
+      // 1–3 rows a write, and now and then a row the feed does not show (a skipped number)
+      const rows = Array.from({ length: 1 + (write % 3) }, () => change(++seq, `b${seq}`));
+      if (write % 5 === 0) seq++;
+      tail.record(seq, rows);
+      all.push(...rows);
+      const held = all.slice(-bound);
+      const from = all.length > bound ? all[all.length - bound - 1]!.n : 0;
+      expect(tail.read(from - 1, 100)).toBeUndefined();
+      expect(tail.read(from, 100)).toEqual({ changes: held.map((h) => h.change), lastSeq: seq });
+      if (held.length === bound) expect(tail.read(held[2]!.n, 3)).toEqual({ changes: held.slice(3, 6).map((h) => h.change), lastSeq: held[5]!.n });
+    }
+  });
 });
 
 describe('the PouchDB store follows its own writes from memory', () => {

@@ -10,7 +10,9 @@ import type { Change } from './store.js';
  * numbers are simply skipped, as the feed skips rows that are not blobs).
  */
 export class ChangeTail {
+  /** Held changes are `entries[first..]`: dropping the oldest moves `first`, not the array (a splice per write was 1.6 % of the service's CPU under single POSTs). */
   private entries: { n: number; change: Change }[] = [];
+  private first = 0;
   /** Every change after this sequence is in `entries`. */
   private from: number;
   /** The database's newest sequence, as of the last write recorded: where the next write starts. */
@@ -32,15 +34,22 @@ export class ChangeTail {
   record(after: number, changes: readonly { n: number; change: Change }[]): void {
     this.entries.push(...changes);
     this.end = after;
-    if (this.entries.length > this.maxEntries) {
-      const dropped = this.entries.splice(0, this.entries.length - this.maxEntries);
-      this.from = dropped[dropped.length - 1]!.n;
+    const held = this.entries.length - this.first;
+    if (held > this.maxEntries) {
+      this.first += held - this.maxEntries;
+      this.from = this.entries[this.first - 1]!.n;
+      // gone entries still hold their docs: copy the held ones once a quarter of their number has gone (~4 copies an entry)
+      if (this.first >= this.maxEntries / 4) {
+        this.entries = this.entries.slice(this.first);
+        this.first = 0;
+      }
     }
   }
 
   /** Forgets everything: from now on, only changes after `updateSeq` are held. */
   reset(updateSeq: number): void {
     this.entries = [];
+    this.first = 0;
     this.from = updateSeq;
     this.end = updateSeq;
   }
@@ -48,7 +57,7 @@ export class ChangeTail {
   /** Up to `limit` changes after `since`, or undefined when they are older than the tail. */
   read(since: number, limit: number): { changes: Change[]; lastSeq: number } | undefined {
     if (since < this.from) return undefined;
-    let lo = 0; // binary search for the first entry after `since`: entries are in sequence order
+    let lo = this.first; // binary search for the first entry after `since`: entries are in sequence order
     let hi = this.entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
