@@ -93,6 +93,22 @@ describe('pouchdb store: id index', () => {
     vi.restoreAllMocks();
   });
 
+  it('a slow index slows writes down rather than queueing their entries', async () => {
+    await open();
+    let written = 0;
+    const slow = slowIndex(10);
+    vi.spyOn(IdIndex.prototype, 'apply').mockImplementation(async function (this: IdIndex, ...args) {
+      await slow.apply(this, args);
+      written++;
+    });
+    for (let k = 1; k <= 5; k++) {
+      await store.save([{ timestamp: k }]);
+      // the answer did not wait for its own entries, but its write waited for the write before's
+      expect(written).toBeGreaterThanOrEqual(k - 1);
+    }
+    vi.restoreAllMocks();
+  });
+
   it('moves an old store\'s pointer documents into the index, keeping every blob', async () => {
     const db = raw();
     const blobs = Array.from({ length: 50 }, (_, i) => ({ _id: `old-${i}`, timestamp: 100 + i, n: i }));

@@ -361,6 +361,8 @@ export class PouchDbStore implements Store {
       // forgotten before the write: memory never holds a blob the database has removed, even after a failed write
       for (const doc of docs) if (doc._deleted) this.recent.removed(doc._id);
       const results = await db.bulkDocs(docs);
+      // the write before had its index entries written meanwhile: at most one write's wait, so a slow index slows writes down instead of queueing without bound
+      await this.indexing.idle();
       const after = Number((await db.info()).update_seq);
       const ok = results.map(succeeded);
       const written = docs.filter((_, i) => ok[i]);
