@@ -32,9 +32,18 @@ const CANDIDATES: unknown[] = [
   { timestamp: 1, _id: 7 },
   { timestamp: 1, _id: null },
   { timestamp: 1, id_: 'fine', a_b: 1 },
+  { timestamp: 1, _id: 'sur\ud800' },
+  { timestamp: 1, _id: '\udc00sur' },
+  { timestamp: 1, _id: 'sur\ud83d\ude00' },
+  JSON.parse('{"timestamp":1,"__proto__":7}'),
 ];
 
 describe('validateBlobs', () => {
+  it('refuses a nested __proto__ key, which zod does not look at, naming where it is', () => {
+    const nested = JSON.parse('[{"timestamp":1},{"timestamp":1,"a":[{"b":{"__proto__":{}}}]}]') as unknown;
+    expect(() => validateBlobs(nested, LIMITS)).toThrow(expect.objectContaining({ code: 'invalid_blob', index: 1, message: expect.stringContaining('a.0.b.__proto__') }));
+  });
+
   it.each(CANDIDATES.map((candidate) => ({ candidate, text: JSON.stringify(candidate) })))('judges $text as zod does', ({ candidate }) => {
     const zod = KpiBlobSchema.safeParse(candidate);
     let accepted: unknown;

@@ -1,6 +1,6 @@
-import { KpiBlobSchema, MAX_ID_LENGTH, type KpiBlob } from 'kpiggybank-client/wire';
+import { isWellFormedId, KpiBlobSchema, MAX_ID_LENGTH, type KpiBlob } from 'kpiggybank-client/wire';
 import { HttpError } from '../http/http-error.js';
-import { nestedDeeperThan } from './depth.js';
+import { nestingProblem } from './depth.js';
 
 export interface IngestLimits {
   maxBatchBlobs: number;
@@ -9,7 +9,7 @@ export interface IngestLimits {
 
 /**
  * True for a blob that KpiBlobSchema accepts as it is: an object with a non-negative safe-integer
- * timestamp, no reserved `_` field, and a valid `_id` if any. Checked by hand because zod copies
+ * timestamp, no reserved `_` field, and a valid `_id` (well-formed Unicode) if any. Checked by hand because zod copies
  * every blob it parses (and that was a tenth of batched ingest); zod still judges the rest, and
  * words the errors.
  */
@@ -22,7 +22,7 @@ function acceptable(candidate: unknown): candidate is KpiBlob {
     if (key.charCodeAt(0) === 0x5f /* _ */ && key !== '_id') return false;
   }
   const id = blob._id;
-  return id === undefined || (typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH && id.charCodeAt(0) !== 0x5f);
+  return id === undefined || (typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH && id.charCodeAt(0) !== 0x5f && isWellFormedId(id));
 }
 
 /**
@@ -40,8 +40,10 @@ export function validateBlobs(body: unknown, limits: IngestLimits): KpiBlob[] {
   const index = (i: number) => (batch ? i : undefined);
   const seen = new Map<string, number>();
   return candidates.map((candidate, i) => {
-    if (nestedDeeperThan(candidate, limits.maxDepth)) {
-      throw new HttpError(400, 'too_deep', `${where(i)} is nested deeper than ${limits.maxDepth} levels`, index(i));
+    const problem = nestingProblem(candidate, limits.maxDepth);
+    if (problem?.kind === 'too_deep') throw new HttpError(400, 'too_deep', `${where(i)} is nested deeper than ${limits.maxDepth} levels`, index(i));
+    if (problem?.kind === 'proto_key') {
+      throw new HttpError(400, 'invalid_blob', `${where(i)} is invalid: a field may not be named "__proto__" (at ${problem.path}): JavaScript tools drop it`, index(i));
     }
     let blob: KpiBlob;
     if (acceptable(candidate)) blob = candidate;

@@ -3,12 +3,23 @@ import { z } from 'zod';
 /** Longest `_id` a client may choose; CouchDB allows more, but ids are keys, not payload. */
 export const MAX_ID_LENGTH = 256;
 
+/** With the `u` flag a surrogate pair is one code point, so this matches only a lone surrogate. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether an id is well-formed Unicode. Stores key blobs by the id's UTF-8 bytes, where every lone
+ * surrogate becomes U+FFFD: "a\ud800", "a\udbff" and "a\ufffd" would be one key, and all but the
+ * first answered 201 `existing` without being stored.
+ */
+export const isWellFormedId = (id: string): boolean => !LONE_SURROGATE.test(id);
+
 /** A blob's own id: CouchDB reserves ids starting with "_" (`_design/…`, `_local/…`). */
 export const BlobIdSchema = z
   .string()
   .min(1, '_id must not be empty')
   .max(MAX_ID_LENGTH, `_id must be at most ${MAX_ID_LENGTH} characters`)
-  .refine((id) => !id.startsWith('_'), '_id must not start with "_" (reserved by CouchDB)');
+  .refine((id) => !id.startsWith('_'), '_id must not start with "_" (reserved by CouchDB)')
+  .refine(isWellFormedId, '_id must be well-formed Unicode: it holds a lone surrogate (\\ud800–\\udfff without its pair)');
 
 /** Unix time in seconds or milliseconds, stored as given. */
 export const TimestampSchema = z
@@ -31,10 +42,20 @@ function rejectReservedFields(blob: Record<string, unknown>, ctx: z.core.$Refine
   }
 }
 
+/**
+ * An own `__proto__` key (JSON.parse makes one) is lost by any copy, zod's included, which would
+ * hide it from rejectReservedFields: it is judged on the input, before the object is copied.
+ */
+const withoutProtoKey = z.unknown().superRefine((value, ctx) => {
+  if (value !== null && typeof value === 'object' && Object.hasOwn(value, '__proto__')) {
+    ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'field "__proto__" is reserved: only "_id" may start with "_"' });
+  }
+});
+
 /** What a service posts: any JSON object with an integer `timestamp`. */
-export const KpiBlobSchema = z
-  .looseObject({ timestamp: TimestampSchema, _id: BlobIdSchema.optional() }, 'a blob must be a JSON object')
-  .superRefine(rejectReservedFields);
+export const KpiBlobSchema = withoutProtoKey.pipe(
+  z.looseObject({ timestamp: TimestampSchema, _id: BlobIdSchema.optional() }, 'a blob must be a JSON object').superRefine(rejectReservedFields),
+);
 export type KpiBlob = z.infer<typeof KpiBlobSchema>;
 
 /** What the service returns: the blob as posted, with the `_id` it is stored under. */
