@@ -2,7 +2,7 @@ import nano from 'nano';
 import type { CouchConnection } from '../config.js';
 import { DocumentClaimBook } from './document-claims.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import { withIds } from './ids.js';
+import { newBlobId, withIds } from './ids.js';
 import {
   designDocument,
   designIsCurrent,
@@ -104,18 +104,32 @@ export class CouchDbStore implements Store {
     return this.opening;
   }
 
-  /** Ids are given first, so the answer names every blob; a conflict means the `_id` was already stored. */
+  /**
+   * Ids are given first, so the answer names every blob; a conflict means a chosen `_id` was
+   * already stored. A generated id that conflicts (someone chose it first: it cannot be guessed,
+   * so this is a defence only) is written again under a new one, never reported as existing.
+   */
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
     await this.open();
     const docs = withIds(blobs);
-    const entries = await this.writer.submit(docs);
     const existing: string[] = [];
-    docs.forEach(({ _id }, i) => {
-      const entry = entries[i];
-      if (entry?.ok) return;
-      if (entry?.error === 'conflict') existing.push(_id);
-      else throw new StoreError(`CouchDB did not store blob ${_id}: ${entry?.error ?? 'no answer'}${entry?.reason ? `: ${entry.reason}` : ''}`);
-    });
+    let pending = docs.map((_, i) => i);
+    while (pending.length > 0) {
+      const entries = await this.writer.submit(pending.map((i) => docs[i]!));
+      const again: number[] = [];
+      pending.forEach((i, k) => {
+        const entry = entries[k];
+        const { _id } = docs[i]!;
+        if (entry?.ok) return;
+        if (entry?.error !== 'conflict') throw new StoreError(`CouchDB did not store blob ${_id}: ${entry?.error ?? 'no answer'}${entry?.reason ? `: ${entry.reason}` : ''}`);
+        if (blobs[i]!._id !== undefined) existing.push(_id);
+        else {
+          docs[i] = { ...docs[i]!, _id: newBlobId() };
+          again.push(i);
+        }
+      });
+      pending = again;
+    }
     return { ids: docs.map((d) => d._id), existing };
   }
 

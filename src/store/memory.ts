@@ -1,5 +1,5 @@
 import { ChangeSignal } from './change-signal.js';
-import { withIds } from './ids.js';
+import { newBlobId, withIds } from './ids.js';
 import { MemoryClaimBook } from './memory-claims.js';
 import {
   InvalidSeqError,
@@ -36,10 +36,15 @@ export class MemoryStore implements Store {
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
     const existing: string[] = [];
     const docs = withIds(blobs);
-    for (const doc of docs) {
+    for (let [i, doc] of docs.entries()) {
       if (this.byId.has(doc._id)) {
-        existing.push(doc._id);
-        continue;
+        if (blobs[i]!._id !== undefined) {
+          existing.push(doc._id);
+          continue;
+        }
+        // a generated id someone chose first (it cannot be guessed, but costs nothing to check here)
+        while (this.byId.has(doc._id)) doc = { ...doc, _id: newBlobId() };
+        docs[i] = doc;
       }
       this.byId.set(doc._id, doc);
       const key = { timestamp: doc.timestamp, id: doc._id };
