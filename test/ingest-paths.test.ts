@@ -74,6 +74,21 @@ describe('the ingest fast path and the Express route', () => {
     expect(ErrorBodySchema.parse(fast.body).error).toBe('invalid_blob');
   });
 
+  it('takes a body that starts with a UTF-8 byte order mark on both paths, JSON and form alike', async () => {
+    const bom = '\ufeff';
+    const sent = [
+      await rawPost(t.url, PATH, { 'content-type': 'application/json' }, `${bom}${blob(100)}`),
+      await rawPost(t.url, PATH, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, `${bom}${blob(101)}`, true),
+      await rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `${bom}data=${encodeURIComponent(blob(102))}`),
+      await rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' }, `${bom}data=${encodeURIComponent(blob(103))}`, true),
+    ];
+    for (const [k, res] of sent.entries()) {
+      expect(res.status, `case ${k}: ${JSON.stringify(res.body)}`).toBe(201);
+      const [id] = IngestResponseSchema.parse(res.body).ids;
+      expect((await request(t.url).get(PATH).query({ id }).expect(200)).body.results.n).toBe(100 + k);
+    }
+  });
+
   it('reads an empty JSON body as {} (a missing timestamp), as Express does', async () => {
     const res = await rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-length': '0' }, '');
     expect(res.status).toBe(400);

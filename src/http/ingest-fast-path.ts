@@ -37,8 +37,13 @@ function tokenOf(req: IncomingMessage, query: string): string | undefined {
   return givenToken(req.headers, query === '' ? undefined : (new URLSearchParams(query).get('token') ?? undefined));
 }
 
-/** The body as the ingest code expects it: JSON parsed, or the form's one `data` field parsed. */
-function parse(kind: Kind, text: string): unknown {
+/**
+ * The body as the ingest code expects it: JSON parsed, or the form's one `data` field parsed.
+ * A UTF-8 byte order mark before it is dropped, as Express's body parsers (iconv-lite) drop it,
+ * so that both paths take the same bodies.
+ */
+function parse(kind: Kind, body: string): unknown {
+  const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
   if (kind === 'form') {
     const form = new URLSearchParams(text);
     let fields = 0;
