@@ -112,6 +112,20 @@ export class ChangeHub {
     return subscription;
   }
 
+  /**
+   * Rejects a `since` the store cannot read (InvalidSeqError), by reading one change from it: the
+   * legacy stream asks before its 200, which it cannot take back. Any other failure (the store is
+   * down) is left to the subscription, which waits for the store as it always did.
+   */
+  async checkSince(since: string): Promise<void> {
+    if (since === 'now') return;
+    try {
+      await this.store.changes(since, { limit: 1, waitMs: 0 });
+    } catch (error) {
+      if (error instanceof InvalidSeqError) throw error;
+    }
+  }
+
   /** Ends every subscription (clients may resume elsewhere with `since`) and stops following. */
   close(): void {
     this.stopped = true;

@@ -3,6 +3,8 @@ import { ChangesQuerySchema } from 'kpiggybank-client/wire';
 import type { ChangeHub } from '../feed/change-hub.js';
 import { encodedOnce, type SharedBatch } from '../feed/shared-batch.js';
 import type { EndReason, FeedSink } from '../feed/sink.js';
+import { InvalidSeqError } from '../store/store.js';
+import { HttpError } from './http-error.js';
 import { parseQuery } from './query.js';
 
 const CRLF = Buffer.from('\r\n');
@@ -63,8 +65,15 @@ class ResponseSink implements FeedSink {
 /** `GET /wsapi/interaction_data/stream[?since=]`: the change hub as a never-ending HTTP response. */
 export function streamRouter(hub: ChangeHub, readAccess: RequestHandler): Router {
   const router = express.Router();
-  router.get('/wsapi/interaction_data/stream', readAccess, (req, res) => {
+  router.get('/wsapi/interaction_data/stream', readAccess, async (req, res) => {
     const { since } = parseQuery(ChangesQuerySchema, req.query);
+    try {
+      await hub.checkSince(since);
+    } catch (error) {
+      if (error instanceof InvalidSeqError) throw new HttpError(400, 'invalid_query', `since: ${error.message}`);
+      throw error;
+    }
+    if (res.destroyed) return; // the client left during the check
     res.status(200).type('application/json').setHeader('Cache-Control', 'no-store');
     res.flushHeaders();
     const subscription = hub.subscribe(new ResponseSink(res), since);

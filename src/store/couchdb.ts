@@ -197,6 +197,7 @@ export class CouchDbStore implements Store {
     // Only an empty answer proves there was nothing after `since` when it was asked: a short page
     // does not (PouchDB may answer fewer rows than `limit` while more exist).
     const complete = result.results.length === 0;
+    if (complete) await this.sinceHeld(since);
     if (complete && waitMs > 0) {
       await this.waitForChange(since, waitMs);
       result = await read();
@@ -213,6 +214,21 @@ export class CouchDbStore implements Store {
       });
     }
     return { changes, lastSeq: String(result.last_seq), complete };
+  }
+
+  /**
+   * Rejects an integer `since` past the database's `update_seq` (PouchDB Server, CouchDB 1.x):
+   * they answer it with nothing and echo it back, so a consumer resuming against a rebuilt
+   * database would wait, live, forever. CouchDB 2+'s sequences are opaque (`"12-g1AAAA…"`) and
+   * cannot be compared: there a malformed one is CouchDB's 400, and one of another database is
+   * not detected. Asked only when a read came back empty, so a busy feed pays nothing for it.
+   */
+  private async sinceHeld(since: string): Promise<void> {
+    if (!/^\d+$/.test(since)) return;
+    const end = await this.currentSeq();
+    if (/^\d+$/.test(end) && Number(since) > Number(end)) {
+      throw new InvalidSeqError(`CouchDB has no sequence ${since}: its newest is ${end}`);
+    }
   }
 
   /**

@@ -282,6 +282,7 @@ export class PouchDbStore implements Store {
 
   async changes(since: string, { limit, waitMs }: ChangesOptions): Promise<ChangesBatch> {
     if (!/^\d+$/.test(since)) throw new InvalidSeqError(`the pouchdb store has no sequence ${JSON.stringify(since)}`);
+    await this.sinceHeld(Number(since));
     const seen = this.signal.version;
     let batch = await this.readChanges(Number(since), limit);
     if (batch.complete && waitMs > 0) {
@@ -290,6 +291,18 @@ export class PouchDbStore implements Store {
       batch = await this.readChanges(Number(since), limit);
     }
     return batch;
+  }
+
+  /**
+   * Rejects a `since` past the database's end: a consumer resuming against a rebuilt or restored
+   * DATA_DIR would otherwise wait, live, for sequences that will never come. The tail knows the
+   * end without asking (the follower's every read); a `since` past it (a write in flight has
+   * moved the database on, or there is no tail) asks PouchDB itself.
+   */
+  private async sinceHeld(since: number): Promise<void> {
+    if (this.tail && since <= this.tail.updateSeq) return;
+    const end = Number(await this.run('reading the newest sequence', async (db) => (await db.info()).update_seq));
+    if (since > end) throw new InvalidSeqError(`the pouchdb store has no sequence ${since}: its newest is ${end}`);
   }
 
   /** From the tail when it reaches back to `since`, else from PouchDB's own feed. */
