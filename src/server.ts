@@ -12,6 +12,13 @@ import { createStore } from './store/create-store.js';
 import { InstrumentedStore } from './store/instrumented.js';
 import { StoreUnavailableError } from './store/store.js';
 
+/**
+ * How long after the in-flight requests' deadline the store may take to close before the process
+ * exits anyway: a store that stops answering, or a log output that blocks, must not keep it alive
+ * for ever. A blob that got a 201 is already in the store, so exiting here loses none.
+ */
+const SHUTDOWN_MARGIN_MS = 5000;
+
 function readConfig(): Config {
   try {
     return loadConfig();
@@ -62,6 +69,11 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const deadline = setTimeout(() => {
+      logger.error(`still not stopped ${config.shutdownTimeoutMs + SHUTDOWN_MARGIN_MS} ms after ${signal}: exiting with the store not closed`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs + SHUTDOWN_MARGIN_MS);
+    deadline.unref();
     // Stop accepting; requests already received finish and get their answers. Subscribers are
     // told to go (WebSocket close 1001; the legacy stream ends): they resume elsewhere with since.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
