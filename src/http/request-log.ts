@@ -5,9 +5,27 @@ import { pinoHttp } from 'pino-http';
 import type { DurationSeries } from '../duration-histogram.js';
 import type { Metrics } from '../metrics.js';
 
-/** A `token` query parameter is a secret: it never reaches a log line. */
+/** A parameter name as the query parsers read it (`%74oken` is `token`), compared without case. */
+function isTokenName(raw: string): boolean {
+  let name = raw;
+  try {
+    name = decodeURIComponent(raw.replaceAll('+', ' '));
+  } catch {
+    // malformed escapes: judged as written
+  }
+  return /^\s*token\s*(\[|$)/i.test(name);
+}
+
+/** A `token` query parameter is a secret: it never reaches a log line, however its name is escaped. */
 export function withoutToken(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+  const question = url.indexOf('?');
+  if (question < 0) return url;
+  const pairs = url.slice(question + 1).split('&').map((pair) => {
+    const equals = pair.indexOf('=');
+    const name = equals < 0 ? pair : pair.slice(0, equals);
+    return isTokenName(name) ? `${name}=[redacted]` : pair;
+  });
+  return `${url.slice(0, question + 1)}${pairs.join('&')}`;
 }
 
 type Level = 'info' | 'warn' | 'error';
