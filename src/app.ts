@@ -12,8 +12,10 @@ import { homeRouter } from './http/home.js';
 import { ingestRouter } from './http/ingest.js';
 import { ingestFastPath } from './http/ingest-fast-path.js';
 import { metricsRouter } from './http/metrics.js';
+import { originPolicy, PREFLIGHT_HEADERS, type OriginPolicy } from './http/origin-policy.js';
 import { readsRouter } from './http/reads.js';
 import { requestLog, requestMetrics } from './http/request-log.js';
+import { RESPONSE_HEADERS } from './http/response-headers.js';
 import { streamRouter } from './http/stream.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from './store/store.js';
@@ -28,10 +30,14 @@ export interface AppDeps {
   tokens?: Config['tokens'];
   /** True once shutdown began: readiness fails and connections are not kept alive. */
   isShuttingDown?: () => boolean;
+  /** Which hosts and browser origins may call; by default a loopback service's own pages only. */
+  origins?: OriginPolicy;
 }
 
+const LOOPBACK_ONLY = originPolicy({ listenHost: '127.0.0.1', allowedOrigins: [] });
+
 /** The HTTP API wired to its dependencies; it knows the Store interface, never a backend. */
-export function createApp({ store, metrics, logger, limits, hub, drains, tokens = {}, isShuttingDown = () => false }: AppDeps): Express {
+export function createApp({ store, metrics, logger, limits, hub, drains, tokens = {}, isShuttingDown = () => false, origins = LOOPBACK_ONLY }: AppDeps): Express {
   const readAccess = requireToken(tokens.read, 'read');
   const app = express();
   app.disable('x-powered-by');
@@ -39,8 +45,13 @@ export function createApp({ store, metrics, logger, limits, hub, drains, tokens 
 
   app.use(requestMetrics(metrics));
   app.use(requestLog(logger));
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     if (isShuttingDown()) res.setHeader('Connection', 'close');
+    res.set(RESPONSE_HEADERS);
+    const refused = origins.refusal(req.headers);
+    if (refused) return next(refused);
+    res.set(origins.corsHeaders(req.headers));
+    if (req.method === 'OPTIONS' && req.headers.origin !== undefined) return void res.set(PREFLIGHT_HEADERS).status(204).end();
     next();
   });
 
@@ -54,7 +65,7 @@ export function createApp({ store, metrics, logger, limits, hub, drains, tokens 
 
   app.use(notFound());
   app.use(errorHandler(logger));
-  return withFastPath(app, ingestFastPath({ store, metrics, limits, logger, writeToken: tokens.write, isShuttingDown }));
+  return withFastPath(app, ingestFastPath({ store, metrics, limits, logger, writeToken: tokens.write, isShuttingDown, origins }));
 }
 
 type Handle = (req: IncomingMessage, res: ServerResponse, next?: unknown) => void;

@@ -11,6 +11,13 @@ const port = (what: string, fallback: number) =>
 const positiveInt = (what: string, fallback: number) =>
   integer(1).default(fallback).describe(`a positive integer (${what})`);
 
+/** A comma-separated list, each item checked by `item`; empty items are ignored. */
+const list = <T extends z.ZodType<string, string>>(item: T) =>
+  z
+    .string()
+    .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(item));
+
 /**
  * Every environment variable the service reads, with the seed's names and defaults where it had
  * them. `describe` text is what an operator sees when a value is rejected.
@@ -54,6 +61,12 @@ const EnvSchema = z.object({
   FEED_BATCH: positiveInt('changes read from the store at once', 500),
   FEED_HEARTBEAT_MS: positiveInt('milliseconds an idle change read waits before it returns (a heartbeat)', 2000),
   FEED_LINGER_MS: integer(0, 1000).default(2).describe('milliseconds 0–1000 the change feed gathers changes after a batch'),
+  ALLOWED_ORIGINS: list(z.union([z.literal('*'), z.literal('null'), z.url({ protocol: /^https?$/ }).refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin.replace(/\/$/, ''), 'an origin has no path')]))
+    .default([])
+    .describe('a comma-separated list of origins (scheme://host[:port]) whose pages may call the service, or *'),
+  ALLOWED_HOSTS: list(z.string().regex(/^(\*|[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/))
+    .optional()
+    .describe('a comma-separated list of host names (no port) the service answers for besides the loopback ones, or *'),
 });
 
 export interface CouchConnection {
@@ -80,6 +93,8 @@ export interface Config {
   tokens: { read?: string | undefined; write?: string | undefined; drain?: string | undefined };
   drainLeaseMs: number;
   feed: { maxQueueBytes: number; pingMs: number; batchSize: number; waitMs: number; lingerMs: number };
+  /** Browser origins besides the service's own; host names besides the loopback ones (undefined: by the listen address). */
+  origins: { allowedOrigins: string[]; allowedHosts: string[] | undefined };
 }
 
 export class ConfigError extends Error {
@@ -130,6 +145,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     tokens: { read: e.READ_TOKEN, write: e.WRITE_TOKEN, drain: e.DRAIN_TOKEN },
     drainLeaseMs: e.DRAIN_LEASE_MS,
     feed: { maxQueueBytes: e.FEED_QUEUE_BYTES, pingMs: e.FEED_PING_MS, batchSize: e.FEED_BATCH, waitMs: e.FEED_HEARTBEAT_MS, lingerMs: e.FEED_LINGER_MS },
+    origins: { allowedOrigins: e.ALLOWED_ORIGINS.map((origin) => origin.replace(/\/$/, '')), allowedHosts: e.ALLOWED_HOSTS },
   };
 }
 

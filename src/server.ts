@@ -6,6 +6,7 @@ import { DrainService } from './drain/drain-service.js';
 import { ChangeHub } from './feed/change-hub.js';
 import { attachWebSocketRelay } from './feed/ws-relay.js';
 import { boundHeapGrowth } from './heap-growth.js';
+import { originPolicy } from './http/origin-policy.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createStore } from './store/create-store.js';
@@ -51,9 +52,10 @@ async function main(): Promise<void> {
   let shuttingDown = false;
   const hub = new ChangeHub(store, config.feed, metrics, logger);
   const drains = new DrainService(store, config.drainLeaseMs, metrics, logger);
-  const app = createApp({ store, metrics, logger, limits: config.limits, hub, drains, tokens: config.tokens, isShuttingDown: () => shuttingDown });
+  const origins = originPolicy({ listenHost: config.host, ...config.origins });
+  const app = createApp({ store, metrics, logger, limits: config.limits, hub, drains, tokens: config.tokens, isShuttingDown: () => shuttingDown, origins });
   const server = createServer(app);
-  const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: config.tokens.read, pingMs: config.feed.pingMs });
+  const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: config.tokens.read, pingMs: config.feed.pingMs, origins });
   hub.start();
   server.on('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);

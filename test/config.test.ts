@@ -2,6 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, describeConfig, loadConfig } from '../src/config.js';
 
 describe('configuration', () => {
+  it('reads the allowed origins and hosts as lists, and names a bad origin', () => {
+    expect(loadConfig({}).origins).toEqual({ allowedOrigins: [], allowedHosts: undefined });
+    const c = loadConfig({ ALLOWED_ORIGINS: 'https://dash.example, http://127.0.0.1:8000/ ,', ALLOWED_HOSTS: 'kpi.example,*' });
+    expect(c.origins).toEqual({ allowedOrigins: ['https://dash.example', 'http://127.0.0.1:8000'], allowedHosts: ['kpi.example', '*'] });
+    expect(loadConfig({ ALLOWED_ORIGINS: '*' }).origins.allowedOrigins).toEqual(['*']);
+    expect(() => loadConfig({ ALLOWED_ORIGINS: 'https://dash.example/app' })).toThrow(/ALLOWED_ORIGINS must be a comma-separated list of origins/);
+    expect(() => loadConfig({ ALLOWED_ORIGINS: 'dash.example' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ALLOWED_HOSTS: 'kpi.example:3000' })).toThrow(/ALLOWED_HOSTS must be/);
+  });
+
   it("keeps the seed's variables and defaults, with the embedded store as default backend", () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ backend: 'pouchdb', host: '127.0.0.1', port: 3000, mode: 'dev', logLevel: 'info', dbName: 'bid_kpi' });

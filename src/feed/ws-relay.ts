@@ -1,9 +1,10 @@
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ChangesQuerySchema, FeedCloseCode, type LiveMessage } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { givenToken, tokenMatches } from '../http/auth.js';
+import type { OriginPolicy } from '../http/origin-policy.js';
 import type { Metrics } from '../metrics.js';
 import type { ChangeHub } from './change-hub.js';
 import { encodedOnce, type SharedBatch } from './shared-batch.js';
@@ -19,6 +20,8 @@ export interface WebSocketRelayOptions {
   readToken?: string | undefined;
   /** Interval of pings; a client that has not answered the previous one is closed. */
   pingMs: number;
+  /** A page of another origin must not read the feed: refused before the handshake. */
+  origins: OriginPolicy;
 }
 
 const framed = encodedOnce((batch) => textFrames(batch.map(({ data }) => data)));
@@ -71,10 +74,10 @@ class WebSocketSink implements FeedSink {
   }
 }
 
-/** Upgrade answered with an HTTP error: only for paths that are not the feed at all. */
-function refuse(socket: Duplex, status: string, body: object): void {
+/** Upgrade answered with an HTTP error: for paths that are not the feed, and hosts or origins that may not use it. */
+function refuse(socket: Duplex, status: number, body: object): void {
   const text = JSON.stringify(body);
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
 }
 
 /**
@@ -84,7 +87,7 @@ function refuse(socket: Duplex, status: string, body: object): void {
  */
 export function attachWebSocketRelay(
   server: Server,
-  { hub, metrics, logger, readToken, pingMs }: WebSocketRelayOptions,
+  { hub, metrics, logger, readToken, pingMs, origins }: WebSocketRelayOptions,
 ): { close(): Promise<void> } {
   // No compression: WebSocketSink.sendBatch writes whole frames of its own (and deflating 100 copies would cost more than it saves).
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
@@ -93,7 +96,12 @@ export function attachWebSocketRelay(
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== CHANGES_PATH) {
-      refuse(socket, '404 Not Found', { error: 'not_found', reason: `no WebSocket at ${url.pathname}; the change feed is ${CHANGES_PATH}` });
+      refuse(socket, 404, { error: 'not_found', reason: `no WebSocket at ${url.pathname}; the change feed is ${CHANGES_PATH}` });
+      return;
+    }
+    const refused = origins.refusal(req.headers);
+    if (refused) {
+      refuse(socket, refused.status, refused.body);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, req, url));

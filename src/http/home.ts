@@ -15,21 +15,27 @@ export const WEB_ASSETS = {
   styles: fileURLToPath(new URL('web/static/', ROOT)),
 };
 
+/** A Host header fit to stand in a CSP source list: a name or address and a port, nothing else. */
+const PLAIN_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
 /**
- * Nothing the page loads may come from another host. connect-src names ws: and wss: besides
- * 'self' because older browsers do not count a same-host WebSocket as 'self'; only our own script
- * runs (script-src 'self'), so that opens nothing to anyone else's code.
+ * Nothing the page loads may come from another host, nor may it connect anywhere else. connect-src
+ * names its own WebSocket origins besides 'self' because older browsers do not count a same-host
+ * WebSocket as 'self' (a bare `ws:` would let it reach any host).
  */
-export const HOME_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self' ws: wss:",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function homeCsp(host: string | undefined): string {
+  const own = host !== undefined && PLAIN_HOST.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    `connect-src 'self'${own}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 /**
  * `GET /`: the home page for browsers; the JSON list of routes (as before the page existed) for
@@ -43,14 +49,14 @@ export function homeRouter(backend: string): Router {
   router.get('/', (req, res) => {
     res.vary('Accept');
     if (req.accepts(['json', 'html']) === 'html') {
-      res.setHeader('Content-Security-Policy', HOME_CSP);
+      res.setHeader('Content-Security-Policy', homeCsp(req.headers.host));
       res.type('html').send(page);
       return;
     }
     res.json({ service: 'kpiggybank', backend, api: API_ROUTES.map((r) => r.route) });
   });
 
-  const assets = { index: false, fallthrough: true, setHeaders: (res: { setHeader(name: string, value: string): unknown }) => res.setHeader('X-Content-Type-Options', 'nosniff') };
+  const assets = { index: false, fallthrough: true };
   router.use('/assets', express.static(WEB_ASSETS.scripts, assets), express.static(WEB_ASSETS.styles, assets));
   return router;
 }

@@ -5,12 +5,15 @@ import { givenToken, tokenMatches } from './auth.js';
 import { toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';
 import { countRejected, formData, INGEST_PATH, storeBody, type IngestDeps } from './ingest.js';
+import type { OriginPolicy } from './origin-policy.js';
 import { logRequest, requestTimer } from './request-log.js';
+import { RESPONSE_HEADERS } from './response-headers.js';
 
 export interface FastPathDeps extends Pick<IngestDeps, 'store' | 'metrics' | 'limits'> {
   logger: Logger;
   writeToken: string | undefined;
   isShuttingDown: () => boolean;
+  origins: OriginPolicy;
 }
 
 type Kind = 'json' | 'form';
@@ -65,7 +68,7 @@ function parse(kind: Kind, body: string): unknown {
  * cost several times what storing a blob in memory does. Same answers, log line and metrics as the
  * Express route; returns false, touching nothing, for any request it does not take.
  */
-export function ingestFastPath({ store, metrics, limits, logger, writeToken, isShuttingDown }: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function ingestFastPath({ store, metrics, limits, logger, writeToken, isShuttingDown, origins }: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const timer = requestTimer(metrics, 'POST', INGEST_PATH);
 
   return (req, res) => {
@@ -80,7 +83,7 @@ export function ingestFastPath({ store, metrics, limits, logger, writeToken, isS
     let body: unknown;
     const answer = (status: number, json: string, headers: Record<string, string> = {}) => {
       if (isShuttingDown()) res.setHeader('Connection', 'close');
-      res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+      res.writeHead(status, { ...RESPONSE_HEADERS, ...origins.corsHeaders(req.headers), ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
       res.end(json);
       timer(status, started);
       logRequest(logger, req, status, started);
@@ -93,6 +96,11 @@ export function ingestFastPath({ store, metrics, limits, logger, writeToken, isS
       answer(http.status, JSON.stringify(http.body), http.headers);
     };
 
+    const refused = origins.refusal(req.headers);
+    if (refused) {
+      fail(refused);
+      return true;
+    }
     if (writeToken !== undefined && !tokenMatches(writeToken, tokenOf(req, question < 0 ? '' : url.slice(question + 1)))) {
       fail(new HttpError(401, 'unauthorized', 'writes need the write token: send Authorization: Bearer <token>', undefined, { 'WWW-Authenticate': 'Bearer' }));
       return true;

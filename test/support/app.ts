@@ -8,6 +8,7 @@ import { attachWebSocketRelay } from '../../src/feed/ws-relay.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics.js';
+import { originPolicy, type OriginPolicyOptions } from '../../src/http/origin-policy.js';
 import { InstrumentedStore } from '../../src/store/instrumented.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore, type Backend } from './stores.js';
@@ -21,6 +22,8 @@ export interface ServeOptions {
   tokens?: Config['tokens'];
   feed?: Partial<typeof TEST_FEED>;
   drainLeaseMs?: number;
+  /** Browser origins and host names allowed besides the loopback service's own. */
+  origins?: Omit<OriginPolicyOptions, 'listenHost'>;
   /** Listen on this port (a restart on the same address); any free port by default. */
   port?: number;
   onClose?: () => Promise<void>;
@@ -47,11 +50,12 @@ export async function serveApp(store: Store, options: ServeOptions = {}): Promis
   const instrumented = new InstrumentedStore(store, metrics);
   const hub = new ChangeHub(instrumented, feed, metrics, logger);
   const drains = new DrainService(instrumented, options.drainLeaseMs ?? 60_000, metrics, logger);
-  const app = createApp({ store: instrumented, metrics, logger, limits, hub, drains, tokens });
+  const origins = originPolicy({ listenHost: '127.0.0.1', allowedOrigins: [], ...options.origins });
+  const app = createApp({ store: instrumented, metrics, logger, limits, hub, drains, tokens, origins });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
-  const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: tokens.read, pingMs: feed.pingMs });
+  const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: tokens.read, pingMs: feed.pingMs, origins });
   hub.start();
   const { port } = server.address() as AddressInfo;
   return {

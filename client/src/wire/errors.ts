@@ -18,6 +18,8 @@ export const ErrorCodeSchema = z.enum([
   'store_error',
   'unauthorized', // 401: missing or wrong token
   'forbidden', // 403: draining is not enabled (no DRAIN_TOKEN)
+  'forbidden_origin', // 403: a browser request from an origin that ALLOWED_ORIGINS does not list
+  'unknown_host', // 421: a Host header this service does not answer for (DNS rebinding), see ALLOWED_HOSTS
   'drain_committed', // 409: the drain was committed already
   'drain_expired', // 410: the drain's lease ran out before its commit
   'internal_error',
