@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultMaxConnections } from './fd-limit.js';
 
 /** Names that never reach a log line or an error message with their value. */
 const SECRET_VARIABLES = new Set(['DB_PASS', 'COUCHDB_URL', 'READ_TOKEN', 'WRITE_TOKEN', 'DRAIN_TOKEN']);
@@ -61,6 +62,14 @@ const EnvSchema = z.object({
   FEED_BATCH: positiveInt('changes read from the store at once', 500),
   FEED_HEARTBEAT_MS: positiveInt('milliseconds an idle change read waits before it returns (a heartbeat)', 2000),
   FEED_LINGER_MS: integer(0, 1000).default(2).describe('milliseconds 0–1000 the change feed gathers changes after a batch'),
+  // Unset: derived from the open-file limit (fd-limit.ts), so that sockets never starve the store of descriptors.
+  MAX_CONNECTIONS: integer(1).optional().describe('a positive integer (connections open at once; unset: derived from the open-file limit)'),
+  // 20 s: a 1 MiB body (MAX_BODY_BYTES) still arrives at 64 KB/s; Node's own limit (300 s) let 400 unfinished bodies hold 525 MB for 322 s.
+  BODY_TIMEOUT_MS: positiveInt('milliseconds a client has to send a request’s headers, and then its body', 20_000),
+  // 64 MiB: 64 bodies of the largest size at once (several times that in heap once parsed); batched load uses a fraction.
+  MAX_INFLIGHT_BODY_BYTES: positiveInt('bytes all request bodies in flight may hold together; beyond, 503 overloaded', 64 * 1024 * 1024),
+  // 30 s: a page of 1,000 blobs (~300 KB) reaches a reader taking 10 KB/s well within it; a reader that takes nothing is cut.
+  RESPONSE_IDLE_TIMEOUT_MS: positiveInt('milliseconds a response may wait for its client to read before it is cut', 30_000),
   ALLOWED_ORIGINS: list(z.union([z.literal('*'), z.literal('null'), z.url({ protocol: /^https?$/ }).refine((origin) => URL.canParse(origin) && new URL(origin).origin === origin.replace(/\/$/, ''), 'an origin has no path')]))
     .default([])
     .describe('a comma-separated list of origins (scheme://host[:port]) whose pages may call the service, or *'),
@@ -93,6 +102,8 @@ export interface Config {
   tokens: { read?: string | undefined; write?: string | undefined; drain?: string | undefined };
   drainLeaseMs: number;
   feed: { maxQueueBytes: number; pingMs: number; batchSize: number; waitMs: number; lingerMs: number };
+  /** What clients may hold on the server: see connection-guard.ts. */
+  connections: { maxConnections: number; bodyTimeoutMs: number; maxInflightBodyBytes: number; responseIdleTimeoutMs: number };
   /** Browser origins besides the service's own; host names besides the loopback ones (undefined: by the listen address). */
   origins: { allowedOrigins: string[]; allowedHosts: string[] | undefined };
 }
@@ -145,6 +156,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     tokens: { read: e.READ_TOKEN, write: e.WRITE_TOKEN, drain: e.DRAIN_TOKEN },
     drainLeaseMs: e.DRAIN_LEASE_MS,
     feed: { maxQueueBytes: e.FEED_QUEUE_BYTES, pingMs: e.FEED_PING_MS, batchSize: e.FEED_BATCH, waitMs: e.FEED_HEARTBEAT_MS, lingerMs: e.FEED_LINGER_MS },
+    connections: {
+      maxConnections: e.MAX_CONNECTIONS ?? defaultMaxConnections(),
+      bodyTimeoutMs: e.BODY_TIMEOUT_MS,
+      maxInflightBodyBytes: e.MAX_INFLIGHT_BODY_BYTES,
+      responseIdleTimeoutMs: e.RESPONSE_IDLE_TIMEOUT_MS,
+    },
     origins: { allowedOrigins: e.ALLOWED_ORIGINS.map((origin) => origin.replace(/\/$/, '')), allowedHosts: e.ALLOWED_HOSTS },
   };
 }

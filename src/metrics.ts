@@ -61,6 +61,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly httpRefused = new Counter({
+    name: 'kpiggybank_http_refused_total',
+    help: 'Connections and requests refused or cut by the connection guard, by reason (too_many_connections, overloaded, body_timeout, headers_timeout, response_stalled)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly drains = new Counter({
     name: 'kpiggybank_drains_total',
     help: 'Drains by event: started (blobs claimed), committed (blobs deleted), expired (found past their lease)',

@@ -5,6 +5,7 @@ import { ConfigError, describeConfig, loadConfig, type Config } from './config.j
 import { DrainService } from './drain/drain-service.js';
 import { ChangeHub } from './feed/change-hub.js';
 import { attachWebSocketRelay } from './feed/ws-relay.js';
+import { guardConnections, type RefusedReason } from './http/connection-guard.js';
 import { boundHeapGrowth } from './heap-growth.js';
 import { originPolicy } from './http/origin-policy.js';
 import { createLogger } from './logger.js';
@@ -56,6 +57,19 @@ async function main(): Promise<void> {
   const app = createApp({ store, metrics, logger, limits: config.limits, hub, drains, tokens: config.tokens, isShuttingDown: () => shuttingDown, origins });
   const server = createServer(app);
   const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: config.tokens.read, pingMs: config.feed.pingMs, origins });
+  // Refusals are counted, and logged at most once a minute per reason: under a flood, one line says it.
+  const lastLogged = new Map<RefusedReason, number>();
+  const guard = guardConnections(server, {
+    ...config.connections,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    onRefused: (reason) => {
+      metrics.httpRefused.inc({ reason });
+      const now = Date.now();
+      if (now - (lastLogged.get(reason) ?? 0) < 60_000) return;
+      lastLogged.set(reason, now);
+      logger.warn({ reason, maxConnections: config.connections.maxConnections }, 'connection guard: refused or cut a client (see kpiggybank_http_refused_total)');
+    },
+  });
   hub.start();
   server.on('error', (error) => {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
@@ -81,6 +95,7 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     hub.close();
     await relay.close();
+    guard.close();
     server.closeIdleConnections();
     const force = setTimeout(() => {
       logger.warn(`requests still open after ${config.shutdownTimeoutMs} ms: closing their connections`);

@@ -4,6 +4,7 @@ import type { ChangeHub } from '../feed/change-hub.js';
 import { encodedOnce, type SharedBatch } from '../feed/shared-batch.js';
 import type { EndReason, FeedSink } from '../feed/sink.js';
 import { InvalidSeqError } from '../store/store.js';
+import { keepOpenWhileSlow } from './connection-guard.js';
 import { HttpError } from './http-error.js';
 import { parseQuery } from './query.js';
 
@@ -74,6 +75,7 @@ export function streamRouter(hub: ChangeHub, readAccess: RequestHandler): Router
       throw error;
     }
     if (res.destroyed) return; // the client left during the check
+    keepOpenWhileSlow(res); // idle for hours is its purpose; FEED_QUEUE_BYTES bounds a slow reader
     res.status(200).type('application/json').setHeader('Cache-Control', 'no-store');
     res.flushHeaders();
     const subscription = hub.subscribe(new ResponseSink(res), since);

@@ -9,6 +9,7 @@ import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics.js';
 import { originPolicy, type OriginPolicyOptions } from '../../src/http/origin-policy.js';
+import { guardConnections, type ConnectionGuard } from '../../src/http/connection-guard.js';
 import { InstrumentedStore } from '../../src/store/instrumented.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore, type Backend } from './stores.js';
@@ -17,7 +18,12 @@ export const TEST_LIMITS: Config['limits'] = { maxBodyBytes: 1024 * 1024, maxBat
 
 export const TEST_FEED: ChangeHubOptions & { pingMs: number } = { batchSize: 500, waitMs: 500, maxQueueBytes: 1024 * 1024, pingMs: 30_000, lingerMs: 5 };
 
+/** The service's own defaults, but for the connection cap, which does not depend on this machine's file limit here. */
+export const TEST_CONNECTIONS: Config['connections'] = { maxConnections: 2000, bodyTimeoutMs: 20_000, maxInflightBodyBytes: 64 * 1024 * 1024, responseIdleTimeoutMs: 30_000 };
+
 export interface ServeOptions {
+  /** The connection guard's bounds (connection-guard.ts), over TEST_CONNECTIONS. */
+  connections?: Partial<Config['connections']>;
   limits?: Config['limits'];
   tokens?: Config['tokens'];
   feed?: Partial<typeof TEST_FEED>;
@@ -36,6 +42,7 @@ export interface TestApp {
   store: Store;
   metrics: Metrics;
   hub: ChangeHub;
+  guard: ConnectionGuard;
   /** `ws://…` of the change feed. */
   wsUrl: string;
   close(): Promise<void>;
@@ -56,6 +63,7 @@ export async function serveApp(store: Store, options: ServeOptions = {}): Promis
     const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
   const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: tokens.read, pingMs: feed.pingMs, origins });
+  const guard = guardConnections(server, { ...TEST_CONNECTIONS, ...options.connections, maxBodyBytes: limits.maxBodyBytes, onRefused: (reason) => metrics.httpRefused.inc({ reason }) });
   hub.start();
   const { port } = server.address() as AddressInfo;
   return {
@@ -66,7 +74,9 @@ export async function serveApp(store: Store, options: ServeOptions = {}): Promis
     store: instrumented,
     metrics,
     hub,
+    guard,
     async close() {
+      guard.close();
       hub.close();
       await relay.close();
       server.closeAllConnections();

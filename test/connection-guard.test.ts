@@ -1,0 +1,206 @@
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../src/store/memory.js';
+import { serveApp, startTestApp, TEST_LIMITS, type ServeOptions, type TestApp } from './support/app.js';
+import { FeedClient, until } from './support/feed-client.js';
+import { postOnce, RawClient, rawRequest } from './support/raw-http.js';
+import { BACKENDS } from './support/stores.js';
+
+const INGEST = '/wsapi/interaction_data';
+const JSON_TYPE = { 'Content-Type': 'application/json' }; // the fast path
+const PLUS_JSON = { 'Content-Type': 'application/vnd.kpi+json' }; // Express's body parser
+
+let t: TestApp | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+async function memoryApp(options: ServeOptions): Promise<TestApp> {
+  const store = new MemoryStore();
+  await store.open();
+  return serveApp(store, options);
+}
+
+async function refused(app: TestApp, reason: string): Promise<number> {
+  const text = await app.metrics.registry.getSingleMetricAsString('kpiggybank_http_refused_total');
+  const match = new RegExp(`reason="${reason}"} (\\d+)`).exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/** A JSON body of exactly `bytes` bytes. */
+function blobOfSize(bytes: number, timestamp = 1): string {
+  const bare = JSON.stringify({ timestamp, pad: '' });
+  return JSON.stringify({ timestamp, pad: 'x'.repeat(bytes - bare.length) });
+}
+
+describe.each(BACKENDS)('pipelined requests on the %s backend', (backend) => {
+  it('are answered in order, each after the ones before it: 5 POSTs, then GET ?id=<last> and /count, written at once', async () => {
+    t = await startTestApp(backend);
+    const client = await RawClient.connect(t.url);
+    const posts = [0, 1, 2, 3, 4].map((i) => rawRequest('POST', INGEST, i < 3 ? JSON_TYPE : PLUS_JSON, JSON.stringify({ _id: `piped-${i}`, timestamp: 100 + i })));
+    client.write(posts.join('') + rawRequest('GET', `${INGEST}?id=piped-4`) + rawRequest('GET', `${INGEST}/count`));
+    const responses = await client.waitFor(7, 10_000);
+    expect(responses.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 200, 200]);
+    expect(JSON.parse(responses[5]!.body)).toMatchObject({ results: { _id: 'piped-4', timestamp: 104 } });
+    expect(JSON.parse(responses[6]!.body)).toBe(5);
+    client.destroy();
+  });
+});
+
+describe('a request body that stops arriving', () => {
+  it.each([
+    ['the fast path', JSON_TYPE],
+    ['Express', PLUS_JSON],
+  ])('is answered 408 body_timeout through %s, and its connection closed', async (_path, type) => {
+    t = await memoryApp({ connections: { bodyTimeoutMs: 200 } });
+    const client = await RawClient.connect(t.url);
+    const body = blobOfSize(1000);
+    client.write(rawRequest('POST', INGEST, { ...type, 'Content-Length': '1000' }, '').concat(body.slice(0, 400)));
+    expect(await client.closedWithin(5000)).toBe(true);
+    expect(client.responses).toHaveLength(1);
+    expect(client.responses[0]).toMatchObject({ status: 408, headers: { 'content-type': expect.stringMatching(/^application\/json/) } });
+    expect(JSON.parse(client.responses[0]!.body)).toMatchObject({ error: 'body_timeout', reason: expect.any(String) });
+    expect(await t.store.count()).toBe(0);
+    expect(t.guard.inFlightBodyBytes).toBe(0);
+  });
+
+  it('or headers that never end: the connection is closed', async () => {
+    t = await memoryApp({ connections: { bodyTimeoutMs: 200 } });
+    const silent = await RawClient.connect(t.url);
+    const partial = await RawClient.connect(t.url);
+    partial.write('POST /wsapi/interaction_data HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    expect(await silent.closedWithin(5000)).toBe(true);
+    expect(await partial.closedWithin(5000)).toBe(true);
+    expect(await refused(t, 'headers_timeout')).toBe(2);
+  });
+});
+
+describe('request bodies in flight', () => {
+  it('beyond MAX_INFLIGHT_BODY_BYTES get 503 overloaded with Retry-After, on both paths; room comes back as bodies end', async () => {
+    t = await memoryApp({ limits: { ...TEST_LIMITS, maxBodyBytes: 2000 }, connections: { maxInflightBodyBytes: 3000 } });
+    const holder = await RawClient.connect(t.url);
+    const held = blobOfSize(2000);
+    holder.write(rawRequest('POST', INGEST, { ...JSON_TYPE, 'Content-Length': '2000' }, '') + held.slice(0, 10));
+    await until(() => t!.guard.inFlightBodyBytes === 2000, 5000, 'the held body counted');
+
+    const fast = await RawClient.connect(t.url);
+    fast.write(rawRequest('POST', INGEST, JSON_TYPE, blobOfSize(1500)));
+    const chunked = await RawClient.connect(t.url);
+    chunked.write(rawRequest('POST', INGEST, { ...PLUS_JSON, 'Transfer-Encoding': 'chunked' }) + '5\r\n{"tim\r\n');
+    for (const client of [fast, chunked]) {
+      const [answer] = await client.waitFor(1);
+      expect(answer).toMatchObject({ status: 503, headers: { 'retry-after': expect.stringMatching(/^\d+$/) } });
+      expect(JSON.parse(answer!.body)).toMatchObject({ error: 'overloaded', reason: expect.any(String) });
+    }
+    expect(await t.store.count()).toBe(0);
+
+    holder.write(held.slice(10));
+    expect((await holder.waitFor(1))[0]!.status).toBe(201);
+    expect((await postOnce(t.url, { timestamp: 2, pad: 'y'.repeat(1400) })).status).toBe(201);
+    expect(t.guard.inFlightBodyBytes).toBe(0);
+    expect(await t.store.count()).toBe(2);
+    for (const client of [holder, fast, chunked]) client.destroy();
+  });
+});
+
+describe('a response the client does not read', () => {
+  const BLOBS = 20_000; // ~20 MB: more than loopback's socket buffers take from a reader that reads nothing
+
+  async function filledApp(): Promise<TestApp> {
+    const app = await memoryApp({ connections: { responseIdleTimeoutMs: 500 } });
+    const pad = 'z'.repeat(1000);
+    for (let i = 0; i < BLOBS; i += 5000) await app.store.save(Array.from({ length: 5000 }, (_, j) => ({ timestamp: i + j, pad })));
+    return app;
+  }
+
+  /** Asks for the whole range, reads nothing until `resume` resolves, then everything until the connection closes or the array is complete. */
+  async function readRange(client: RawClient, resume: Promise<unknown>): Promise<string> {
+    const chunks: string[] = []; // one character a byte (latin1); joined once at the end, not per chunk
+    client.socket.on('data', (chunk: Buffer) => chunks.push(chunk.toString('latin1')));
+    client.socket.pause();
+    client.write(rawRequest('GET', `${INGEST}?start=0`));
+    await resume;
+    client.socket.resume();
+    // a kept-alive connection stays open after the answer: stop at the last chunk
+    await until(() => client.socket.destroyed || (chunks.at(-1) ?? '').endsWith('0\r\n\r\n'), 20_000, 'the end of the range');
+    return dechunked(chunks.join(''));
+  }
+
+  /** The body of a chunked response, as far as it came. */
+  function dechunked(raw: string): string {
+    let at = raw.indexOf('\r\n\r\n') + 4;
+    let body = '';
+    for (;;) {
+      const line = raw.indexOf('\r\n', at);
+      if (line < 0) break;
+      const size = parseInt(raw.slice(at, line), 16);
+      if (!(size > 0)) break;
+      body += raw.slice(line + 2, line + 2 + size);
+      at = line + 2 + size + 2;
+      if (at > raw.length) break;
+    }
+    return Buffer.from(body, 'latin1').toString('utf8');
+  }
+
+  it('is cut after RESPONSE_IDLE_TIMEOUT_MS; one that pauses for less is served whole', { timeout: 60_000 }, async () => {
+    t = await filledApp();
+    const app = t;
+    const stalled = await RawClient.connect(app.url);
+    const cut = await readRange(stalled, expect.poll(() => refused(app, 'response_stalled'), { timeout: 10_000, interval: 50 }).toBe(1));
+    expect(cut.length).toBeGreaterThan(0);
+    expect(cut.endsWith(']')).toBe(false);
+    expect(await stalled.closedWithin(5000)).toBe(true);
+
+    const patient = await RawClient.connect(app.url);
+    const whole = await readRange(patient, new Promise((resolve) => setTimeout(resolve, 100)));
+    expect((JSON.parse(whole) as unknown[]).length).toBe(BLOBS);
+    expect(await refused(app, 'response_stalled')).toBe(1);
+    patient.destroy();
+  });
+});
+
+describe('the long-lived feeds', () => {
+  it('stay open while idle past every timeout: the legacy stream and the WebSocket feed', async () => {
+    t = await memoryApp({ connections: { bodyTimeoutMs: 150, responseIdleTimeoutMs: 150 } });
+    const lines: string[] = [];
+    const stream = request(`${t.url}/wsapi/interaction_data/stream`, { agent: false }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => lines.push(chunk));
+    });
+    stream.on('error', () => undefined);
+    stream.end();
+    const ws = await FeedClient.connect(t.wsUrl);
+    await until(() => t!.hub.status().subscribers === 2, 5000, 'both subscribers');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect((await postOnce(t.url, { timestamp: 7, late: true })).status).toBe(201);
+    await until(() => lines.join('').includes('"late":true') && ws.changes.length === 1, 5000, 'the change on both feeds');
+    stream.destroy();
+    await ws.close();
+    expect(await refused(t, 'response_stalled')).toBe(0);
+  });
+});
+
+describe('MAX_CONNECTIONS', () => {
+  it('closes connections beyond it at once, and serves the others', async () => {
+    t = await memoryApp({ connections: { maxConnections: 5 } });
+    const app = t;
+    const connections = () => new Promise<number>((resolve) => app.server.getConnections((_error, count) => resolve(count)));
+    const held = await Promise.all([1, 2, 3, 4, 5].map(() => RawClient.connect(app.url)));
+    await expect.poll(connections).toBe(5);
+    const extra = await RawClient.connect(t.url);
+    extra.write(rawRequest('GET', `${INGEST}/count`));
+    expect(await extra.closedWithin(2000)).toBe(true);
+    expect(extra.responses).toEqual([]);
+    expect(await refused(t, 'too_many_connections')).toBe(1);
+
+    held[0]!.write(rawRequest('GET', `${INGEST}/count`));
+    expect((await held[0]!.waitFor(1))[0]).toMatchObject({ status: 200, body: '0' });
+    held[1]!.destroy();
+    await expect.poll(connections).toBe(4);
+    const next = await RawClient.connect(t.url);
+    next.write(rawRequest('GET', `${INGEST}/count`));
+    expect((await next.waitFor(1))[0]!.status).toBe(200);
+    for (const client of [...held, next]) client.destroy();
+  });
+});
