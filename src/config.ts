@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { defaultMaxConnections } from './fd-limit.js';
+import { defaultMaxConnections, openFilesLimit } from './fd-limit.js';
 
 /** Names that never reach a log line or an error message with their value. */
 const SECRET_VARIABLES = new Set(['DB_PASS', 'COUCHDB_URL', 'READ_TOKEN', 'WRITE_TOKEN', 'DRAIN_TOKEN']);
@@ -157,7 +157,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     drainLeaseMs: e.DRAIN_LEASE_MS,
     feed: { maxQueueBytes: e.FEED_QUEUE_BYTES, pingMs: e.FEED_PING_MS, batchSize: e.FEED_BATCH, waitMs: e.FEED_HEARTBEAT_MS, lingerMs: e.FEED_LINGER_MS },
     connections: {
-      maxConnections: e.MAX_CONNECTIONS ?? defaultMaxConnections(),
+      maxConnections: e.MAX_CONNECTIONS ?? defaultMaxConnections(openFilesLimit()),
       bodyTimeoutMs: e.BODY_TIMEOUT_MS,
       maxInflightBodyBytes: e.MAX_INFLIGHT_BODY_BYTES,
       responseIdleTimeoutMs: e.RESPONSE_IDLE_TIMEOUT_MS,

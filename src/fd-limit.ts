@@ -26,7 +26,7 @@ export function openFilesLimit(read: () => string = () => readFileSync('/proc/se
  * connections, stdio and Node's own take a few more: a quarter of the limit is kept, at least
  * 256. With `ulimit -n 1024`: 768 connections. Never below 64.
  */
-export function defaultMaxConnections(limit: number | undefined = openFilesLimit()): number {
+export function defaultMaxConnections(limit: number | undefined): number {
   const files = Math.min(limit ?? ASSUMED_LIMIT, 1 << 20);
   return Math.max(64, files - Math.max(256, Math.floor(files / 4)));
 }

@@ -12,9 +12,18 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+export interface SpawnOptions {
+  /** Run under `ulimit -n <openFiles>` (soft and hard): the process cannot raise it. */
+  openFiles?: number;
+}
+
 /** Runs `src/server.ts` as a real process, the way `npm start` would, with the given environment. */
-export function spawnServer(env: Record<string, string>): ServerProcess & { ready: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+export function spawnServer(env: Record<string, string>, options: SpawnOptions = {}): ServerProcess & { ready: Promise<string> } {
+  const args = ['--import', 'tsx', 'src/server.ts'];
+  // sh execs node, so the child is node itself: signals and exit codes are its own
+  const [command, argv] =
+    options.openFiles === undefined ? [process.execPath, args] : ['/bin/sh', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...args]];
+  const child = spawn(command, argv, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
