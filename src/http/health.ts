@@ -14,7 +14,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** `/wsapi/ping` (the seed's), `/healthz` (the process lives), `/readyz` (the store answers, the feed follows it). */
+/** `/wsapi/ping` (the seed's), `/healthz` (the process lives), `/readyz` (the store answers and can write, the feed follows it). */
 export function healthRouter(store: Store, hub: ChangeHub, isShuttingDown: () => boolean): Router {
   const router = express.Router();
 
@@ -29,6 +29,10 @@ export function healthRouter(store: Store, hub: ChangeHub, isShuttingDown: () =>
   router.get('/readyz', async (_req, res) => {
     if (isShuttingDown()) {
       throw new HttpError(503, 'store_unavailable', 'the service is shutting down', undefined, { 'Retry-After': '1' });
+    }
+    const health = store.health?.();
+    if (health && !health.writable) {
+      throw new HttpError(503, 'store_unavailable', `the ${store.backend} store cannot write: ${health.reason ?? 'its writes are failing'}`, undefined, { 'Retry-After': '5' });
     }
     try {
       await withTimeout(store.ping(), READY_TIMEOUT_MS, 'the store check');

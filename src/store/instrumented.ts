@@ -1,6 +1,6 @@
 import type { DurationSeries } from '../duration-histogram.js';
 import type { Metrics } from '../metrics.js';
-import type { ChangesBatch, ClaimBook, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
+import type { ChangesBatch, ClaimBook, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob, StoreHealth } from './store.js';
 
 /** The same store, timing each operation into `kpiggybank_store_operation_duration_seconds`. */
 export class InstrumentedStore implements Store {
@@ -50,6 +50,10 @@ export class InstrumentedStore implements Store {
 
   ping(): Promise<void> {
     return this.time('ping', () => this.inner.ping());
+  }
+
+  health(): StoreHealth {
+    return this.inner.health?.() ?? { writable: true };
   }
 
   close(): Promise<void> {

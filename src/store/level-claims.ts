@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ClassicLevel } from 'classic-level';
+import { ClassicLevel, type BatchOperation } from 'classic-level';
 import { OneAtATime } from './one-at-a-time.js';
-import { StoreError, type ClaimBook, type ClaimDoc } from './store.js';
+import { StoreError, StoreUnavailableError, type ClaimBook, type ClaimDoc } from './store.js';
 
 /** A document as stored: under its `_id`, so without it. */
 interface Stored {
@@ -23,7 +23,11 @@ export class LevelClaimBook implements ClaimBook {
   /** Writes and removals, one at a time. */
   private readonly writing = new OneAtATime();
 
-  constructor(readonly location: string) {}
+  /** `onWriteFailure` hears of every write LevelDB refused: after one, it may refuse all until reopened. */
+  constructor(
+    readonly location: string,
+    private readonly onWriteFailure: (error: unknown) => void = () => undefined,
+  ) {}
 
   async open(): Promise<void> {
     if (this.db) return;
@@ -58,7 +62,7 @@ export class LevelClaimBook implements ClaimBook {
         puts.push({ type: 'put', key: _id, value: next });
         return true;
       });
-      if (puts.length > 0) await db.batch(puts);
+      if (puts.length > 0) await this.batch(db, puts);
       return written;
     });
   }
@@ -67,13 +71,33 @@ export class LevelClaimBook implements ClaimBook {
     return this.serialized('removing claims', async (db) => {
       const current = await this.current(db, docs);
       const gone = docs.filter((doc) => current.get(doc._id)?._rev === doc._rev).map((doc) => ({ type: 'del' as const, key: doc._id }));
-      if (gone.length > 0) await db.batch(gone);
+      if (gone.length > 0) await this.batch(db, gone);
     });
   }
 
   /** Stores documents as they are, revisions included: claims moved here from an older book. */
   adopt(docs: readonly (ClaimDoc & { _rev: string })[]): Promise<void> {
-    return this.serialized('moving claims', (db) => db.batch(docs.map(({ _id, ...stored }) => ({ type: 'put' as const, key: _id, value: stored }))));
+    return this.serialized('moving claims', (db) => this.batch(db, docs.map(({ _id, ...stored }) => ({ type: 'put' as const, key: _id, value: stored }))));
+  }
+
+  /** A write that stores nothing (an entry put and deleted at once): whether LevelDB takes writes. */
+  probe(): Promise<void> {
+    const key = '\u0000probe'; // claims are keyed by blob ids, which never start with a control character
+    return this.serialized('probing', (db) =>
+      this.batch(db, [
+        { type: 'put', key, value: { _rev: '' } },
+        { type: 'del', key },
+      ]),
+    );
+  }
+
+  private async batch(db: ClassicLevel<string, Stored>, operations: BatchOperation<ClassicLevel<string, Stored>, string, Stored>[]): Promise<void> {
+    try {
+      await db.batch(operations);
+    } catch (error) {
+      this.onWriteFailure(error);
+      throw new StoreUnavailableError(`the claim book at ${this.location} could not write: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private async current(db: ClassicLevel<string, Stored>, docs: readonly { _id: string }[]): Promise<Map<string, Stored>> {
@@ -88,10 +112,12 @@ export class LevelClaimBook implements ClaimBook {
 
   private async run<T>(what: string, operation: (db: ClassicLevel<string, Stored>) => Promise<T>): Promise<T> {
     const { db } = this;
-    if (!db) throw new StoreError(`the claim book at ${this.location} is not open (while ${what})`);
+    // closed: being reopened after a failed write (see WriteRecovery), or not opened yet
+    if (!db) throw new StoreUnavailableError(`the claim book at ${this.location} is not open (while ${what})`);
     try {
       return await operation(db);
     } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
       throw new StoreError(`the claim book at ${this.location} failed while ${what}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }

@@ -1,4 +1,4 @@
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import PouchDB from 'pouchdb';
@@ -10,9 +10,11 @@ import { withIds } from './ids.js';
 import { LevelClaimBook } from './level-claims.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { RecentBlobs } from './recent-blobs.js';
+import { WriteRecovery } from './write-recovery.js';
 import {
   InvalidSeqError,
   StoreError,
+  StoreUnavailableError,
   type Change,
   type ChangesBatch,
   type ChangesOptions,
@@ -23,6 +25,7 @@ import {
   type SaveResult,
   type Store,
   type StoredBlob,
+  type StoreHealth,
 } from './store.js';
 
 export interface PouchDbStoreOptions {
@@ -75,6 +78,16 @@ const LEVELDB: PouchDB.Configuration.LocalDatabaseConfiguration & { maxOpenFiles
   maxFileSize: 1024 * 1024,
 };
 const HIGHEST = '\u{10FFFF}'; // sorts after every id (keys compare as UTF-8 bytes)
+/** Reopening after a failed write: first attempt after this, then twice as long each time, up to 2 s. */
+const REOPEN_FIRST_DELAY_MS = 250;
+const REOPEN_MAX_DELAY_MS = 2000;
+/**
+ * Reopening replays LevelDB's log into a new table, up to its write buffer (4 MB): a file this
+ * large must fit in DATA_DIR before the store closes to reopen, or the reopening fails and leaves
+ * it closed, where the database it had kept open still served reads.
+ */
+const SPACE_PROBE_BYTES = 4 * 1024 * 1024;
+const PROBE = '_local/kpiggybank-probe'; // a local document: in no change, count or range
 
 const timePrefix = (timestamp: number) => `${TIME}${String(timestamp).padStart(TIMESTAMP_DIGITS, '0')}/`;
 const timeKey = (timestamp: number, id: string) => timePrefix(timestamp) + id;
@@ -138,12 +151,22 @@ export class PouchDbStore implements Store {
    * always be rebuilt from): one LevelDB round trip less per POST. What reads the index waits.
    */
   private readonly indexing = new OneAtATime();
+  /** LevelDB refuses every write after one failed to reach the disk (ENOSPC), until it is reopened: this reopens it. */
+  private readonly recovery: WriteRecovery;
+  /** Counts reopenings: an operation that failed on databases since closed failed because they were reopened. */
+  private generation = 0;
 
   constructor(private readonly options: PouchDbStoreOptions) {
     // One write at a time: each write checks which ids exist before it stores, and that check
     // must not race another write. Concurrent requests still share writes (group commit).
     this.writer = new GroupCommit((docs) => this.bulkWrite(docs), { ...options.groupCommit, concurrency: 1 });
-    this.claims = new LevelClaimBook(`${this.location}-claim-book`);
+    this.claims = new LevelClaimBook(`${this.location}-claim-book`, (error) => this.recovery.failed(error));
+    this.recovery = new WriteRecovery(() => this.reopen(), {
+      firstDelayMs: REOPEN_FIRST_DELAY_MS,
+      maxDelayMs: REOPEN_MAX_DELAY_MS,
+      logger: options.logger,
+      what: `pouchdb at ${this.location}`,
+    });
   }
 
   get location(): string {
@@ -152,17 +175,28 @@ export class PouchDbStore implements Store {
 
   async open(): Promise<void> {
     if (this.db) return;
+    await this.openAll();
+  }
+
+  private async openAll(): Promise<void> {
     await mkdir(path.dirname(this.location), { recursive: true });
     // random revisions: a blob is written once, and an MD5 of every doc cost ingest ~8 % of its CPU
     const db = new PouchDB(this.location, { ...LEVELDB, deterministic_revs: false });
-    await db.info(); // surfaces a LevelDB that cannot open (locked, unreadable) now, not at first request
-    await this.claims.open();
-    await this.moveOldClaims(`${this.location}-claims`);
-    const ids = await IdIndex.open(`${this.location}-ids`);
-    const updateSeq = await this.catchUp(db, ids);
-    this.db = db;
-    this.ids = ids;
-    this.tail = new ChangeTail(updateSeq, TAIL_CHANGES);
+    let ids: IdIndex | undefined;
+    try {
+      await db.info(); // surfaces a LevelDB that cannot open (locked, unreadable) now, not at first request
+      await this.claims.open();
+      await this.moveOldClaims(`${this.location}-claims`);
+      ids = await IdIndex.open(`${this.location}-ids`);
+      const updateSeq = await this.catchUp(db, ids);
+      this.db = db;
+      this.ids = ids;
+      this.tail = new ChangeTail(updateSeq, TAIL_CHANGES);
+    } catch (error) {
+      // closed again, so that a later attempt (a reopening) does not find them locked
+      await Promise.allSettled([db.close(), ids?.close(), this.claims.close()]);
+      throw error;
+    }
   }
 
   /**
@@ -197,6 +231,7 @@ export class PouchDbStore implements Store {
   }
 
   async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
+    this.refuseWhileNotWritable('writing');
     const docs = withIds(blobs);
     const stored = await this.writer.submit(docs.map((doc, i) => ({ doc, chosen: blobs[i]!._id !== undefined })));
     return { ids: docs.map((d) => d._id), existing: docs.filter((_, i) => !stored[i]).map((d) => d._id) };
@@ -275,7 +310,7 @@ export class PouchDbStore implements Store {
       const timestamps = await index.timestamps(ids);
       const keys = ids.flatMap((id, i) => (timestamps[i] === undefined ? [] : [timeKey(timestamps[i], id)]));
       const blobs = (await getAll<Doc>(db, keys)).filter((blob) => blob !== undefined);
-      await this.write(db, blobs.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true })));
+      await this.write(blobs.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true })));
       return blobs.length;
     });
   }
@@ -327,7 +362,12 @@ export class PouchDbStore implements Store {
     await this.run('checking the database', (db) => db.info());
   }
 
+  health(): StoreHealth {
+    return this.recovery.health();
+  }
+
   async close(): Promise<void> {
+    await this.recovery.stop(); // queued writes are refused (503) rather than wait for a reopening
     await this.writer.drain();
     await this.writing.idle();
     await this.indexing.idle();
@@ -354,7 +394,7 @@ export class PouchDbStore implements Store {
         return true;
       });
       if (writes.length > 0) {
-        await this.write(db, writes);
+        await this.write(writes);
       }
       return stored;
     });
@@ -366,14 +406,23 @@ export class PouchDbStore implements Store {
    * feed's changes are recorded in the tail with their sequences. A write that does not take
    * exactly one sequence a row (a row refused) resets the tail: the database alone then knows.
    */
-  private write(db: PouchDB.Database, docs: Doc[]): Promise<void> {
+  private write(docs: Doc[]): Promise<void> {
     const run = async () => {
-      const { tail, ids } = this;
-      if (!tail || !ids) throw new StoreError(`PouchDB at ${this.location} is not open (while writing)`);
+      this.refuseWhileNotWritable('writing');
+      // the databases of now, not of the caller's start: a reopening may have come in between
+      const { db, tail, ids } = this;
+      if (!db || !tail || !ids) throw new StoreError(`PouchDB at ${this.location} is not open (while writing)`);
       const before = tail.updateSeq;
       // forgotten before the write: memory never holds a blob the database has removed, even after a failed write
       for (const doc of docs) if (doc._deleted) this.recent.removed(doc._id);
-      const results = await db.bulkDocs(docs);
+      let results: (PouchDB.Core.Response | PouchDB.Core.Error)[];
+      try {
+        results = await db.bulkDocs(docs);
+      } catch (error) {
+        // not one document refused, the whole write: LevelDB may refuse every write from now on
+        this.recovery.failed(error);
+        throw new StoreUnavailableError(`PouchDB at ${this.location} could not write: ${error instanceof Error ? error.message : String(error)}`);
+      }
       // the write before had its index entries written meanwhile: at most one write's wait, so a slow index slows writes down instead of queueing without bound
       await this.indexing.idle();
       const after = Number((await db.info()).update_seq);
@@ -417,7 +466,12 @@ export class PouchDbStore implements Store {
     await this.writing.run(async () => {
       await this.indexing.idle(); // writes that ended before this step may have queued entries
       if (!this.indexBehind) return;
-      await this.catchUp(db, ids);
+      try {
+        await this.catchUp(db, ids);
+      } catch (error) {
+        this.recovery.failed(error); // the index refused a write twice: its LevelDB may refuse all until reopened
+        throw error;
+      }
       this.indexBehind = false;
     });
   }
@@ -433,15 +487,76 @@ export class PouchDbStore implements Store {
   }
 
   private async run<T>(what: string, operation: (db: PouchDB.Database, ids: IdIndex) => Promise<T>): Promise<T> {
-    const { db, ids } = this;
-    if (!db || !ids) throw new StoreError(`PouchDB at ${this.location} is not open (while ${what})`);
+    const { db, ids, generation } = this;
+    if (!db || !ids) {
+      if (!this.recovery.writable) throw new StoreUnavailableError(`PouchDB at ${this.location} is being reopened (while ${what})`);
+      throw new StoreError(`PouchDB at ${this.location} is not open (while ${what})`);
+    }
     try {
       if (this.indexBehind) await this.indexUpToDate(db, ids);
       return await operation(db, ids);
     } catch (error) {
-      if (error instanceof StoreError) throw error;
+      if (error instanceof StoreError || error instanceof StoreUnavailableError) throw error;
       const message = error instanceof Error ? error.message : String(error);
+      // closed under it to be reopened: the same request may succeed on the reopened database
+      if (generation !== this.generation || !this.recovery.writable) throw new StoreUnavailableError(`PouchDB at ${this.location} is being reopened (while ${what}): ${message}`);
       throw new StoreError(`PouchDB at ${this.location} failed while ${what}: ${message}`);
+    }
+  }
+
+  private refuseWhileNotWritable(what: string): void {
+    if (!this.recovery.writable) throw new StoreUnavailableError(`PouchDB at ${this.location} cannot write now (while ${what}): a write failed, and the store is reopening`);
+  }
+
+  /**
+   * One attempt of the recovery: once DATA_DIR has room again, closes the three LevelDBs and opens
+   * them again (the id index catches up with whatever the failed writes left), then writes to
+   * each. No write runs meanwhile; reads in flight on the closed databases fail with 503.
+   */
+  private async reopen(): Promise<void> {
+    await this.writing.run(async () => {
+      await this.indexing.idle();
+      const probe = path.join(path.dirname(this.location), `.${this.options.dbName}-space-probe`);
+      try {
+        await writeFile(probe, new Uint8Array(SPACE_PROBE_BYTES));
+      } finally {
+        await rm(probe, { force: true });
+      }
+      this.generation++;
+      await this.release();
+      try {
+        await this.openAll();
+        await this.probeWrites();
+      } catch (error) {
+        await this.release(); // closed, not half open: the next attempt opens all three again
+        throw error;
+      }
+      this.indexBehind = false; // openAll caught the index up
+      this.signal.notify(); // change reads waiting on the old tail read again
+    });
+  }
+
+  private async probeWrites(): Promise<void> {
+    const { db, ids } = this;
+    if (!db || !ids) throw new StoreError(`PouchDB at ${this.location} is not open (while probing)`);
+    const existing = await db.get(PROBE).catch((error: unknown) => {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    });
+    await db.put({ _id: PROBE, _rev: existing?._rev, at: Date.now() });
+    await ids.apply([], ids.reached);
+    await this.claims.probe();
+  }
+
+  /** Closes the three LevelDBs, whatever state they are in. */
+  private async release(): Promise<void> {
+    const [db, ids] = [this.db, this.ids];
+    this.db = undefined;
+    this.ids = undefined;
+    this.tail = undefined;
+    const closing = [db?.close(), ids?.close(), this.claims.close()];
+    for (const result of await Promise.allSettled(closing)) {
+      if (result.status === 'rejected') this.options.logger?.warn({ err: result.reason }, `pouchdb at ${this.location}: closing a database to reopen it failed`);
     }
   }
 }

@@ -74,6 +74,12 @@ export interface ClaimBook {
   remove(docs: readonly { _id: string; _rev: string }[]): Promise<void>;
 }
 
+/** Whether writes can succeed now, for readiness: `reason` says why not (no secret, no path). */
+export interface StoreHealth {
+  writable: boolean;
+  reason?: string | undefined;
+}
+
 /**
  * The one seam between HTTP and persistence. Everything above it is backend-agnostic.
  * A method that cannot reach its backend rejects with StoreUnavailableError.
@@ -97,6 +103,8 @@ export interface Store {
   currentSeq(): Promise<string>;
   /** Resolves when the backend answers; used by readiness. */
   ping(): Promise<void>;
+  /** Whether writes can succeed now, as far as the store knows without asking its backend; absent: it cannot tell. */
+  health?(): StoreHealth;
   /** Flushes pending writes, then releases the backend. */
   close(): Promise<void>;
 }

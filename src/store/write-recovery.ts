@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { StoreHealth } from './store.js';
+
+export interface WriteRecoveryOptions {
+  /** Wait before the first attempt, doubled after each failed one up to `maxDelayMs`. */
+  firstDelayMs: number;
+  maxDelayMs: number;
+  logger?: Logger | undefined;
+  /** Names the store in the log. */
+  what: string;
+}
+
+/**
+ * A store whose writes failed in a way only reopening cures (LevelDB keeps refusing every write
+ * after one failed to reach the disk, even once space is back): while `writable` is false the
+ * store refuses writes at once, and `attempt` (reopen, then a probe write) is retried with
+ * backoff until it succeeds.
+ */
+export class WriteRecovery {
+  private failing: { since: Date; reason: string } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly attempt: () => Promise<void>,
+    private readonly options: WriteRecoveryOptions,
+  ) {}
+
+  get writable(): boolean {
+    return this.failing === undefined;
+  }
+
+  health(): StoreHealth {
+    const { failing } = this;
+    return failing ? { writable: false, reason: `writes have failed since ${failing.since.toISOString()}; the store is reopening until a write succeeds` } : { writable: true };
+  }
+
+  /** A write failed: refuse writes from now on, and start reopening unless that is under way. */
+  failed(error: unknown): void {
+    if (this.stopped || this.failing) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.failing = { since: new Date(), reason };
+    this.options.logger?.error({ err: error }, `${this.options.what}: a write failed; writes are refused (503) until reopening the store succeeds`);
+    this.loop = this.run();
+  }
+
+  /** No attempt after this; resolves once the one under way has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let delay = this.options.firstDelayMs;
+    for (let attempts = 1; ; attempts++) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.timer = setTimeout(resolve, delay);
+        this.timer.unref(); // a store being retried must not keep the process alive
+      });
+      if (this.stopped) return;
+      try {
+        await this.attempt();
+        const since = this.failing?.since;
+        this.failing = undefined;
+        this.options.logger?.info({ attempts, failedForMs: since && Date.now() - since.getTime() }, `${this.options.what}: reopened, and a probe write succeeded; writes are accepted again`);
+        return;
+      } catch (error) {
+        this.options.logger?.warn({ err: error, attempts, nextInMs: Math.min(delay * 2, this.options.maxDelayMs) }, `${this.options.what}: still cannot write`);
+        delay = Math.min(delay * 2, this.options.maxDelayMs);
+      }
+    }
+  }
+}
