@@ -19,8 +19,8 @@ async function relay(target: URL): Promise<{ url: string; swallow(): void; close
       socket.on('error', () => undefined);
       socket.on('close', () => sockets.delete(socket));
     }
-    client.on('data', (chunk) => swallowing || upstream.write(chunk));
-    upstream.on('data', (chunk) => swallowing || client.write(chunk));
+    client.on('data', (chunk: Uint8Array) => swallowing || upstream.write(chunk));
+    upstream.on('data', (chunk: Uint8Array) => swallowing || client.write(chunk));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => swallowing || client.destroy()); // CouchDB drops idle connections after 5 s: the store must not hear of it
   });
