@@ -8,7 +8,7 @@ import { attachWebSocketRelay } from './feed/ws-relay.js';
 import { guardConnections, type RefusedReason } from './http/connection-guard.js';
 import { boundHeapGrowth } from './heap-growth.js';
 import { originPolicy } from './http/origin-policy.js';
-import { createLogger } from './logger.js';
+import { createLogger, exitOnceLogged } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createStore } from './store/create-store.js';
 import { InstrumentedStore } from './store/instrumented.js';
@@ -20,6 +20,8 @@ import { StoreUnavailableError } from './store/store.js';
  * for ever. A blob that got a 201 is already in the store, so exiting here loses none.
  */
 const SHUTDOWN_MARGIN_MS = 5000;
+/** How long the last log lines may take to be written before the process exits without them. */
+const LOG_FLUSH_MS = 1000;
 
 function readConfig(): Config {
   try {
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     const deadline = setTimeout(() => {
       logger.error(`still not stopped ${config.shutdownTimeoutMs + SHUTDOWN_MARGIN_MS} ms after ${signal}: exiting with the store not closed`);
-      process.exit(1);
+      exitOnceLogged(logger, 1, LOG_FLUSH_MS);
     }, config.shutdownTimeoutMs + SHUTDOWN_MARGIN_MS);
     deadline.unref();
     // Stop accepting; requests already received finish and get their answers. Subscribers are
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
     clearTimeout(force);
     await store.close(); // flushes queued group-commit writes
     logger.info('stopped');
-    process.exit(0);
+    exitOnceLogged(logger, 0, LOG_FLUSH_MS);
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => void shutdown(signal));
