@@ -52,6 +52,7 @@ const mountRefused = ((): string | undefined => {
     return `cannot mount a tmpfs here: ${(error as { stderr?: Buffer }).stderr?.toString().trim() || String(error)}`;
   }
 })();
+if (mountRefused) await rm(mountPoint, { recursive: true });
 if (mountRefused) console.warn(`pouchdb-full-disk: the real full disk is skipped (${mountRefused}); the injected one still runs`);
 
 describe.skipIf(mountRefused !== undefined)(`the pouchdb store on a file system that fills up${mountRefused ? ` (skipped: ${mountRefused})` : ''}`, () => {
