@@ -39,7 +39,8 @@ describe('npm start', () => {
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`passes ${signal} on to the server, which shuts down keeping every acknowledged blob`, async () => {
-      const env = { ...process.env, HOST: '127.0.0.1', PORT: '0', DB_BACKEND: 'pouchdb', DATA_DIR: dataDir, DB_NAME: `npm_${signal.toLowerCase()}`, MODE: 'dev', LOG_LEVEL: 'info', READ_TOKEN: '', WRITE_TOKEN: '' };
+      // npm needs PATH and HOME (its cache); nothing else of the caller's environment (a CI's DB_*, say) leaks in
+      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), HOST: '127.0.0.1', PORT: '0', DB_BACKEND: 'pouchdb', DATA_DIR: dataDir, DB_NAME: `npm_${signal.toLowerCase()}`, MODE: 'dev', LOG_LEVEL: 'info' };
       const npm = spawn('npm', ['start', '--ignore-scripts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
