@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnServer } from './support/server-process.js';
 
-const SHUTDOWN_TIMEOUT_MS = 2000;
+const SHUTDOWN_TIMEOUT_MS = 3000;
 
 describe('a server whose log output is gone', () => {
   it('exits on SIGTERM within SHUTDOWN_TIMEOUT_MS when the reader of its stdout has died', async () => {
