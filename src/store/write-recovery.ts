@@ -17,7 +17,7 @@ export interface WriteRecoveryOptions {
  * backoff until it succeeds.
  */
 export class WriteRecovery {
-  private failing: { since: Date; reason: string } | undefined;
+  private failing: { since: Date } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -40,8 +40,7 @@ export class WriteRecovery {
   /** A write failed: refuse writes from now on, and start reopening unless that is under way. */
   failed(error: unknown): void {
     if (this.stopped || this.failing) return;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.failing = { since: new Date(), reason };
+    this.failing = { since: new Date() };
     this.options.logger?.error({ err: error }, `${this.options.what}: a write failed; writes are refused (503) until reopening the store succeeds`);
     this.loop = this.run();
   }
