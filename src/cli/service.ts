@@ -1,0 +1,86 @@
+import { request, type IncomingMessage } from 'node:http';
+import { request as requestTls } from 'node:https';
+import { ErrorBodySchema } from 'kpiggybank-client/wire';
+import { errorMessage } from './cli-error.js';
+
+/** The service answered, but not 2xx: its status, and its `{error, reason}` when it sent one. */
+export class AnswerError extends Error {
+  override readonly name = 'AnswerError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly code: string | undefined,
+    readonly reason: string | undefined,
+    /** Seconds, from `Retry-After`. */
+    readonly retryAfter: number | undefined,
+  ) {
+    super(`${method} ${path} answered ${status}${reason ? `: ${reason}` : ''}`);
+  }
+}
+
+/** The request got no answer: refused, cut, timed out or aborted. */
+export class UnreachableError extends Error {
+  override readonly name = 'UnreachableError';
+  constructor(
+    readonly base: string,
+    cause: unknown,
+  ) {
+    super(`cannot reach ${base}: ${errorMessage(cause)}`, { cause });
+  }
+}
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/** The kpiggybank service as the CLI calls it. The token goes in a header only, never in a message. */
+export class Service {
+  readonly base: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(url: string, token: string | undefined) {
+    this.base = url.replace(/\/+$/, '');
+    this.headers = token ? { Authorization: `Bearer ${token}` } : {};
+  }
+
+  /**
+   * The answer, if 2xx; else throws AnswerError or UnreachableError. node:http rather than fetch:
+   * claiming a million blobs takes minutes before the first byte of the answer, past fetch's
+   * fixed 300 s wait for response headers.
+   */
+  async call(method: string, path: string, options: CallOptions = {}): Promise<IncomingMessage> {
+    const url = new URL(`${this.base}${path}`);
+    const issue = url.protocol === 'https:' ? requestTls : request;
+    const res = await new Promise<IncomingMessage>((resolve, reject) =>
+      issue(url, { method, headers: this.headers, signal: options.signal }, resolve)
+        .on('error', reject)
+        .end(),
+    ).catch((error: unknown) => {
+      throw new UnreachableError(this.base, error);
+    });
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return res;
+    const body = ErrorBodySchema.safeParse(await text(res).then(JSON.parse, () => undefined).catch(() => undefined));
+    const retryAfter = Number(res.headers['retry-after']);
+    throw new AnswerError(method, path, status, body.data?.error, body.data?.reason, Number.isFinite(retryAfter) && res.headers['retry-after'] ? retryAfter : undefined);
+  }
+
+  async json(method: string, path: string, options: CallOptions = {}): Promise<unknown> {
+    const res = await this.call(method, path, options);
+    const body = await text(res).catch((error: unknown) => {
+      throw new UnreachableError(this.base, error);
+    });
+    try {
+      return JSON.parse(body);
+    } catch {
+      throw new Error(`${method} ${path}: the answer is not JSON: ${body.slice(0, 100)}`);
+    }
+  }
+}
+
+async function text(res: IncomingMessage): Promise<string> {
+  let body = '';
+  for await (const chunk of res) body += String(chunk);
+  return body;
+}
