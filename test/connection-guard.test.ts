@@ -48,6 +48,20 @@ describe.each(BACKENDS)('pipelined requests on the %s backend', (backend) => {
   });
 });
 
+describe('a deep pipeline', () => {
+  it('of 2,000 requests, far past the 64 the guard queues before it stops reading, is answered whole and in order', async () => {
+    t = await memoryApp({});
+    const client = await RawClient.connect(t.url);
+    let text = '';
+    for (let i = 0; i < 1000; i++) text += rawRequest('POST', INGEST, JSON_TYPE, JSON.stringify({ timestamp: i })) + rawRequest('GET', `${INGEST}/count`);
+    client.write(text);
+    const responses = await client.waitFor(2000, 20_000);
+    expect(responses.filter((_, i) => i % 2 === 0).every((r) => r.status === 201)).toBe(true);
+    expect(responses.filter((_, i) => i % 2 === 1).map((r) => Number(r.body))).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    client.destroy();
+  });
+});
+
 describe('a request body that stops arriving', () => {
   it.each([
     ['the fast path', JSON_TYPE],
@@ -108,7 +122,8 @@ describe('a response the client does not read', () => {
   const BLOBS = 20_000; // ~20 MB: more than loopback's socket buffers take from a reader that reads nothing
 
   async function filledApp(): Promise<TestApp> {
-    const app = await memoryApp({ connections: { responseIdleTimeoutMs: 500 } });
+    // 1 s, against a pause of 100 ms: this process serves and reads both, and may be held up on a loaded machine
+    const app = await memoryApp({ connections: { responseIdleTimeoutMs: 1000 } });
     const pad = 'z'.repeat(1000);
     for (let i = 0; i < BLOBS; i += 5000) await app.store.save(Array.from({ length: 5000 }, (_, j) => ({ timestamp: i + j, pad })));
     return app;

@@ -46,6 +46,8 @@ interface Connection {
   /** The request being handled; the next ones wait in `queue` (pipelining). */
   current: Exchange | undefined;
   queue: Exchange[] | undefined;
+  /** Whether the guard stopped reading from the socket because `queue` is full. */
+  paused: boolean;
   /** When the connection last had no request in hand: opened, or its last answer went out. */
   idleSince: number;
 }
@@ -57,6 +59,12 @@ const longLived = new WeakSet<ServerResponse>();
 export function keepOpenWhileSlow(res: ServerResponse): void {
   longLived.add(res);
 }
+
+/**
+ * Requests waiting behind the one in hand on one connection before the guard stops reading more
+ * from it (Node parses pipelined requests as they come, and pauses only for unread answers).
+ */
+const MAX_QUEUED = 64;
 
 function answer(res: ServerResponse, status: number, body: ErrorBody, headers: Record<string, string>): void {
   const json = JSON.stringify(body);
@@ -94,7 +102,7 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   server.on('drop', () => onRefused('too_many_connections'));
 
   server.on('connection', (socket: Socket) => {
-    connections.set(socket, { socket, current: undefined, queue: undefined, idleSince: Date.now() });
+    connections.set(socket, { socket, current: undefined, queue: undefined, paused: false, idleSince: Date.now() });
     socket.once('close', () => connections.delete(socket));
   });
 
@@ -133,6 +141,10 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     connection.idleSince = Date.now();
     const next = connection.queue?.shift();
     if (next === undefined) return;
+    if (connection.paused && connection.queue!.length < MAX_QUEUED / 2) {
+      connection.paused = false;
+      connection.socket.resume();
+    }
     if (connection.socket.destroyed) connection.queue = undefined;
     else start(connection, next);
   };
@@ -141,8 +153,12 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     const exchange: Exchange = { req, res, startedAt: 0, reserved: 0, sent: 0, stalledSince: 0 };
     const connection = connections.get(req.socket as Socket);
     if (connection === undefined) run(exchange); // a connection from before the guard
-    else if (connection.current !== undefined) (connection.queue ??= []).push(exchange);
-    else start(connection, exchange);
+    else if (connection.current === undefined) start(connection, exchange);
+    else if ((connection.queue ??= []).push(exchange) >= MAX_QUEUED) {
+      // (a request body being read resumes the socket: the next request parsed pauses it again)
+      connection.paused = true;
+      connection.socket.pause();
+    }
   });
 
   /** The body has not come in time: say so while the answer can still be sent, then close. */
