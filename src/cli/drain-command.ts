@@ -37,7 +37,9 @@ function recordCounter(format: 'ndjson' | 'csv'): (chunk: Uint8Array) => number 
 const describeHolders = (held: readonly DrainHolder[]) =>
   held
     .map(({ drain, count, until, committing }) =>
-      committing ? `${count} blobs held by drain ${drain}, being committed (deleted, not released) until ${clock(until)} at the latest` : `${count} blobs held by drain ${drain} until ${clock(until)}`,
+      committing
+        ? `${count} blobs held by drain ${drain}, whose commit has begun (they will be deleted, not released: its commit is finished by its --resume, or by the service after ${clock(until)})`
+        : `${count} blobs held by drain ${drain} until ${clock(until)}`,
     )
     .join('; ');
 
@@ -51,6 +53,9 @@ function cutShort(service: Service, drain: Drain, out: string, cause: string, ex
     exitCode,
   );
 }
+
+/** A failure already cleaned up after, and said in full. */
+class Settled extends CliError {}
 
 /** Lets go of the claim (best effort): what to tell the analyst about it. */
 async function release(service: Service, drain: Drain): Promise<string> {
@@ -87,13 +92,17 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
   let claim: Drain | undefined;
   let committing = false;
   try {
-    const answer = await service.json('POST', `/wsapi/drains?${options.range}`, { signal: stop.signal });
+    const answer = await service.json('POST', `/wsapi/drains${options.range.size > 0 ? `?${options.range}` : ''}`, { signal: stop.signal });
     claim = DrainSchema.parse(answer);
     interrupted();
     const held = claim.held ?? [];
     if (claim.count === 0 && held.length > 0) {
+      // Not "0 blobs drained": the blobs exist, and the analyst must know who has them.
       const total = held.reduce((sum, holder) => sum + holder.count, 0);
-      throw new CliError(`nothing drained: the ${total} blobs of the range are held by another drain: ${describeHolders(held)}; nothing was deleted`);
+      await file.discard();
+      await release(service, claim);
+      claim = undefined;
+      throw new Settled(`nothing drained: the ${total} blobs of the range are held by other drains: ${describeHolders(held)}. Nothing was deleted and ${options.out} was not written; drain again after that`);
     }
     if (!tty) say(`drain ${claim.id} claimed ${claim.count} blobs`);
     if (held.length > 0) say(`note: more blobs of the range are not in this drain: ${describeHolders(held)}`);
@@ -117,6 +126,7 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
     return 0;
   } catch (error) {
     bar?.stop();
+    if (error instanceof Settled) throw error;
     const exitCode = signalled ? SIGNAL_EXIT[signalled]! : error instanceof CliError ? error.exitCode : 1;
     const cause = signalled ? `interrupted by ${signalled}` : errorMessage(error);
     if (committing && claim) {
@@ -175,7 +185,7 @@ export async function resume(service: Service, id: string): Promise<number> {
   for (;;) {
     try {
       const { removed } = DrainCommitResponseSchema.parse(await service.json('POST', `/wsapi/drains/${encodeURIComponent(id)}/commit`));
-      say(`drain ${id} committed: ${removed} more blobs deleted from the store`);
+      say(`drain ${id} committed: its blobs are deleted from the store (${removed} by the commit that finished it)`);
       return 0;
     } catch (error) {
       if (!(error instanceof AnswerError)) throw error;
@@ -189,7 +199,10 @@ export async function resume(service: Service, id: string): Promise<number> {
         say(`drain ${id} is committed already: its blobs are deleted from the store`);
         return 0;
       }
-      if (error.status === 410) throw new CliError(`drain ${id} ended before its commit began (${error.reason ?? 'expired'}): nothing of it was deleted, and its blobs can be drained again`);
+      if (error.status === 410) {
+        // The service lost the commit before it began (it died first), and the lease ran out since.
+        throw new CliError(`drain ${id} ended before its commit began (${error.reason ?? 'expired'}): nothing of it was deleted; its blobs are still in the store, so a new drain would give them again, besides the file you have`);
+      }
       if (error.status === 404) throw new CliError(`${service.base} knows no drain ${id}`);
       throw error;
     }
