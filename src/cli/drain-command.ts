@@ -57,14 +57,18 @@ function cutShort(service: Service, drain: Drain, out: string, cause: string, ex
 /** A failure already cleaned up after, and said in full. */
 class Settled extends CliError {}
 
-/** Lets go of the claim (best effort): what to tell the analyst about it. */
-async function release(service: Service, drain: Drain): Promise<string> {
+/**
+ * Lets go of the claim (best effort): what to tell the analyst about it. `leaseMs`: the lease's
+ * length as the claim's answer gave it; reading renewed it since, so it ends at most that long
+ * from now.
+ */
+async function release(service: Service, drain: Drain, leaseMs: number): Promise<string> {
   try {
     DrainReleaseResponseSchema.parse(await service.json('POST', `/wsapi/drains/${drain.id}/release`, { signal: AbortSignal.timeout(10_000) }));
     return `drain ${drain.id} is released: its blobs can be drained again now`;
   } catch (error) {
     const why = error instanceof AnswerError ? (error.reason ?? `status ${error.status}`) : errorMessage(error);
-    return `drain ${drain.id} could not be released (${why}): its blobs can be drained again once its lease ends, at ${clock(drain.expiresAt)}`;
+    return `drain ${drain.id} could not be released (${why}): its blobs can be drained again once its lease ends, by ${clock(Date.now() + leaseMs)}`;
   }
 }
 
@@ -91,16 +95,18 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
   const bar = tty ? new SingleBar({ format: 'draining [{bar}] {value}/{total} blobs | {mib} MiB | {rate} blobs/s | {eta_formatted}' }) : undefined;
   let claim: Drain | undefined;
   let committing = false;
+  let leaseMs = 0;
   try {
     const answer = await service.json('POST', `/wsapi/drains${options.range.size > 0 ? `?${options.range}` : ''}`, { signal: stop.signal });
     claim = DrainSchema.parse(answer);
+    leaseMs = Math.max(0, claim.expiresAt - Date.now());
     interrupted();
     const held = claim.held ?? [];
     if (claim.count === 0 && held.length > 0) {
       // Not "0 blobs drained": the blobs exist, and the analyst must know who has them.
       const total = held.reduce((sum, holder) => sum + holder.count, 0);
       await file.discard();
-      await release(service, claim);
+      await release(service, claim, leaseMs);
       claim = undefined;
       throw new Settled(`nothing drained: the ${total} blobs of the range are held by other drains: ${describeHolders(held)}. Nothing was deleted and ${options.out} was not written; drain again after that`);
     }
@@ -140,7 +146,7 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
       // Interrupted while claiming: the service releases a claim whose client left before its answer.
       throw new CliError(`${cause}${signalled ? ' while claiming' : ''}: nothing was deleted${signalled ? '; the service releases the claim' : ''}; ${options.out} was not written`, exitCode);
     }
-    const released = await release(service, claim);
+    const released = await release(service, claim, leaseMs);
     throw new CliError(`${cause}: nothing was deleted; ${released}; ${options.out} was not written`, exitCode);
   } finally {
     process.off('SIGINT', onSignal);
