@@ -70,7 +70,7 @@ export class Metrics {
 
   readonly drains = new Counter({
     name: 'kpiggybank_drains_total',
-    help: 'Drains by event: started (blobs claimed), committed (blobs deleted), expired (found past their lease)',
+    help: 'Drains by event: started (blobs claimed), committed (blobs deleted), expired (found past their lease), released (let go before the commit)',
     labelNames: ['event'] as const,
     registers: [this.registry],
   });

@@ -72,7 +72,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * documents in the store's claim book (on CouchDB, revision conflicts), so two drains never
  * share a blob, even from two service instances on one database. Nothing is deleted before
  * commit. A drain's lease is renewed while it is claimed, read or committed; one left alone for
- * the lease expires, and its blobs can be claimed again.
+ * the lease expires, and its blobs can be claimed again (at once, if it is released). A commit
+ * that has begun is finished, never undone: see `commit`.
  */
 export class DrainService {
   private readonly renewEveryMs: number;
