@@ -170,18 +170,21 @@ describe('kpiggybank drain (the CLI)', () => {
       expect((await release(url, other.id)).status).toBe(200);
     });
 
-    it('SIGINT or SIGTERM before the commit releases the claim, says nothing was deleted, and exits non-zero', { timeout: 60_000 }, async () => {
+    it('SIGINT or SIGTERM while streaming releases the claim, says nothing was deleted, and exits non-zero', { timeout: 60_000 }, async () => {
+      await fill(url, 5000, (i) => ({ timestamp: 10_000 + i, padding: 'x'.repeat(1000) })); // 5 MB: still streaming when the signal comes
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         const sub = await mkdtemp(path.join(dir, `${signal}-`));
         const run = cli(['drain', '--url', url, '--token', TOKEN, '--out', path.join(sub, 'kpi.ndjson')]);
-        await until(() => run.output().includes('claimed'), 30_000, 'the claim');
+        await streaming(sub);
+        run.child.kill('SIGSTOP'); // held mid-stream, so that the signal lands there
         run.child.kill(signal);
+        run.child.kill('SIGCONT');
         const { code } = await run.exited;
         expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
         expect(run.output()).toMatch(new RegExp(`interrupted by ${signal}: nothing was deleted; drain \\w+ is released`));
         expect(await readdir(sub)).toEqual([]);
         const next = await claim(url);
-        expect(next.count).toBe(5000);
+        expect(next.count).toBe(10_000);
         expect((await release(url, next.id)).status).toBe(200);
       }
     });
