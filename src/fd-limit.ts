@@ -24,7 +24,8 @@ export function openFilesLimit(read: () => string = () => readFileSync('/proc/se
  * sockets. LevelDB holds its logs, manifests and table files open (~74 on a store of a million
  * blobs, across the blob, id-index and claim-book databases, and more as it grows), CouchDB
  * connections, stdio and Node's own take a few more: a quarter of the limit is kept, at least
- * 256. With `ulimit -n 1024`: 768 connections. Never below 64.
+ * 256. With `ulimit -n 1024`: 768 connections (and Node's hard close at 816, hardConnectionLimit,
+ * still leaves 208). Never below 64.
  */
 export function defaultMaxConnections(limit: number | undefined): number {
   const files = Math.min(limit ?? ASSUMED_LIMIT, 1 << 20);

@@ -197,23 +197,33 @@ describe('the long-lived feeds', () => {
 });
 
 describe('MAX_CONNECTIONS', () => {
-  it('closes connections beyond it at once, and serves the others', async () => {
+  it('answers a connection beyond it 503 overloaded and closes it; closes one beyond a sixteenth more (at least 16) at once; serves the others', async () => {
     t = await memoryApp({ connections: { maxConnections: 5 } });
     const app = t;
     const connections = () => new Promise<number>((resolve) => app.server.getConnections((_error, count) => resolve(count)));
     const held = await Promise.all([1, 2, 3, 4, 5].map(() => RawClient.connect(app.url)));
     await expect.poll(connections).toBe(5);
-    const extra = await RawClient.connect(t.url);
+
+    const over = await RawClient.connect(app.url);
+    over.write(rawRequest('GET', `${INGEST}/count`));
+    const [answer] = await over.waitFor(1);
+    expect(answer).toMatchObject({ status: 503, headers: { 'retry-after': expect.stringMatching(/^\d+$/), connection: 'close' } });
+    expect(JSON.parse(answer!.body)).toMatchObject({ error: 'overloaded', reason: expect.stringContaining('connections') });
+    expect(await over.closedWithin(2000)).toBe(true);
+
+    const idle = await Promise.all(Array.from({ length: 16 }, () => RawClient.connect(app.url))); // up to 5 + 16
+    await expect.poll(connections).toBe(21);
+    const extra = await RawClient.connect(app.url);
     extra.write(rawRequest('GET', `${INGEST}/count`));
     expect(await extra.closedWithin(2000)).toBe(true);
     expect(extra.responses).toEqual([]);
-    expect(await refused(t, 'too_many_connections')).toBe(1);
+    expect(await refused(app, 'too_many_connections')).toBe(2);
 
     held[0]!.write(rawRequest('GET', `${INGEST}/count`));
     expect((await held[0]!.waitFor(1))[0]).toMatchObject({ status: 200, body: '0' });
-    held[1]!.destroy();
+    for (const client of [...idle, held[1]!]) client.destroy();
     await expect.poll(connections).toBe(4);
-    const next = await RawClient.connect(t.url);
+    const next = await RawClient.connect(app.url);
     next.write(rawRequest('GET', `${INGEST}/count`));
     expect((await next.waitFor(1))[0]!.status).toBe(200);
     for (const client of [...held, next]) client.destroy();

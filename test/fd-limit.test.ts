@@ -64,7 +64,7 @@ describe('under ulimit -n 256, 300 idle connections', () => {
       for (let i = 0; i < 300; i++) clients.push(await RawClient.connect(url));
       await new Promise((resolve) => setTimeout(resolve, 500));
       const open = clients.filter((client) => !client.socket.destroyed).length;
-      expect(open).toBeLessThanOrEqual(63); // 64 with the worker
+      expect(open).toBeLessThanOrEqual(79); // 80 with the worker: 64, and 16 more that are answered 503 (Node closes the rest at once)
       expect(open).toBeGreaterThan(40);
 
       // one more, while at the cap: closed at once, unanswered

@@ -5,7 +5,11 @@ import { RETRY_AFTER_SECONDS } from './errors.js';
 import { BodyBudget } from './body-budget.js';
 
 export interface ConnectionGuardOptions {
-  /** Connections open at once; Node closes any beyond at once, before reading from it. */
+  /**
+   * Connections open at once. One beyond has its first request answered 503 `overloaded` and is
+   * closed; one beyond a sixteenth more (at least 16: `hardConnectionLimit`) is closed by Node at
+   * once, unread and unanswered.
+   */
   maxConnections: number;
   /** How long a client may take to send a request's headers (from connecting, or from the answer before), and then its body. */
   bodyTimeoutMs: number;
@@ -48,6 +52,8 @@ interface Connection {
   queue: Exchange[] | undefined;
   /** Whether the guard stopped reading from the socket because `queue` is full. */
   paused: boolean;
+  /** Opened over `maxConnections`: its first request is answered 503 and the connection closed. */
+  over: boolean;
   /** When the connection last had no request in hand: opened, or its last answer went out. */
   idleSince: number;
 }
@@ -58,6 +64,15 @@ const longLived = new WeakSet<ServerResponse>();
 /** Exempts `res` from the response idle timeout: it stays open while idle, and bounds its slow reader itself (FEED_QUEUE_BYTES). */
 export function keepOpenWhileSlow(res: ServerResponse): void {
   longLived.add(res);
+}
+
+/**
+ * Where Node closes connections without a word: a little above the cap, so that a client just
+ * over it is told 503 with Retry-After (Node 20's fetch, its connection closed unanswered, waits
+ * for its own timeout instead of failing), while a flood cannot take every file descriptor.
+ */
+export function hardConnectionLimit(maxConnections: number): number {
+  return maxConnections + Math.max(16, Math.floor(maxConnections / 16));
 }
 
 /**
@@ -75,8 +90,9 @@ function answer(res: ServerResponse, status: number, body: ErrorBody, headers: R
 /**
  * Bounds what clients can hold on the server, and answers pipelined requests in order:
  *
- * - **Connections**: `server.maxConnections`; one beyond it is closed at once, so the store keeps
- *   its file descriptors.
+ * - **Connections**: one beyond `maxConnections` is answered 503 and closed; one beyond
+ *   `hardConnectionLimit` (Node's `server.maxConnections`) is closed at once, so the store keeps
+ *   its file descriptors whatever the flood.
  * - **Slow requests**: headers must arrive within `bodyTimeoutMs` of connecting (or of the answer
  *   before, on a kept-alive connection), else the connection is closed; a body within
  *   `bodyTimeoutMs` of its headers, else 408 `body_timeout` and the connection is closed. (Node's
@@ -98,12 +114,17 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   const budget = new BodyBudget(options.maxInflightBodyBytes, options.maxBodyBytes);
   const connections = new Map<Socket, Connection>();
 
-  server.maxConnections = options.maxConnections;
+  server.maxConnections = hardConnectionLimit(options.maxConnections);
   server.on('drop', () => onRefused('too_many_connections'));
 
+  let open = 0; // every connection, upgraded ones too (they hold a descriptor as well)
   server.on('connection', (socket: Socket) => {
-    connections.set(socket, { socket, current: undefined, queue: undefined, paused: false, idleSince: Date.now() });
-    socket.once('close', () => connections.delete(socket));
+    open++;
+    connections.set(socket, { socket, current: undefined, queue: undefined, paused: false, over: open > options.maxConnections, idleSince: Date.now() });
+    socket.once('close', () => {
+      open--;
+      connections.delete(socket);
+    });
   });
 
   // An upgraded socket (the WebSocket feed) is no longer HTTP: its own pings and queue bound keep it.
@@ -123,6 +144,11 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     connection.current = exchange;
     exchange.startedAt = Date.now();
     exchange.res.once('close', () => finished(connection, exchange));
+    if (connection.over) {
+      onRefused('too_many_connections');
+      answer(exchange.res, 503, { error: 'overloaded', reason: 'too many connections are open; retry later' }, { 'Retry-After': String(RETRY_AFTER_SECONDS), Connection: 'close' });
+      return;
+    }
     const bytes = budget.sizeOf(exchange.req);
     if (!budget.take(bytes)) {
       onRefused('overloaded');
