@@ -23,7 +23,7 @@ export const ErrorCodeSchema = z.enum([
   'drain_committed', // 409: the drain was committed already
   'drain_expired', // 410: the drain's lease ran out before its commit
   'internal_error',
-  'overloaded', // 503, with Retry-After: too many request bodies in flight
+  'overloaded', // 503, with Retry-After: too many request bodies in flight, or too many connections open
   'body_timeout', // 408: the request body did not arrive within BODY_TIMEOUT_MS
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
