@@ -20,16 +20,21 @@ function wrongCredentialsUrl(): string {
   return url.toString();
 }
 
+/** A logger at trace level and every line it wrote. */
+function capturingLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, logger: createLogger({ logLevel: 'trace' }, sink) };
+}
+
 describe('the CouchDB password', () => {
   it('appears in no log line, error body or metric when CouchDB refuses it', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const logger = createLogger({ logLevel: 'trace' }, sink);
+    const { lines, logger } = capturingLogger();
     const metrics = new Metrics();
     const connection = loadConfig({ COUCHDB_URL: wrongCredentialsUrl() }).couch;
     const store = new InstrumentedStore(
@@ -73,14 +78,7 @@ describe('the CouchDB password', () => {
 describe('tokens in query parameters', () => {
   it('are redacted from every log line however their name is escaped, on the fast path and through Express', async () => {
     const tokens = { read: 'R3ad-token-never-shown', write: 'Wr1te-token-never-shown', drain: 'Dra1n-token-never-shown' };
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const logger = createLogger({ logLevel: 'trace' }, sink);
+    const { lines, logger } = capturingLogger();
     const store = new MemoryStore();
     const metrics = new Metrics();
     const app = createApp({ store, metrics, logger, limits: TEST_LIMITS, ...appParts(store, metrics), tokens });

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { ErrorBody } from 'kpiggybank-client/wire';
 import { RETRY_AFTER_SECONDS } from './errors.js';
 import { BodyBudget } from './body-budget.js';
+import { RESPONSE_HEADERS } from './response-headers.js';
 
 export interface ConnectionGuardOptions {
   /**
@@ -83,7 +84,7 @@ const MAX_QUEUED = 64;
 
 function answer(res: ServerResponse, status: number, body: ErrorBody, headers: Record<string, string>): void {
   const json = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+  res.writeHead(status, { ...RESPONSE_HEADERS, ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
   res.end(json);
 }
 
