@@ -18,12 +18,12 @@ describe('HTTP API on the dummy backend', () => {
     expect(posted.body.ids).toHaveLength(2);
     expect(posted.body.ids[1]).toBe('mine');
     expect((await request(t.url).get('/wsapi/interaction_data/count').expect(200)).body).toBe(3);
-    const all = (await request(t.url).get('/wsapi/interaction_data').expect(200)).body as { _id: string; timestamp: number }[];
+    const all = (await request(t.url).get('/wsapi/interaction_data?shape=blobs').expect(200)).body as { _id: string; timestamp: number }[];
     expect(all.map((b) => b._id)).toEqual(['dummy-1', 'dummy-2', 'dummy-3']);
     expect((await request(t.url).get(`/wsapi/interaction_data?start=${all[1]!.timestamp}`).expect(200)).body).toHaveLength(2);
-    expect((await request(t.url).get('/wsapi/interaction_data?limit=1&descending=true').expect(200)).body[0]._id).toBe('dummy-3');
+    expect((await request(t.url).get('/wsapi/interaction_data?limit=1&descending=true').expect(200)).body[0].id).toBe('dummy-3');
     expect((await request(t.url).get('/wsapi/interaction_data?id=dummy-2').expect(200)).body.results._id).toBe('dummy-2');
     await request(t.url).get('/wsapi/interaction_data?id=mine').expect(404);
-    expect((await request(t.url).get('/wsapi/interaction_data/last').expect(200)).body._id).toBe('dummy-3');
+    expect((await request(t.url).get('/wsapi/interaction_data/last').expect(200)).body.value._id).toBe('dummy-3');
   });
 });

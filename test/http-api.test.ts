@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorBodySchema, GetResponseSchema, IngestResponseSchema, RangeResponseSchema } from 'kpiggybank-client/wire';
+import { ErrorBodySchema, GetResponseSchema, IngestResponseSchema, RangeResponseSchema, RowsResponseSchema } from 'kpiggybank-client/wire';
 import { BACKENDS } from './support/stores.js';
 import { pool, startTestApp, type TestApp } from './support/app.js';
 
@@ -29,10 +29,18 @@ describe.each(BACKENDS)('HTTP API on the %s backend', (backend) => {
     await expect.poll(count, { timeout: 5000, interval: 50 }).toBe(before + 101);
     expect(new Set(await Promise.all(posts))).toEqual(new Set([201]));
 
+    // read as the original's production backend answered: CouchDB view rows {key, id, value}
     const closed = await request(t.url).get(`/wsapi/interaction_data?start=${S}&end=${S + 9}`).expect(200).expect('content-type', /json/);
-    expect(RangeResponseSchema.parse(closed.body).map((b) => b.timestamp)).toEqual(Array.from({ length: 10 }, (_, i) => S + i));
+    const rows = RowsResponseSchema.parse(closed.body);
+    expect(rows.map((row) => row.key)).toEqual(Array.from({ length: 10 }, (_, i) => S + i));
+    for (const row of rows) expect(row).toEqual({ key: row.value.timestamp, id: row.value._id, value: { _id: row.id, timestamp: row.key, event_stream: [['screen.rp_info', 0]], lang: 'en' } });
     const open = await request(t.url).get(`/wsapi/interaction_data?start=${S + 91}`).expect(200);
     expect(open.body).toHaveLength(10);
+    // the blobs themselves, as the typed client asks for them
+    const blobs = await request(t.url).get(`/wsapi/interaction_data?start=${S}&end=${S + 9}&shape=blobs`).expect(200);
+    expect(RangeResponseSchema.parse(blobs.body)).toEqual(rows.map((row) => row.value));
+    const bad = await request(t.url).get(`/wsapi/interaction_data?shape=docs`).expect(400);
+    expect(ErrorBodySchema.parse(bad.body)).toMatchObject({ error: 'invalid_query', reason: expect.stringMatching(/shape must be rows or blobs/) });
   });
 
   it('stores a JSON blob or batch and answers 201 with the ids, only after storing', async () => {
@@ -67,7 +75,9 @@ describe.each(BACKENDS)('HTTP API on the %s backend', (backend) => {
 
   it('serves last, ping, healthz, readyz and metrics', async () => {
     await request(t.url).post('/wsapi/interaction_data').send({ timestamp: 9_999_999_999, mark: 'newest' }).expect(201);
-    expect((await request(t.url).get('/wsapi/interaction_data/last').expect(200)).body).toMatchObject({ mark: 'newest' });
+    const last = (await request(t.url).get('/wsapi/interaction_data/last').expect(200)).body;
+    expect(last).toMatchObject({ key: 9_999_999_999, id: last.value._id, value: { mark: 'newest' } });
+    expect((await request(t.url).get('/wsapi/interaction_data/last?shape=blobs').expect(200)).body).toEqual(last.value);
     expect((await request(t.url).get('/wsapi/ping').expect(200)).text).toBe('pong');
     await request(t.url).get('/healthz').expect(200, { status: 'ok' });
     expect((await request(t.url).get('/readyz').expect(200)).body).toMatchObject({ status: 'ready', backend, feed: { state: 'following' } });
@@ -85,10 +95,10 @@ describe.each(BACKENDS)('HTTP API on the %s backend', (backend) => {
       const batch = Array.from({ length: 500 }, (_, j) => ({ timestamp: base + i + j, i: i + j }));
       await request(t.url).post('/wsapi/interaction_data').send(batch).expect(201);
     }
-    const all = RangeResponseSchema.parse((await request(t.url).get(`/wsapi/interaction_data?start=${base}&end=${base + total}`).expect(200)).body);
+    const all = RangeResponseSchema.parse((await request(t.url).get(`/wsapi/interaction_data?start=${base}&end=${base + total}&shape=blobs`).expect(200)).body);
     expect(all.map((b) => b.i)).toEqual(Array.from({ length: total }, (_, i) => i));
     const tail = await request(t.url).get(`/wsapi/interaction_data?start=${base}&end=${base + total}&descending=true&limit=1500`).expect(200);
-    expect(tail.body.map((b: { i: number }) => b.i)).toEqual(Array.from({ length: 1500 }, (_, i) => total - 1 - i));
+    expect(RowsResponseSchema.parse(tail.body).map((row) => row.value.i)).toEqual(Array.from({ length: 1500 }, (_, i) => total - 1 - i));
   });
 
   it('counts exactly after 2,000 concurrent POSTs with 64 in flight', async () => {

@@ -34,7 +34,7 @@ async function postUntilStored(url: string, blob: object, ms: number): Promise<s
 }
 
 async function storedIds(url: string): Promise<Set<string>> {
-  const blobs = RangeResponseSchema.parse(await (await fetch(`${url}/wsapi/interaction_data`)).json());
+  const blobs = RangeResponseSchema.parse(await (await fetch(`${url}/wsapi/interaction_data?shape=blobs`)).json());
   return new Set(blobs.map((blob) => blob._id));
 }
 

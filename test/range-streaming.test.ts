@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RowsResponseSchema } from 'kpiggybank-client/wire';
 import { MemoryStore } from '../src/store/memory.js';
 import type { RangeCursor, RangeQuery, StoredBlob } from '../src/store/store.js';
 import { serveApp, type TestApp } from './support/app.js';
@@ -67,9 +68,9 @@ describe('range responses', () => {
     let body = '';
     res.setEncoding('utf8');
     for await (const chunk of res) body += chunk;
-    const blobs = JSON.parse(body) as StoredBlob[];
-    expect(blobs.length).toBe(total);
-    expect(blobs[total - 1]!.timestamp).toBe(total - 1);
+    const rows = RowsResponseSchema.parse(JSON.parse(body));
+    expect(rows.length).toBe(total);
+    expect([rows[total - 1]!.key, rows[total - 1]!.value.timestamp]).toEqual([total - 1, total - 1]);
     expect(store.pages).toBe(total / 1000 + 1); // the last, short page ends the walk
   });
 

@@ -4,7 +4,7 @@ import { lines } from './ndjson.js';
 import { Transport, type ClientOptions } from './transport.js';
 import { StoredBlobSchema, type KpiBlob, type StoredBlob } from './wire/blob.js';
 import { DrainCommitResponseSchema, DrainSchema, type Drain } from './wire/drain.js';
-import { CountResponseSchema, GetResponseSchema, IngestResponseSchema, RangeResponseSchema, type IngestResponse } from './wire/responses.js';
+import { CountResponseSchema, GetResponseSchema, IngestResponseSchema, RangeResponseSchema, RowsResponseSchema, type IngestResponse, type ViewRow } from './wire/responses.js';
 
 export interface RangeOptions {
   /** `start ≤ timestamp ≤ end`, both optional. */
@@ -54,7 +54,12 @@ export class KpiggybankClient {
 
   /** A range in one array; for ranges too large to hold, `iterate()`. */
   range(options: RangeOptions = {}): Promise<StoredBlob[]> {
-    return this.http.json({ method: 'GET', path: BLOBS, query: { ...options }, idempotent: true }, RangeResponseSchema);
+    return this.http.json({ method: 'GET', path: BLOBS, query: { ...options, shape: 'blobs' }, idempotent: true }, RangeResponseSchema);
+  }
+
+  /** A range as the original's CouchDB view rows, `{key, id, value}` (what its clients read): the service's default shape. */
+  rows(options: RangeOptions = {}): Promise<ViewRow[]> {
+    return this.http.json({ method: 'GET', path: BLOBS, query: { ...options, shape: 'rows' }, idempotent: true }, RowsResponseSchema);
   }
 
   /**
@@ -91,7 +96,7 @@ export class KpiggybankClient {
   /** The blob with the greatest timestamp, or `undefined` when the store is empty. */
   async last(): Promise<StoredBlob | undefined> {
     try {
-      return await this.http.json({ method: 'GET', path: `${BLOBS}/last`, idempotent: true }, StoredBlobSchema);
+      return await this.http.json({ method: 'GET', path: `${BLOBS}/last`, query: { shape: 'blobs' }, idempotent: true }, StoredBlobSchema);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

@@ -3,14 +3,17 @@ import { EventEmitter } from 'node:events';
 import type { ChangeFeed } from './change-feed.js';
 import { KpiggybankClient, type RangeOptions } from './client.js';
 import type { KpiBlob, StoredBlob } from './wire/blob.js';
-import type { IngestResponse } from './wire/responses.js';
+import type { ViewRow } from './wire/responses.js';
 
 export type Callback<T> = (error: Error | null, result?: T) => void;
 
 /**
- * `saveData`, `fetchRange`, `count` with Node-style callbacks, and `followChanges()`, after which
- * each newly stored blob is emitted as `change` (and each removed one as `delete`, with its id).
- * `error` is emitted when the feed cannot go on, and for a failed call given no callback (if anyone listens).
+ * `saveData`, `fetchRange`, `count` with Node-style callbacks, answering what the original's
+ * `lib/api.js` did (`true` for a stored blob, the view rows `{key, id, value}` of a range, a
+ * number), and `followChanges()`, after which each newly stored blob is emitted as `change` (and
+ * each removed one as `delete`, with its id). `error` is emitted when the feed cannot go on, and
+ * for a failed call given no callback (if anyone listens). An error is an Error carrying the
+ * answer's `status` (the original passed the bare status code).
  */
 export class KPIggyBank extends EventEmitter<{ change: [StoredBlob]; delete: [string]; error: [Error] }> {
   readonly client: KpiggybankClient;
@@ -21,13 +24,13 @@ export class KPIggyBank extends EventEmitter<{ change: [StoredBlob]; delete: [st
     this.client = new KpiggybankClient({ baseUrl: `${options.https ? 'https' : 'http'}://${host}:${port}`, token: options.token });
   }
 
-  saveData(blob: KpiBlob | KpiBlob[], callback?: Callback<IngestResponse>): void {
-    this.settle(this.client.save(blob), callback);
+  saveData(blob: KpiBlob | KpiBlob[], callback?: Callback<true>): void {
+    this.settle(this.client.save(blob).then(() => true as const), callback);
   }
 
-  fetchRange(options: Pick<RangeOptions, 'start' | 'end'> | Callback<StoredBlob[]>, callback?: Callback<StoredBlob[]>): void {
+  fetchRange(options: Pick<RangeOptions, 'start' | 'end'> | Callback<ViewRow[]>, callback?: Callback<ViewRow[]>): void {
     if (typeof options === 'function') return this.fetchRange({}, options);
-    this.settle(this.client.range({ start: options.start, end: options.end }), callback);
+    this.settle(this.client.rows({ start: options.start, end: options.end }), callback);
   }
 
   count(callback: Callback<number>): void {

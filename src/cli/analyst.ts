@@ -63,7 +63,9 @@ async function main(): Promise<number> {
       process.stdout.write(`${CountResponseSchema.parse(await service.json('GET', '/wsapi/interaction_data/count'))}\n`);
       return 0;
     case 'range': {
-      const res = await service.call('GET', `/wsapi/interaction_data?${range}`);
+      const query = new URLSearchParams(range);
+      query.set('shape', 'blobs'); // the blobs themselves, not the original's view rows
+      const res = await service.call('GET', `/wsapi/interaction_data?${query}`);
       try {
         for await (const chunk of res as AsyncIterable<Uint8Array>) process.stdout.write(chunk);
       } catch (error) {

@@ -14,11 +14,11 @@ export function writable(res: Response): Promise<void> {
 }
 
 /**
- * Writes pages of values as one JSON array, as they come, honouring backpressure. The first
+ * Writes pages of values as one JSON array (each value's JSON by `encode`), as they come, honouring backpressure. The first
  * page is fetched before the status is sent, so an early failure still gets a JSON error;
  * a later one cuts the response (the caller's error handler destroys it).
  */
-export async function streamJsonArray(res: Response, pages: AsyncIterable<readonly unknown[]>): Promise<void> {
+export async function streamJsonArray<T>(res: Response, pages: AsyncIterable<readonly T[]>, encode: (value: T) => string = JSON.stringify): Promise<void> {
   const iterator = pages[Symbol.asyncIterator]();
   let next = await iterator.next();
   res.status(200).type('application/json');
@@ -26,7 +26,7 @@ export async function streamJsonArray(res: Response, pages: AsyncIterable<readon
   try {
     while (!next.done) {
       if (res.destroyed) return; // the client left: stop reading the store
-      const text = separator + next.value.map((value) => JSON.stringify(value)).join(',');
+      const text = separator + next.value.map((value) => encode(value)).join(',');
       separator = ',';
       if (!res.write(text)) await writable(res);
       next = await iterator.next();

@@ -1,12 +1,17 @@
 import express, { type RequestHandler, type Router } from 'express';
-import { GetQuerySchema, RangeQuerySchema, type GetResponse } from 'kpiggybank-client/wire';
+import { GetQuerySchema, LastQuerySchema, RangeQuerySchema, type GetResponse } from 'kpiggybank-client/wire';
 import { lastBlob, rangePages } from '../store/range.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './http-error.js';
 import { streamJsonArray } from './json-array.js';
 import { parseQuery } from './query.js';
+import { encoderFor } from './view-row.js';
 
-/** Range, one blob, count and last: `GET /wsapi/interaction_data[/count|/last]`. */
+/**
+ * Range, one blob, count and last: `GET /wsapi/interaction_data[/count|/last]`. A range and the
+ * last blob come as the original's view rows unless `shape=blobs` (encoderFor); one blob by id
+ * is `{"results": blob}` either way, as the original answered it.
+ */
 export function readsRouter(store: Store, readAccess: RequestHandler): Router {
   const router = express.Router();
 
@@ -21,17 +26,18 @@ export function readsRouter(store: Store, readAccess: RequestHandler): Router {
       return;
     }
     const query = parseQuery(RangeQuerySchema, req.query);
-    await streamJsonArray(res, rangePages(store, query));
+    await streamJsonArray(res, rangePages(store, query), encoderFor(query.shape));
   });
 
   router.get('/wsapi/interaction_data/count', readAccess, async (_req, res) => {
     res.json(await store.count());
   });
 
-  router.get('/wsapi/interaction_data/last', readAccess, async (_req, res) => {
+  router.get('/wsapi/interaction_data/last', readAccess, async (req, res) => {
+    const { shape } = parseQuery(LastQuerySchema, req.query);
     const blob = await lastBlob(store);
     if (!blob) throw new HttpError(404, 'not_found', 'the store holds no blobs yet');
-    res.json(blob);
+    res.type('application/json').send(encoderFor(shape)(blob));
   });
 
   return router;

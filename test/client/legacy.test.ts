@@ -1,5 +1,5 @@
 import { KPIggyBank } from 'kpiggybank-client/legacy';
-import type { StoredBlob } from 'kpiggybank-client';
+import type { StoredBlob, ViewRow } from 'kpiggybank-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { until } from '../support/feed-client.js';
@@ -38,12 +38,19 @@ describe.each(BACKENDS)("the seed's JS API against the %s backend", (backend) =>
     await t.close();
   });
 
-  it('stores 101 blobs with saveData, counts them, fetches closed and open ranges', async () => {
-    await Promise.all(Array.from({ length: 101 }, (_, i) => called((cb) => api.saveData(makeBlob(START_TIME + i), cb))));
+  it("stores 101 blobs with saveData, counts them, fetches closed and open ranges, answering what the original's lib/api.js did", async () => {
+    const saved = await Promise.all(Array.from({ length: 101 }, (_, i) => called<true>((cb) => api.saveData(makeBlob(START_TIME + i), cb))));
+    expect(new Set(saved)).toEqual(new Set([true]));
     expect(await called<number>((cb) => api.count(cb))).toBe(101);
-    expect(await called<StoredBlob[]>((cb) => api.fetchRange({ start: START_TIME, end: START_TIME + 9 }, cb))).toHaveLength(10);
-    expect(await called<StoredBlob[]>((cb) => api.fetchRange({ start: START_TIME + 91 }, cb))).toHaveLength(10);
-    expect(await called<StoredBlob[]>((cb) => api.fetchRange(cb))).toHaveLength(101);
+    const closed = await called<ViewRow[]>((cb) => api.fetchRange({ start: START_TIME, end: START_TIME + 9 }, cb));
+    expect(closed).toHaveLength(10);
+    // the view rows of its CouchDB backend: key the timestamp, id, and the blob with its _id as value
+    for (const [i, row] of closed.entries()) {
+      expect(Object.keys(row).sort()).toEqual(['id', 'key', 'value']);
+      expect(row).toEqual({ key: START_TIME + i, id: row.value._id, value: { _id: row.id, ...makeBlob(START_TIME + i) } });
+    }
+    expect(await called<ViewRow[]>((cb) => api.fetchRange({ start: START_TIME + 91 }, cb))).toHaveLength(10);
+    expect(await called<ViewRow[]>((cb) => api.fetchRange(cb))).toHaveLength(101);
   });
 
   it('emits the new blob as a change after followChanges()', async () => {

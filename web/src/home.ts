@@ -118,7 +118,7 @@ async function loadChart(): Promise<void> {
       [1000, 1].map(async (unit) => {
         const start = Math.floor((now - HOUR_MS) / unit);
         const end = Math.ceil((now + MINUTE_MS) / unit);
-        const answer = await fetchJson(`/wsapi/interaction_data?start=${start}&end=${end}&descending=true&limit=${LOAD_LIMIT}`);
+        const answer = await fetchJson(`/wsapi/interaction_data?start=${start}&end=${end}&descending=true&limit=${LOAD_LIMIT}&shape=blobs`);
         return Array.isArray(answer) ? answer.filter(isFeedBlob) : [];
       }),
     );

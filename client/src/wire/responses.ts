@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { StoredBlobSchema } from './blob.js';
+import { StoredBlobSchema, TimestampSchema } from './blob.js';
 
 /**
  * 201 answer to a POST: `ids[i]` is the id of the i-th blob posted. A blob whose `_id` was
@@ -16,8 +16,18 @@ export type IngestResponse = z.infer<typeof IngestResponseSchema>;
 export const GetResponseSchema = z.object({ results: StoredBlobSchema });
 export type GetResponse = z.infer<typeof GetResponseSchema>;
 
-/** `GET /wsapi/interaction_data` */
+/** `GET /wsapi/interaction_data?shape=blobs` */
 export const RangeResponseSchema = z.array(StoredBlobSchema);
+
+/**
+ * A blob as the original answered from its CouchDB view `data/all` (`emit(doc.timestamp, doc)`):
+ * the timestamp as `key`, the id, and the blob (with its `_id`) as `value`.
+ */
+export const ViewRowSchema = z.object({ key: TimestampSchema, id: z.string(), value: StoredBlobSchema });
+export type ViewRow = z.infer<typeof ViewRowSchema>;
+
+/** `GET /wsapi/interaction_data` (the default shape, `rows`) */
+export const RowsResponseSchema = z.array(ViewRowSchema);
 
 /** `GET /wsapi/interaction_data/count` */
 export const CountResponseSchema = z.int().min(0);

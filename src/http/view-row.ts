@@ -1,0 +1,17 @@
+import type { Shape } from 'kpiggybank-client/wire';
+import type { StoredBlob } from '../store/store.js';
+
+/**
+ * A blob as the original's production backend answered reads: a row of its CouchDB view
+ * `data/all` (`emit(doc.timestamp, doc)`), `{"key": timestamp, "id": id, "value": blob}`.
+ * kpi-dashboard's importer reads `row.value` and `row.id`, Persona's `/last` reader
+ * `result.value.<field>`. Written as text around the blob's own JSON: the row costs no copy.
+ */
+function rowJson(blob: StoredBlob): string {
+  return `{"key":${blob.timestamp},"id":${JSON.stringify(blob._id)},"value":${JSON.stringify(blob)}}`;
+}
+
+/** The JSON of one blob in the asked shape. */
+export function encoderFor(shape: Shape): (blob: StoredBlob) => string {
+  return shape === 'rows' ? rowJson : (blob) => JSON.stringify(blob);
+}
