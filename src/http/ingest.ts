@@ -43,9 +43,10 @@ export async function storeBody(body: unknown, { store, metrics, limits }: Pick<
   return { ok: true, ...result };
 }
 
-/** Counts the blobs of a refused POST (at least one) under the error code of its answer. */
+/** Counts the blobs of a refused POST (at least one; those of arrays in the batch too) under the error code of its answer. */
 export function countRejected(metrics: Metrics, code: string, body: unknown): void {
-  metrics.blobsRejected.inc({ reason: code }, Array.isArray(body) ? Math.max(body.length, 1) : 1);
+  const blobs = Array.isArray(body) ? body.reduce((n: number, entry: unknown) => n + (Array.isArray(entry) ? entry.length : 1), 0) : 1;
+  metrics.blobsRejected.inc({ reason: code }, Math.max(blobs, 1));
 }
 
 /** The JSON text of the blob(s): the body itself, or the legacy form's `data` field. */

@@ -1,5 +1,6 @@
 import { isWellFormedId, KpiBlobSchema, MAX_ID_LENGTH, type KpiBlob } from 'kpiggybank-client/wire';
 import { HttpError } from '../http/http-error.js';
+import { batchEntries } from './batch.js';
 import { nestingProblem } from './depth.js';
 
 export interface IngestLimits {
@@ -26,18 +27,16 @@ function acceptable(candidate: unknown): candidate is KpiBlob {
 }
 
 /**
- * Turns a parsed POST body (one blob or an array of them) into blobs ready to store, or throws
+ * Turns a parsed POST body (one blob, or an array of blobs and arrays of blobs: batchEntries)
+ * into blobs ready to store, in order, or throws
  * the HttpError that rejects the whole request: one bad blob and nothing is stored.
  */
 export function validateBlobs(body: unknown, limits: IngestLimits): KpiBlob[] {
-  const batch = Array.isArray(body);
-  const candidates: unknown[] = batch ? body : [body];
+  const { candidates, where, index } = batchEntries(body);
   if (candidates.length === 0) throw new HttpError(400, 'empty_batch', 'the array is empty: post at least one blob');
   if (candidates.length > limits.maxBatchBlobs) {
     throw new HttpError(413, 'batch_too_large', `the batch holds ${candidates.length} blobs; at most ${limits.maxBatchBlobs} are allowed per request`);
   }
-  const where = (i: number) => (batch ? `blob ${i}` : 'the blob');
-  const index = (i: number) => (batch ? i : undefined);
   const seen = new Map<string, number>();
   return candidates.map((candidate, i) => {
     const problem = nestingProblem(candidate, limits.maxDepth);
@@ -59,7 +58,7 @@ export function validateBlobs(body: unknown, limits: IngestLimits): KpiBlob[] {
     const id = blob._id;
     if (id !== undefined) {
       const first = seen.get(id);
-      if (first !== undefined) throw new HttpError(400, 'duplicate_id', `blobs ${first} and ${i} have the same _id "${id}"`, i);
+      if (first !== undefined) throw new HttpError(400, 'duplicate_id', `${where(first)} and ${where(i)} have the same _id "${id}"`, index(i));
       seen.set(id, i);
     }
     return blob;
