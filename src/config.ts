@@ -52,6 +52,11 @@ const EnvSchema = z.object({
   BATCH_MAX_DOCS: positiveInt('documents per group-commit write', 500),
   BATCH_CONCURRENCY: positiveInt('group-commit writes in flight', 1),
   STORE_TIMEOUT_MS: positiveInt('milliseconds before a CouchDB request counts as failed', 30_000),
+  COUCHDB_LEGACY_VIEWS: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((value) => value === 'true' || value === '1')
+    .describe("true or false (whether to keep the original's _design/data views on couchdb)"),
   SHUTDOWN_TIMEOUT_MS: positiveInt('milliseconds to finish in-flight requests on shutdown', 10_000),
   READ_TOKEN: z.string().optional().describe('a token that reads and the change feed must carry'),
   WRITE_TOKEN: z.string().optional().describe('a token that writes must carry'),
@@ -97,6 +102,8 @@ export interface Config {
   limits: { maxBodyBytes: number; maxBatchBlobs: number; maxDepth: number };
   groupCommit: { maxItems: number; concurrency: number };
   storeTimeoutMs: number;
+  /** couchdb: also keep the original's `_design/data` views. */
+  couchLegacyViews: boolean;
   shutdownTimeoutMs: number;
   /** Unset: reads (or writes) are open, as in the seed. */
   tokens: { read?: string | undefined; write?: string | undefined; drain?: string | undefined };
@@ -152,6 +159,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     limits: { maxBodyBytes: e.MAX_BODY_BYTES, maxBatchBlobs: e.MAX_BATCH_BLOBS, maxDepth: e.MAX_DEPTH },
     groupCommit: { maxItems: e.BATCH_MAX_DOCS, concurrency: e.BATCH_CONCURRENCY },
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
+    couchLegacyViews: e.COUCHDB_LEGACY_VIEWS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     tokens: { read: e.READ_TOKEN, write: e.WRITE_TOKEN, drain: e.DRAIN_TOKEN },
     drainLeaseMs: e.DRAIN_LEASE_MS,

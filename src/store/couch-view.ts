@@ -1,4 +1,4 @@
-// The CouchDB store's view: one design document, one way to page through it.
+// The CouchDB store's views: its design document, one way to page through it, and the original's design document.
 import type { RangeCursor, RangeQuery, StoredBlob } from './store.js';
 
 export const DESIGN_NAME = 'kpiggybank';
@@ -8,7 +8,7 @@ export const VIEW_NAME = 'by_timestamp';
  * Keyed on [timestamp, _id]: the id makes every key unique, so a page can resume exactly after
  * the last row it returned, with startkey alone. `_count` gives the blob count.
  */
-export const designDocument = {
+export const designDocument: DesignDocument = {
   _id: `_design/${DESIGN_NAME}`,
   language: 'javascript',
   views: {
@@ -19,11 +19,31 @@ export const designDocument = {
   },
 };
 
-/** True when a stored design document already holds our view as we define it. */
-export function designIsCurrent(stored: { views?: Record<string, { map?: string; reduce?: string }> } | undefined): boolean {
-  const want = designDocument.views[VIEW_NAME]!;
-  const have = stored?.views?.[VIEW_NAME];
-  return have?.map === want.map && have?.reduce === want.reduce;
+export interface DesignDocument {
+  _id: string;
+  language: 'javascript';
+  views: Record<string, { map: string; reduce?: string }>;
+}
+
+/**
+ * The original's design document, for tooling that reads the database directly (Persona's
+ * KPI_LOAD_GENERATION.md, the original's end-to-end test): `_view/all` keyed by timestamp with
+ * each blob as value, `_view/count`. Their map functions are the original's, `if (doc.timestamp)`
+ * included (a blob at timestamp 0 is not in `all`); count sums with the built-in `_sum`, which
+ * answers as the original's JavaScript `sum(values)` did without running JavaScript to reduce.
+ */
+export const legacyDesignDocument: DesignDocument = {
+  _id: '_design/data',
+  language: 'javascript',
+  views: {
+    all: { map: 'function (doc) { if (doc.timestamp) { emit(doc.timestamp, doc); } }' },
+    count: { map: 'function (doc) { emit(doc._id, 1); }', reduce: '_sum' },
+  },
+};
+
+/** True when a stored design document already holds every view of `want` as it defines it. */
+export function designIsCurrent(want: DesignDocument, stored: { views?: Record<string, { map?: string; reduce?: string }> } | undefined): boolean {
+  return Object.entries(want.views).every(([name, view]) => stored?.views?.[name]?.map === view.map && stored?.views?.[name]?.reduce === view.reduce);
 }
 
 export interface ViewParams {

@@ -6,6 +6,8 @@ import { newBlobId, withIds } from './ids.js';
 import {
   designDocument,
   designIsCurrent,
+  legacyDesignDocument,
+  type DesignDocument,
   DESIGN_NAME,
   pageBlobs,
   pageParams,
@@ -37,6 +39,8 @@ export interface CouchDbStoreOptions {
   groupCommit: GroupCommitOptions;
   /** A CouchDB request slower than this fails as "unavailable" instead of hanging its client. */
   timeoutMs: number;
+  /** Also keep the original's `_design/data` (views `all`, `count`) for tooling that reads the database. */
+  legacyViews?: boolean | undefined;
 }
 
 type Request = nano.RequestOptions & { signal?: AbortSignal };
@@ -274,17 +278,23 @@ export class CouchDbStore implements Store {
       if (statusOf(error) !== 404) throw error;
       await this.tolerate(412, this.call('creating the claims database', { db: this.claimDbName, method: 'PUT' }));
     }
+    await this.ensureDesign(designDocument);
+    if (this.options.legacyViews) await this.ensureDesign(legacyDesignDocument);
+  }
+
+  /** Writes the design document unless it is stored as defined already. */
+  private async ensureDesign(design: DesignDocument): Promise<void> {
     const stored = await this.call<{ _rev: string; views?: Record<string, { map?: string; reduce?: string }> }>(
-      'reading the design document',
-      { doc: designDocument._id },
+      `reading the design document ${design._id}`,
+      { doc: design._id },
     ).catch((error: unknown) => {
       if (statusOf(error) === 404) return undefined;
       throw error;
     });
-    if (designIsCurrent(stored)) return;
-    const body = stored ? { ...designDocument, _rev: stored._rev } : designDocument;
+    if (designIsCurrent(design, stored)) return;
+    const body = stored ? { ...design, _rev: stored._rev } : design;
     // 409: another instance wrote it first, which is just as good.
-    await this.tolerate(409, this.call('writing the design document', { method: 'PUT', doc: designDocument._id, body }));
+    await this.tolerate(409, this.call(`writing the design document ${design._id}`, { method: 'PUT', doc: design._id, body }));
   }
 
   private async bulkWrite(docs: (BulkDoc | { _id: string; _rev: string; _deleted: true })[]): Promise<BulkEntry[]> {

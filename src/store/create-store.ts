@@ -15,6 +15,7 @@ export function createStore(config: Config, logger: Logger): Store {
         dbName: config.dbName,
         groupCommit: config.groupCommit,
         timeoutMs: config.storeTimeoutMs,
+        legacyViews: config.couchLegacyViews,
       });
     case 'pouchdb':
       return new PouchDbStore({ dataDir: config.dataDir, dbName: config.dbName, groupCommit: config.groupCommit, logger });
