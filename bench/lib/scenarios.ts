@@ -276,31 +276,45 @@ export async function rangeRead(ctx: Context, blobs: number): Promise<void> {
       const indexing = performance.now();
       await (await fetch(`${service.url}${INGEST_PATH}?limit=1`)).arrayBuffer();
       const indexSeconds = (performance.now() - indexing) / 1000;
-      const started = performance.now();
-      const received = await new Promise<number>((resolve, reject) => {
-        request(`${service.url}${INGEST_PATH}`, (res) => {
-          const counter = new JsonArrayCounter();
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => counter.push(chunk));
-          res.on('end', () => (counter.done ? resolve(counter.count) : reject(new Error(`the range ended mid-array after ${counter.count} blobs`))));
-          res.on('error', reject);
-        })
-          .on('error', reject)
-          .end();
-      });
-      const seconds = (performance.now() - started) / 1000;
-      return { seconds, received, indexSeconds };
+      // The default shape (the original's view rows) and shape=blobs, each read twice, alternating.
+      const reads: Record<Shape, { seconds: number; received: number }[]> = { rows: [], blobs: [] };
+      for (let round = 0; round < 2; round++) {
+        for (const shape of ['rows', 'blobs'] as const) reads[shape].push(await readRange(`${service.url}${INGEST_PATH}?shape=${shape}`));
+      }
+      return { reads, indexSeconds };
     });
-    const perSecond = Math.round(result.received / result.seconds);
-    console.log(`  ${perSecond} blobs/s (${result.received} blobs in ${result.seconds.toFixed(2)} s; first query ${result.indexSeconds.toFixed(1)} s)`);
+    const best = (shape: Shape) => result.reads[shape].reduce((a, b) => (b.received / b.seconds > a.received / a.seconds ? b : a));
+    const [rows, bare] = [best('rows'), best('blobs')];
+    const perSecond = (read: { seconds: number; received: number }) => Math.round(read.received / read.seconds);
+    console.log(`  rows ${perSecond(rows)} blobs/s, blobs ${perSecond(bare)} (best of 2 each; first query ${result.indexSeconds.toFixed(1)} s)`);
     ctx.rows.push({
       scenario: 'range read',
       backend,
       metric: 'blobs/s',
-      value: perSecond,
+      value: perSecond(rows),
       ...memory,
-      errors: count - result.received,
-      note: `${count.toLocaleString('en-US')} blobs in ${result.seconds.toFixed(1)} s; first query (index) ${result.indexSeconds.toFixed(1)} s`,
+      errors: count - Math.min(...result.reads.rows.map((read) => read.received), ...result.reads.blobs.map((read) => read.received)),
+      note: `${count.toLocaleString('en-US')} blobs as view rows (the default) in ${rows.seconds.toFixed(1)} s; shape=blobs ${perSecond(bare)} blobs/s (rows/blobs ${(perSecond(rows) / perSecond(bare)).toFixed(2)}); best of 2 each, alternating; first query (index) ${result.indexSeconds.toFixed(1)} s`,
     });
   }
+}
+
+type Shape = 'rows' | 'blobs';
+
+/** One streamed GET of a range: how many top-level array items came, and how long it took. */
+function readRange(url: string): Promise<{ seconds: number; received: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      const counter = new JsonArrayCounter();
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => counter.push(chunk));
+      res.on('end', () =>
+        counter.done ? resolve({ seconds: (performance.now() - started) / 1000, received: counter.count }) : reject(new Error(`the range ended mid-array after ${counter.count} blobs`)),
+      );
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
 }

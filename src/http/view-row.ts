@@ -5,7 +5,9 @@ import type { StoredBlob } from '../store/store.js';
  * A blob as the original's production backend answered reads: a row of its CouchDB view
  * `data/all` (`emit(doc.timestamp, doc)`), `{"key": timestamp, "id": id, "value": blob}`.
  * kpi-dashboard's importer reads `row.value` and `row.id`, Persona's `/last` reader
- * `result.value.<field>`. Written as text around the blob's own JSON: the row costs no copy.
+ * `result.value.<field>`. Written as text around the blob's own JSON, with no object per row:
+ * ~0.5 µs more per ~440-byte blob than the blob alone (2.2 → 2.7 µs), and 17 % more bytes
+ * (.scratch/row-encode.mts, 100,000 blobs, 3 rounds).
  */
 function rowJson(blob: StoredBlob): string {
   return `{"key":${blob.timestamp},"id":${JSON.stringify(blob._id)},"value":${JSON.stringify(blob)}}`;
