@@ -21,9 +21,10 @@ const list = <T extends z.ZodType<string, string>>(item: T) =>
 
 /**
  * Every environment variable the service reads, with the seed's names and defaults where it had
- * them. `describe` text is what an operator sees when a value is rejected.
+ * them. `describe` text is what an operator sees when a value is rejected. Exported for the test
+ * that keeps env.sh.dist in step with it.
  */
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   DB_BACKEND: z.enum(['pouchdb', 'couchdb', 'memory', 'dummy']).default('pouchdb').describe('one of pouchdb, couchdb, memory, dummy'),
   DB_HOST: z.string().default('127.0.0.1').describe('a host name or IP address'),
   DB_PORT: port('CouchDB', 5984),
