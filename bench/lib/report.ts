@@ -75,7 +75,8 @@ export function markdown(results: Results): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function writeResults(results: Results, jsonPath: string, markdownPath: string): Promise<void> {
-  await writeFile(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(markdownPath, markdown(results));
+/** Writes the results where asked, and nowhere else: a file left unset is not written. */
+export async function writeResults(results: Results, to: { json?: string | undefined; markdown?: string | undefined }): Promise<void> {
+  if (to.json !== undefined) await writeFile(to.json, `${JSON.stringify(results, null, 2)}\n`);
+  if (to.markdown !== undefined) await writeFile(to.markdown, markdown(results));
 }
