@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import type { Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
@@ -10,6 +11,7 @@ import { boundHeapGrowth } from './heap-growth.js';
 import { originPolicy } from './http/origin-policy.js';
 import { createLogger, exitOnceLogged } from './logger.js';
 import { Metrics } from './metrics.js';
+import { listenFailure, storeOpenFailure } from './startup-failure.js';
 import { createStore } from './store/create-store.js';
 import { InstrumentedStore } from './store/instrumented.js';
 import { StoreUnavailableError } from './store/store.js';
@@ -33,6 +35,12 @@ function readConfig(): Config {
   }
 }
 
+/** A mistake of the operator's: one line on stderr, and in the log without a stack (it is no fault of ours). */
+function startupMistake(logger: Logger, line: string): void {
+  logger.fatal(line);
+  console.error(`kpiggybank: ${line}`);
+}
+
 /** The process: configuration, store, HTTP server, and a shutdown that loses no acknowledged blob. */
 async function main(): Promise<void> {
   const config = readConfig();
@@ -46,8 +54,11 @@ async function main(): Promise<void> {
   } catch (error) {
     // A CouchDB that is down now may be up later: serve 503s meanwhile, and set up on first use.
     if (!(error instanceof StoreUnavailableError)) {
-      logger.fatal({ err: error }, 'cannot open the store');
-      process.exit(1);
+      const mistake = storeOpenFailure(error, config);
+      if (mistake === undefined) logger.fatal({ err: error }, 'cannot open the store');
+      else startupMistake(logger, mistake);
+      exitOnceLogged(logger, 1, LOG_FLUSH_MS);
+      return;
     }
     logger.warn({ err: error }, 'the store is unavailable; requests get 503 until it answers');
   }
@@ -73,9 +84,11 @@ async function main(): Promise<void> {
     },
   });
   hub.start();
-  server.on('error', (error) => {
-    logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
-    process.exit(1);
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    const mistake = listenFailure(error, config.host, config.port);
+    if (mistake === undefined) logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
+    else startupMistake(logger, mistake);
+    exitOnceLogged(logger, 1, LOG_FLUSH_MS);
   });
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
