@@ -4,7 +4,8 @@ import { DurationHistogram } from './duration-histogram.js';
 /** What the change feed's follower reports about itself (see ChangeHub.status). */
 export interface FollowerReport {
   state: string;
-  lagSeconds: number;
+  lastContactSeconds: number;
+  heartbeatSeconds: number;
 }
 
 /** Every metric the service exports, on a registry of its own (one per app, so tests do not collide). */
@@ -93,12 +94,21 @@ export class Metrics {
         this.set(follower()?.state === 'following' ? 1 : 0);
       },
     });
+    // An idle store answers once a heartbeat: alert on last_contact well above heartbeat (e.g. 3x), not above 0.
     new Gauge({
-      name: 'kpiggybank_feed_follower_lag_seconds',
-      help: 'Seconds since the store last answered the change feed follower (a change or a heartbeat)',
+      name: 'kpiggybank_feed_follower_last_contact_seconds',
+      help: 'Seconds since the store last answered the change feed follower (changes or a heartbeat); up to the heartbeat is normal',
       registers: [this.registry],
       collect() {
-        this.set(follower()?.lagSeconds ?? 0);
+        this.set(follower()?.lastContactSeconds ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'kpiggybank_feed_follower_heartbeat_seconds',
+      help: 'How long an idle read of the store by the change feed follower waits before it returns empty (FEED_HEARTBEAT_MS)',
+      registers: [this.registry],
+      collect() {
+        this.set(follower()?.heartbeatSeconds ?? 0);
       },
     });
     collectDefaultMetrics({ register: this.registry });

@@ -26,8 +26,15 @@ export interface FeedStatus {
   /** The newest `seq` fanned out, or null before the store first answered. */
   seq: string | null;
   subscribers: number;
-  /** Seconds since the store last answered the follower (a change or a heartbeat). */
-  lagSeconds: number;
+  /**
+   * Seconds since the store last answered the follower (changes, or an empty heartbeat). On an
+   * idle store it climbs to about `heartbeatSeconds` and falls back to 0: only well beyond that
+   * is the store slow to answer. (It was `lagSeconds`, which an idle store's 1–2 s made read as
+   * a fault.)
+   */
+  lastContactSeconds: number;
+  /** How long an idle read of the store waits before it returns empty (FEED_HEARTBEAT_MS). */
+  heartbeatSeconds: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,7 +93,8 @@ export class ChangeHub {
       state: this.state,
       seq: this.position ?? null,
       subscribers: this.subscriptions.size,
-      lagSeconds: (Date.now() - this.lastContact) / 1000,
+      lastContactSeconds: (Date.now() - this.lastContact) / 1000,
+      heartbeatSeconds: this.options.waitMs / 1000,
     };
   }
 

@@ -42,7 +42,7 @@ export function healthRouter(store: Store, hub: ChangeHub, isShuttingDown: () =>
     }
     const feed = hub.status();
     if (feed.state === 'reconnecting') {
-      throw new HttpError(503, 'store_unavailable', `the change feed lost the store ${Math.round(feed.lagSeconds)} s ago and is reconnecting`, undefined, {
+      throw new HttpError(503, 'store_unavailable', `the change feed lost the store ${Math.round(feed.lastContactSeconds)} s ago and is reconnecting`, undefined, {
         'Retry-After': '5',
       });
     }
