@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../src/http/api-catalog.js';
 import { PouchDbStore } from '../src/store/pouchdb.js';
@@ -20,8 +20,16 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
   /** Whatever the page logs as an error or throws: a test fails on any. */
   const pageErrors: string[] = [];
 
-  async function openPage(url: string): Promise<Page> {
-    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width: 1100, height: 1000 } });
+  interface OpenOptions {
+    width?: number;
+    height?: number;
+    /** Runs before the page loads: routes, init scripts. */
+    before?: (context: BrowserContext) => Promise<void>;
+    permissions?: string[];
+  }
+
+  async function openPage(url: string, { width = 1100, height = 1000, before, permissions = [] }: OpenOptions = {}): Promise<Page> {
+    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC', viewport: { width, height }, permissions });
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -34,6 +42,7 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       pageErrors.push(`request to another host: ${route.request().url()}`);
       return route.abort();
     });
+    await before?.(context);
     await page.goto(`${url}/`);
     return page;
   }
@@ -58,6 +67,7 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     try {
       const page = await openPage(t.url);
       await status(page, 'live').waitFor();
+      await page.locator('#feed-empty', { hasText: 'No blobs yet' }).waitFor(); // read the (empty) store: what follows comes by the feed
 
       const nowSeconds = Math.floor(Date.now() / 1000);
       const blobs = [
@@ -83,7 +93,11 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       await page.locator('#blob-view[open]').waitFor();
       const shown = await page.locator('#blob-view-json').textContent();
       expect(shown).toContain('\n  "user_agent": {\n');
-      expect(JSON.parse(shown!)).toEqual({ _id: ids[0], ...blobs[0] });
+      const { event_stream, ...fields } = blobs[0]!;
+      expect(JSON.parse(shown!)).toEqual({ _id: ids[0], ...fields });
+      expect(await page.$$eval('#blob-view-events tbody tr', (rows) => rows.map((r) => [...(r as HTMLTableRowElement).cells].map((c) => c.textContent)))).toEqual(
+        event_stream.map(([name, offset]) => [String(name), String(offset)]),
+      );
       await page.waitForFunction(() => document.getElementById('count')?.textContent === '3');
       await page.waitForFunction(() => document.getElementById('chart-caption')?.textContent?.includes(': 3 in all'));
       expect(await page.locator('#chart rect.bar').count()).toBe(60);
@@ -108,6 +122,7 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       // the service stops: the page says so
       await t.close();
       await status(page, 'reconnecting').waitFor();
+      await page.locator('#ready[data-state="down"]').waitFor();
       expect(await page.locator('#status').textContent()).toMatch(/^disconnected — reconnecting/);
 
       // a blob stored while the page was away, then the service back on the same address and data
@@ -228,6 +243,209 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       await oldest.waitFor();
       expect(await oldest.locator('.ua').textContent()).toBe('burst 1900');
       expect(await page.locator('#feed li').count()).toBeLessThan(100);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('shows the newest blobs on arrival, once each across the hand-over to the feed, and says when the store is empty', { timeout: 120_000 }, async () => {
+    const t = await startTestApp('memory');
+    try {
+      const empty = await openPage(t.url);
+      await status(empty, 'live').waitFor();
+      await empty.locator('#feed-empty', { hasText: 'No blobs yet — POST one to /wsapi/interaction_data' }).waitFor();
+      expect(await empty.locator('#feed li').count()).toBe(0);
+      await empty.context().close();
+
+      const base = Math.floor(Date.now() / 1000) - 600;
+      const stored = await post(t.url, Array.from({ length: 60 }, (_, i) => ({ timestamp: base + i, user_agent: `stored ${i}` })));
+      // the page's range read is held while a blob arrives on the feed: that blob is in both
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let rangeAsked!: () => void;
+      const asked = new Promise<void>((resolve) => (rangeAsked = resolve));
+      const page = await openPage(t.url, {
+        before: async (context) => {
+          await context.route(
+            (url) => url.pathname === '/wsapi/interaction_data' && url.searchParams.has('limit') && !url.searchParams.has('start'),
+            async (route: Route) => {
+              rangeAsked();
+              await held;
+              await route.continue();
+            },
+          );
+        },
+      });
+      await asked;
+      await status(page, 'live').waitFor();
+      const [meanwhile] = await post(t.url, [{ timestamp: base + 100, user_agent: 'arrived during the load' }]);
+      await row(page, meanwhile!).waitFor();
+      release();
+      await row(page, stored.at(-1)!).waitFor();
+      const ids = await feedIds(page);
+      expect(new Set(ids).size).toBe(ids.length); // none twice
+      expect(ids[0]).toBe(meanwhile);
+      expect(ids[1]).toBe(stored.at(-1)); // then the newest stored, newest first
+      expect(await page.locator('#feed li').first().getAttribute('aria-setsize')).toBe('50'); // the default "keep the newest"
+      expect(await page.locator('#feed-empty').isHidden()).toBe(true);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("scales the chart from the minutes it shows: the axis and the caption name the busiest known minute", { timeout: 120_000 }, async () => {
+    const t = await startTestApp('memory');
+    try {
+      const now = Date.now();
+      // 5 a minute over the last 10 minutes, and 2,100 in the minute 20 minutes ago: the page's
+      // load (2,000 newest) reaches only part of that minute, which is then shown grey
+      await post(t.url, Array.from({ length: 50 }, (_, i) => ({ timestamp: now - i * 12_000 })));
+      const burst = Math.floor((now - 20 * 60_000) / 60_000) * 60_000;
+      for (let batch = 0; batch < 21; batch++) await post(t.url, Array.from({ length: 100 }, (_, i) => ({ timestamp: burst + 100 + ((batch * 100 + i) % 59_000) })));
+      const page = await openPage(t.url);
+      await page.waitForFunction(() => /in all/.test(document.getElementById('chart-caption')?.textContent ?? ''));
+      const { caption, max, counts, grey } = await page.evaluate(() => ({
+        caption: document.getElementById('chart-caption')?.textContent ?? '',
+        max: document.querySelector('#chart text.scale-max')?.textContent ?? '',
+        counts: [...document.querySelectorAll('#chart rect.bar title')].map((t) => Number(/: (\d+) blobs/.exec(t.textContent ?? '')?.[1])),
+        grey: document.querySelectorAll('#chart rect.unknown').length,
+      }));
+      expect(grey).toBeGreaterThan(0);
+      const busiest = Math.max(...counts);
+      expect(busiest).toBeGreaterThanOrEqual(5);
+      expect(busiest).toBeLessThan(20);
+      expect(max).toBe(`${busiest}/min`);
+      expect(caption).toContain(`had ${busiest}.`);
+      // the busiest bar fills the plot
+      const heights = await page.$$eval('#chart rect.bar', (rects) => rects.map((r) => Number(r.getAttribute('height'))));
+      const full = await page.$eval('#chart rect.unknown', (r) => Number(r.getAttribute('height')));
+      expect(Math.max(...heights)).toBeCloseTo(full, 0);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('fits screens from 360 px up: no overlap, no sideways scroll, an unsquashed chart, a readable API table', { timeout: 120_000 }, async () => {
+    const t = await startTestApp('memory');
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      await post(t.url, [
+        { timestamp: now - 5, lang: 'de-DE', new_account: true, number_emails: 2, user_agent: 'Mozilla/5.0 (Windows NT 6.1; WOW64; rv:14.0) Gecko/20100101 Firefox/14.0', event_stream: [['screen.rp_info', 0], ['assertion_generated', 9_000]] },
+        { timestamp: now, lang: 'en-US', user_agent: { browser: 'Chrome', version: '20.0.1132.47', os: 'Windows' }, event_stream: [['screen.rp_info', 0], ['window.unload', 3_000]] },
+      ]);
+      await mkdir(ARTIFACTS, { recursive: true });
+      for (const width of [360, 390, 1400]) {
+        const page = await openPage(t.url, { width, height: 900 });
+        await page.locator('#feed li').nth(1).waitFor();
+        await page.waitForFunction(() => /in all/.test(document.getElementById('chart-caption')?.textContent ?? ''));
+        const layout = await page.evaluate(() => {
+          const box = (e: Element | null) => e?.getBoundingClientRect();
+          const rows = [...document.querySelectorAll('#feed li')].map((li) => ({ when: box(li.querySelector('.when')), ua: box(li.querySelector('.ua')) }));
+          const chart = document.getElementById('chart') as unknown as SVGSVGElement;
+          const does = [...document.querySelectorAll('.api tbody td:last-child')].map((td) => td.getBoundingClientRect().width);
+          return {
+            scrollWidth: document.documentElement.scrollWidth,
+            innerWidth: window.innerWidth,
+            overlaps: rows.filter(({ when, ua }) => when && ua && when.right > ua.left && when.left < ua.right && when.bottom > ua.top && when.top < ua.bottom).length,
+            // no cell of a row cut short, but the user agent (ellipsed on purpose: it can be any length)
+            clipped: [...document.querySelectorAll('#feed li > :not(.ua)')].filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.className),
+            // nor pushed out of its row (rows have a fixed height)
+            outside: [...document.querySelectorAll('#feed li > *')]
+              .filter((e) => e.getBoundingClientRect().bottom > e.parentElement!.getBoundingClientRect().bottom + 0.5)
+              .map((e) => e.className),
+            aspect: chart.getAttribute('preserveAspectRatio'),
+            viewBoxWidth: chart.viewBox.baseVal.width,
+            chartWidth: chart.getBoundingClientRect().width,
+            narrowestDoes: Math.min(...does),
+          };
+        });
+        expect(layout.scrollWidth, `sideways scroll at ${width} px`).toBeLessThanOrEqual(layout.innerWidth);
+        expect(layout.overlaps, `date over user agent at ${width} px`).toBe(0);
+        expect(layout.clipped, `cells cut at ${width} px`).toEqual([]);
+        expect(layout.outside, `cells out of their row at ${width} px`).toEqual([]);
+        expect(layout.aspect).not.toBe('none');
+        expect(Math.abs(layout.viewBoxWidth - layout.chartWidth)).toBeLessThan(4); // drawn at its own size, text not squashed
+        expect(layout.narrowestDoes, `the API table's descriptions at ${width} px`).toBeGreaterThan(Math.min(250, width / 2));
+        await page.waitForFunction(() => document.getElementById('count')?.textContent === '2');
+        await page.screenshot({ path: path.join(ARTIFACTS, `home-${width}.png`), fullPage: true });
+        await page.locator('.glance').screenshot({ path: path.join(ARTIFACTS, `home-${width}-glance.png`) });
+        await page.locator('.feed').screenshot({ path: path.join(ARTIFACTS, `home-${width}-feed.png`) });
+        await page.context().close();
+      }
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("shows each blob's lang, account, emails and outcome, filters the rows, tables the events, copies the blob, and says whether the service is ready", { timeout: 120_000 }, async () => {
+    const t = await startTestApp('memory');
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const blobs = [
+        { timestamp: now - 2, lang: 'de-DE', new_account: true, number_emails: 2, user_agent: 'Firefox/14.0', event_stream: [['screen.rp_info', 0], ['assertion_generated', 9_000]] },
+        { timestamp: now - 1, lang: 'en-US', new_account: false, number_emails: 1, user_agent: 'Chrome/20', event_stream: [['screen.rp_info', 0], ['window.unload', 3_000]] },
+        { timestamp: now, user_agent: 'Safari/6', event_stream: [['screen.rp_info', 0], ['cancel', 1_000]] },
+        { timestamp: now, user_agent: 'bare' },
+      ];
+      const ids = await post(t.url, blobs);
+      const page = await openPage(t.url, { permissions: ['clipboard-read', 'clipboard-write'] });
+      for (const id of ids) await row(page, id).waitFor();
+      const cells = (id: string) => row(page, id).evaluate((li) => ['lang', 'account', 'emails', 'outcome'].map((c) => li.querySelector(`.${c}`)?.textContent));
+      expect(await cells(ids[0]!)).toEqual(['de-DE', 'new', '2', 'signed in']);
+      expect(await cells(ids[1]!)).toEqual(['en-US', 'existing', '1', 'closed']);
+      expect(await cells(ids[2]!)).toEqual(['—', '—', '—', 'cancelled']);
+      expect(await cells(ids[3]!)).toEqual(['—', '—', '—', '—']);
+
+      // the filter narrows the loaded rows by their fields' text
+      await page.locator('#feed-filter').fill('de-DE');
+      await page.waitForFunction(() => document.querySelectorAll('#feed li').length === 1);
+      expect(await feedIds(page)).toEqual([ids[0]]);
+      await page.locator('#feed-filter').fill('signed in');
+      await page.waitForFunction(() => document.querySelectorAll('#feed li').length === 1);
+      await page.locator('#feed-filter').fill('no such thing');
+      await page.locator('#feed-empty', { hasText: 'No loaded row matches' }).waitFor();
+      await page.locator('#feed-filter').fill('');
+      await page.waitForFunction(() => document.querySelectorAll('#feed li').length === 4);
+
+      // the dialog: the events as a table, and a copy of the blob's JSON
+      await row(page, ids[0]!).locator('button.view').click();
+      await page.locator('#blob-view[open]').waitFor();
+      expect(await page.$$eval('#blob-view-events tbody tr', (rows) => rows.map((r) => [...(r as HTMLTableRowElement).cells].map((c) => c.textContent)))).toEqual([
+        ['screen.rp_info', '0'],
+        ['assertion_generated', '9000'],
+      ]);
+      await page.locator('#blob-view-copy').click();
+      await page.locator('#blob-view-copied', { hasText: 'Copied' }).waitFor();
+      expect(JSON.parse(await page.evaluate(() => navigator.clipboard.readText()))).toEqual({ _id: ids[0], ...blobs[0] });
+      await page.keyboard.press('Escape');
+
+      // readiness, and the metrics link
+      await page.locator('#ready[data-state="ready"]', { hasText: 'ready' }).waitFor();
+      expect(await page.locator('a[href="/metrics"]').count()).toBe(1);
+      await page.context().close();
+
+      // without navigator.clipboard (plain http elsewhere) the JSON is selected for the user to copy;
+      // and a service that answers 503 reads "not ready" with its reason
+      const bare = await openPage(t.url, {
+        before: async (context) => {
+          await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined }));
+          await context.route('**/readyz', (route) => route.fulfill({ status: 503, json: { error: 'store_unavailable', reason: 'the memory store is not reachable', extra: [1] } }));
+        },
+      });
+      await bare.locator('#ready[data-state="down"]', { hasText: 'not ready: the memory store is not reachable' }).waitFor();
+      await row(bare, ids[0]!).locator('button.view').click();
+      await bare.locator('#blob-view-copy').click();
+      await bare.locator('#blob-view-copied', { hasText: /Selected|Copied/ }).waitFor();
+      const selected = await bare.evaluate(() => {
+        const area = document.getElementById('blob-view-text') as HTMLTextAreaElement;
+        return document.activeElement === area ? area.value.slice(area.selectionStart, area.selectionEnd) : '';
+      });
+      expect(JSON.parse(selected)).toEqual({ _id: ids[0], ...blobs[0] });
+      await bare.context().close();
       expect(pageErrors).toEqual([]);
     } finally {
       await t.close();

@@ -5,9 +5,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../src/http/api-catalog.js';
 import { WEB_ASSETS } from '../src/http/home.js';
-import { durationSecondsOf, formatDuration, readableDate, timestampMs, userAgentOf } from '../web/src/blob-summary.js';
+import { accountOf, durationSecondsOf, emailsOf, eventsOf, formatDuration, langOf, outcomeOf, readableDate, timestampMs, userAgentOf } from '../web/src/blob-summary.js';
 import { parseFeedMessage } from '../web/src/messages.js';
-import { MinuteHistogram } from '../web/src/minute-histogram.js';
+import { busiestKnown, MinuteHistogram } from '../web/src/minute-histogram.js';
 import { RateMeter } from '../web/src/rate-meter.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
@@ -129,6 +129,34 @@ describe("a blob's summary in the feed", () => {
     expect(formatDuration(undefined)).toBe('—');
   });
 
+  it("reads Persona's lang, new_account and number_emails, and '—' for anything else", () => {
+    expect([langOf(blob({ lang: 'de-DE' })), langOf(blob({})), langOf(blob({ lang: 7 })), langOf(blob({ lang: ' ' }))]).toEqual(['de-DE', '—', '—', '—']);
+    expect([accountOf(blob({ new_account: true })), accountOf(blob({ new_account: false })), accountOf(blob({ new_account: 'yes' }))]).toEqual(['new', 'existing', '—']);
+    expect([emailsOf(blob({ number_emails: 3 })), emailsOf(blob({ number_emails: 0 })), emailsOf(blob({ number_emails: -1 })), emailsOf(blob({ number_emails: '2' }))]).toEqual([
+      '3',
+      '0',
+      '—',
+      '—',
+    ]);
+  });
+
+  it('takes the outcome from the event names: an assertion is a sign-in, whatever came before; else a cancel; else the window closing', () => {
+    const outcome = (...names: string[]) => outcomeOf(blob({ event_stream: names.map((n, i) => [n, i * 100]) }));
+    expect(outcome('screen.rp_info', 'assertion_generated')).toBe('signed in');
+    expect(outcome('screen.rp_info', 'cancel', 'user.assertion_generated')).toBe('signed in');
+    expect(outcome('screen.rp_info', 'cancel')).toBe('cancelled');
+    expect(outcome('screen.rp_info', 'window.unload')).toBe('closed');
+    expect(outcome('screen.rp_info', 'window.complete')).toBe('—');
+    expect(outcomeOf(blob({}))).toBe('—');
+    expect(outcomeOf(blob({ event_stream: 'assertion_generated' }))).toBe('—');
+  });
+
+  it('reads event_stream as [name, offset] entries, or not at all', () => {
+    expect(eventsOf(blob({ event_stream: [['a', 0], ['b', 12]] }))).toEqual([{ name: 'a', offset: 0 }, { name: 'b', offset: 12 }]);
+    expect(eventsOf(blob({ event_stream: [['a', 0], ['b']] }))).toBeUndefined();
+    expect(eventsOf(blob({}))).toBeUndefined();
+  });
+
   it('takes a timestamp below 1e12 as seconds and one above as milliseconds', () => {
     expect(timestampMs(1338000000)).toBe(1338000000_000);
     expect(timestampMs(1333046104322)).toBe(1333046104322);
@@ -157,6 +185,12 @@ describe('the chart and rate arithmetic', () => {
     bars = h.bars(now);
     expect(bars.filter((b) => !b.known)).toHaveLength(40);
     expect(bars.at(-20)!.known).toBe(true);
+  });
+
+  it('takes the busiest minute from the known minutes only: a partly loaded one says nothing of its size', () => {
+    const bar = (count: number, known: boolean, start = 0) => ({ start, count, known });
+    expect(busiestKnown([bar(996, false), bar(4, true, 1), bar(3, true, 2)])).toEqual(bar(4, true, 1));
+    expect(busiestKnown([bar(996, false)])).toBeUndefined();
   });
 
   it('gives the rate over a sliding window, and over the time watched while younger than it', () => {

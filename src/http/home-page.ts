@@ -18,7 +18,10 @@ curl -X POST $KPIGGYBANK/wsapi/interaction_data -H 'content-type: application/js
 curl $KPIGGYBANK/wsapi/interaction_data/count
 curl "$KPIGGYBANK/wsapi/interaction_data?start=1338000000&end=1338003600"
 
-// the typed client (npm package kpiggybank-client), in Node.js or a browser
+// the typed client, in Node.js or a browser: kpiggybank-client, in this repository's client/
+// (not on the npm registry). Here it is an npm workspace; elsewhere: npm run build here, then
+//   cd client && npm pack    and, in your project,   npm install ./kpiggybank-client-0.1.0.tgz
+// or npm install <path-to-this-repository>/client   (client/README.md says more)
 import { KpiggybankClient } from 'kpiggybank-client';
 const kpi = new KpiggybankClient('http://127.0.0.1:3000');
 await kpi.save({ _id: 'signin-42', timestamp: Date.now(), lang: 'en-US' });
@@ -53,6 +56,7 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
     <div><dt>Blobs stored</dt><dd id="count">–</dd></div>
     <div><dt>Ingest rate</dt><dd id="rate">–</dd></div>
     <div><dt>Live feed</dt><dd><span id="status" role="status" aria-live="polite" data-state="idle">needs JavaScript</span></dd></div>
+    <div><dt>Service</dt><dd class="service"><span id="ready" data-state="unknown">–</span> <a href="/metrics">metrics</a></dd></div>
   </dl>
   <form id="token-form" class="token-form" hidden>
     <p>The change feed and the reads need the read token.</p>
@@ -61,7 +65,7 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
     <button type="submit">Connect</button>
   </form>
   <figure class="chart">
-    <svg id="chart" role="img" aria-labelledby="chart-caption" viewBox="0 0 640 140" preserveAspectRatio="none"></svg>
+    <svg id="chart" role="img" aria-labelledby="chart-caption" viewBox="0 0 640 140"></svg>
     <figcaption id="chart-caption">Blobs per minute over the last hour, by their timestamp</figcaption>
   </figure>
 </section>
@@ -71,10 +75,12 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
     <label for="feed-limit">Keep the newest</label>
     <input id="feed-limit" type="number" min="1" max="1000" step="1" value="50" inputmode="numeric">
     <button id="feed-pause" type="button" aria-pressed="false">Pause</button>
+    <input id="feed-filter" type="search" placeholder="Filter the rows" aria-label="Filter the loaded rows by their text" autocomplete="off">
     <span class="hint">The list holds still while the pointer or the keyboard focus is on it.</span>
   </div>
-  <div class="feed-head" aria-hidden="true"><span>date</span><span>user agent</span><span>duration</span><span></span></div>
+  <div class="feed-head" aria-hidden="true"><span>date</span><span>user agent</span><span>lang</span><span>account</span><span>emails</span><span>outcome</span><span>duration</span><span></span></div>
   <div id="feed-box" class="feed-box" tabindex="0" aria-label="Events live feed, scrollable">
+    <p id="feed-empty" class="feed-empty" role="status" hidden></p>
     <ol id="feed" class="feed-list" aria-label="Newest blobs first"></ol>
   </div>
   <noscript><p>The live feed needs JavaScript; the API below does not.</p></noscript>
@@ -82,7 +88,17 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
 <dialog id="blob-view" aria-labelledby="blob-view-title">
   <h2 id="blob-view-title">Blob <code id="blob-view-id"></code></h2>
   <pre id="blob-view-json" tabindex="0"></pre>
-  <form method="dialog"><button type="submit">Close</button></form>
+  <table id="blob-view-events" class="events">
+    <caption>event_stream</caption>
+    <thead><tr><th scope="col">name</th><th scope="col">offset (ms)</th></tr></thead>
+    <tbody></tbody>
+  </table>
+  <textarea id="blob-view-text" class="blob-text" readonly hidden aria-label="The blob's JSON, selected for copying"></textarea>
+  <div class="dialog-actions">
+    <button id="blob-view-copy" type="button">Copy JSON</button>
+    <span id="blob-view-copied" role="status"></span>
+    <form method="dialog"><button type="submit">Close</button></form>
+  </div>
 </dialog>
 <section aria-labelledby="api-title" class="api">
   <h2 id="api-title">HTTP API</h2>

@@ -44,3 +44,57 @@ export function readableDate(timestamp: number): { text: string; iso: string } {
   if (Number.isNaN(date.getTime())) return { text: '—', iso: '' };
   return { text: dateFormat.format(date), iso: date.toISOString() };
 }
+
+/** `lang` as given (Persona's KPI data: the dialog's language, e.g. "en-US"); "—" when absent. */
+export function langOf(blob: FeedBlob): string {
+  return typeof blob.lang === 'string' && blob.lang.trim() !== '' ? blob.lang.trim() : '—';
+}
+
+/** `new_account`: "new" or "existing"; "—" when it is not a boolean. */
+export function accountOf(blob: FeedBlob): string {
+  return blob.new_account === true ? 'new' : blob.new_account === false ? 'existing' : '—';
+}
+
+/** `number_emails`, the emails the user has; "—" when it is not a count. */
+export function emailsOf(blob: FeedBlob): string {
+  const n = blob.number_emails;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? String(n) : '—';
+}
+
+/** One `event_stream` entry, `[name, offset]` (offset in ms since the dialog opened). */
+export interface StreamEvent {
+  name: string;
+  offset: number;
+}
+
+/** The `event_stream` as `[name, offset]` entries, or undefined when it is absent or anything else. */
+export function eventsOf(blob: FeedBlob): StreamEvent[] | undefined {
+  const stream = blob.event_stream;
+  if (!Array.isArray(stream)) return undefined;
+  const events: StreamEvent[] = [];
+  for (const entry of stream as unknown[]) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number' || !Number.isFinite(entry[1])) return undefined;
+    events.push({ name: entry[0], offset: entry[1] });
+  }
+  return events;
+}
+
+/** An event named `name`, bare or after a prefix ("screen.", "user."…), as Persona's names vary. */
+function named(events: readonly StreamEvent[], name: string): boolean {
+  return events.some((e) => e.name === name || e.name.endsWith(`.${name}`));
+}
+
+/**
+ * How the sign-in ended, from the event names: an assertion was generated ("signed in"), the user
+ * cancelled ("cancelled"), or the window went away first ("closed"). "—" when none says.
+ * A success counts even if a cancel came before it: the user went back and signed in.
+ */
+export function outcomeOf(blob: FeedBlob): string {
+  const stream = blob.event_stream;
+  if (!Array.isArray(stream)) return '—';
+  const events = (stream as unknown[]).flatMap((e) => (Array.isArray(e) && typeof e[0] === 'string' ? [{ name: e[0], offset: 0 }] : []));
+  if (named(events, 'assertion_generated')) return 'signed in';
+  if (events.some((e) => /(^|[._])cancel/.test(e.name))) return 'cancelled';
+  if (named(events, 'window.unload') || named(events, 'unload')) return 'closed';
+  return '—';
+}

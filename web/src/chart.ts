@@ -1,7 +1,8 @@
-import { MINUTE_MS, type MinuteBar } from './minute-histogram.js';
+import { busiestKnown, MINUTE_MS, type MinuteBar } from './minute-histogram.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const WIDTH = 640;
+/** Until the chart has a size (not yet laid out). */
+const DEFAULT_WIDTH = 640;
 const HEIGHT = 140;
 const AXIS = 18; // room under the bars for the time labels
 const LABEL = 46; // room left of the bars for the scale
@@ -15,14 +16,21 @@ function svg<K extends keyof SVGElementTagNameMap>(name: K, attributes: Record<s
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
-/** Draws the bars of blobs per minute into the page's `<svg>`, and says the same in words for screen readers. */
+/**
+ * Draws the bars of blobs per minute into the page's `<svg>`, and says the same in words for screen
+ * readers. The drawing is as wide as the element (its viewBox follows it), so that text is never
+ * stretched or squashed; the scale is the busiest known minute, the one the caption names.
+ */
 export function drawChart(target: SVGSVGElement, caption: HTMLElement, bars: readonly MinuteBar[]): void {
-  const peak = Math.max(1, ...bars.map((b) => b.count));
+  const width = Math.round(target.getBoundingClientRect().width) || DEFAULT_WIDTH;
+  target.setAttribute('viewBox', `0 0 ${width} ${HEIGHT}`);
+  const top = busiestKnown(bars);
+  const peak = Math.max(1, top?.count ?? 0);
   const plotHeight = HEIGHT - AXIS - 4;
-  const step = (WIDTH - LABEL) / bars.length;
+  const step = (width - LABEL) / bars.length;
   const parts: SVGElement[] = [
-    svg('line', { class: 'axis', x1: LABEL, y1: HEIGHT - AXIS, x2: WIDTH, y2: HEIGHT - AXIS }),
-    svg('text', { class: 'scale', x: LABEL - 4, y: 12, 'text-anchor': 'end' }, `${peak}/min`),
+    svg('line', { class: 'axis', x1: LABEL, y1: HEIGHT - AXIS, x2: width, y2: HEIGHT - AXIS }),
+    svg('text', { class: 'scale scale-max', x: LABEL - 4, y: 12, 'text-anchor': 'end' }, `${peak}/min`),
     svg('text', { class: 'scale', x: LABEL - 4, y: HEIGHT - AXIS, 'text-anchor': 'end' }, '0'),
   ];
   bars.forEach((bar, i) => {
@@ -46,7 +54,6 @@ export function drawChart(target: SVGSVGElement, caption: HTMLElement, bars: rea
 
   const known = bars.filter((b) => b.known);
   const total = known.reduce((sum, b) => sum + b.count, 0);
-  const top = known.reduce<MinuteBar | undefined>((best, b) => (best === undefined || b.count > best.count ? b : best), undefined);
   if (known.length === 0) {
     caption.textContent = 'Blobs per minute over the last hour, by their timestamp: loading…';
     return;

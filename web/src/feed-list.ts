@@ -1,3 +1,4 @@
+import { FeedFilter } from './feed-filter.js';
 import { feedRow } from './feed-row.js';
 import type { FeedBlob } from './messages.js';
 
@@ -26,10 +27,17 @@ export type Hold = 'button' | 'pointer' | 'focus';
  * frames a second. Rows already in the DOM stay where they are across updates (new ones are
  * inserted around them), so focus is never lost to an update; `aria-setsize` and
  * `aria-posinset` tell assistive technology the whole list's size.
+ *
+ * A filter shows only the held blobs whose fields match it; it changes what is drawn, not what is held.
  */
 export class FeedList {
   /** What the list holds, newest first. */
   private blobs: FeedBlob[] = [];
+  /** `blobs` that pass the filter: what is drawn. */
+  private shown: FeedBlob[] = [];
+  private filter = new FeedFilter('');
+  /** Older blobs (the page's first read), newest first, to go below the ones held. */
+  private older: FeedBlob[] = [];
   private readonly byId = new Map<string, FeedBlob>();
   /** The rows in the DOM, by id. */
   private readonly rows = new Map<string, HTMLLIElement>();
@@ -45,8 +53,15 @@ export class FeedList {
     private readonly scroller: HTMLElement,
     private readonly list: HTMLOListElement,
     private limit: number,
+    /** Told after every change of what is drawn: how many rows pass the filter, of how many held. */
+    private readonly changed: (shown: number, held: number) => void = () => {},
   ) {
     scroller.addEventListener('scroll', () => this.redraw(), { passive: true });
+    // rows are taller on narrow screens (home.css): measure again
+    addEventListener('resize', () => {
+      this.rowPx = 0;
+      this.redraw();
+    });
   }
 
   add(blob: FeedBlob): void {
@@ -55,6 +70,26 @@ export class FeedList {
     // keep only the newest `limit` arrivals: older ones would be pushed out before being seen
     if (this.arriving.size > this.limit) this.arriving.delete(this.arriving.keys().next().value!);
     this.schedule();
+  }
+
+  /**
+   * Blobs older than every one the feed brought (the newest of the store, read when the page
+   * opened), newest first: they go below the rows held, skipping any already there.
+   */
+  addOlder(blobs: readonly FeedBlob[]): void {
+    this.older.push(...blobs);
+    this.schedule();
+  }
+
+  /** Shows only the blobs that match (now, even while held: the user asked for it). */
+  setFilter(query: string): void {
+    this.filter = new FeedFilter(query);
+    this.applyFilter();
+    this.redraw();
+  }
+
+  get filtered(): boolean {
+    return this.filter.active;
   }
 
   remove(id: string): void {
@@ -109,8 +144,19 @@ export class FeedList {
     this.leaving.clear();
     this.blobs = fresh.concat(kept);
     for (const blob of fresh) this.byId.set(blob._id, blob);
+    for (const blob of this.older) {
+      if (this.byId.has(blob._id)) continue;
+      this.blobs.push(blob);
+      this.byId.set(blob._id, blob);
+    }
+    this.older = [];
     for (const gone of this.blobs.splice(this.limit)) this.byId.delete(gone._id);
+    this.applyFilter();
     this.draw();
+  }
+
+  private applyFilter(): void {
+    this.shown = this.filter.active ? this.blobs.filter((b) => this.filter.matches(b)) : this.blobs;
   }
 
   private redraw(): void {
@@ -125,7 +171,7 @@ export class FeedList {
     const rowPx = this.rowPx || DEFAULT_ROW_PX;
     const first = Math.max(0, Math.floor(this.scroller.scrollTop / rowPx) - OVERSCAN);
     const count = Math.ceil(this.scroller.clientHeight / rowPx) + 2 * OVERSCAN;
-    const visible = this.blobs.slice(first, first + count);
+    const visible = this.shown.slice(first, first + count);
     const wanted = new Set(visible.map((b) => b._id));
     for (const [id, row] of this.rows) {
       if (wanted.has(id)) continue;
@@ -140,15 +186,16 @@ export class FeedList {
         this.rows.set(blob._id, row);
       }
       row.setAttribute('aria-posinset', String(first + i + 1));
-      row.setAttribute('aria-setsize', String(this.blobs.length));
+      row.setAttribute('aria-setsize', String(this.shown.length));
       if (row === next) next = row.nextElementSibling;
       else this.list.insertBefore(row, next);
     });
     this.list.style.paddingTop = `${first * rowPx}px`;
-    this.list.style.height = `${this.blobs.length * rowPx}px`;
+    this.list.style.height = `${this.shown.length * rowPx}px`;
     if (this.rowPx === 0 && this.list.firstElementChild) {
       this.rowPx = this.list.firstElementChild.getBoundingClientRect().height || 0;
       if (this.rowPx !== 0 && this.rowPx !== rowPx) this.draw();
     }
+    this.changed(this.shown.length, this.blobs.length);
   }
 }

@@ -7,6 +7,7 @@ import { fetchJson, UnauthorizedError } from './fetch-json.js';
 import { isFeedBlob, type FeedBlob } from './messages.js';
 import { MINUTE_MS, MinuteHistogram } from './minute-histogram.js';
 import { RateMeter } from './rate-meter.js';
+import { readiness } from './readiness.js';
 import { saveReadToken } from './read-token.js';
 
 /**
@@ -23,6 +24,7 @@ const HOUR_MS = 60 * MINUTE_MS;
  */
 const LOAD_LIMIT = 2000;
 const RESYNC_COUNT_MS = 30_000;
+const READINESS_MS = 5_000;
 const LIMIT_KEY = 'kpiggybank.feedLimit';
 
 function element<T extends Element>(id: string, type: { new (): T; prototype: T }): T {
@@ -43,7 +45,10 @@ const page = {
   feedBox: element('feed-box', HTMLElement),
   limit: element('feed-limit', HTMLInputElement),
   pause: element('feed-pause', HTMLButtonElement),
-  dialog: new BlobDialog(element('blob-view', HTMLDialogElement), element('blob-view-id', HTMLElement), element('blob-view-json', HTMLElement)),
+  filter: element('feed-filter', HTMLInputElement),
+  feedEmpty: element('feed-empty', HTMLElement),
+  ready: element('ready', HTMLElement),
+  dialog: new BlobDialog(element('blob-view', HTMLDialogElement)),
 };
 
 function clampLimit(value: number): number {
@@ -61,7 +66,7 @@ function storedLimit(): number {
 
 const stored = storedLimit();
 page.limit.value = String(clampLimit(stored));
-const feed = new FeedList(page.feedBox, page.feed, clampLimit(stored));
+const feed = new FeedList(page.feedBox, page.feed, clampLimit(stored), showEmpty);
 const histogram = new MinuteHistogram();
 const rate = new RateMeter();
 let count: number | undefined;
@@ -161,6 +166,54 @@ function render(): void {
 
 // ---- the feed -------------------------------------------------------------------------------
 
+/** Whether the newest blobs were read, to show on arrival (once: after that the feed brings them). */
+let newest: 'unread' | 'reading' | 'read' = 'unread';
+/** Deletions the feed brought while that read was under way: the read may still hold them. */
+let deletedDuringRead: Set<string> | undefined;
+
+/** Timestamps below 1e12 are seconds, above milliseconds (timestampMs): one range read each. */
+const NEWEST_RANGES = ['end=999999999999', 'start=1000000000000'];
+
+/**
+ * The newest N blobs, read once the feed is live (connected with since=now, so every blob stored
+ * from then on arrives through it). A blob stored in between is in both: the list keeps one per id,
+ * the feed's above the read's, which go below whatever the feed brought meanwhile.
+ */
+async function readNewest(): Promise<void> {
+  newest = 'reading';
+  deletedDuringRead = new Set();
+  const limit = clampLimit(page.limit.valueAsNumber);
+  try {
+    const answers = await Promise.all(
+      NEWEST_RANGES.map(async (range) => {
+        const answer = await fetchJson(`/wsapi/interaction_data?${range}&descending=true&limit=${limit}&shape=blobs`);
+        return Array.isArray(answer) ? answer.filter(isFeedBlob) : [];
+      }),
+    );
+    const deleted = deletedDuringRead;
+    const blobs = answers
+      .flat()
+      .filter((b) => !deleted.has(b._id))
+      .sort((a, b) => timestampMs(b.timestamp) - timestampMs(a.timestamp))
+      .slice(0, limit);
+    newest = 'read';
+    feed.addOlder(blobs);
+  } catch (error) {
+    newest = 'unread'; // the next `live` tries again
+    failed(error);
+  } finally {
+    deletedDuringRead = undefined;
+  }
+}
+
+/** Says why the list is empty: loading, a store with no blobs, or a filter that matches none. */
+function showEmpty(shown: number, held: number): void {
+  page.feedEmpty.hidden = shown > 0;
+  if (shown > 0) return;
+  page.feedEmpty.textContent =
+    held > 0 ? 'No loaded row matches the filter.' : newest === 'read' ? 'No blobs yet — POST one to /wsapi/interaction_data' : 'Loading the newest blobs…';
+}
+
 function statusText(status: FeedStatus): string {
   switch (status.state) {
     case 'connecting':
@@ -175,6 +228,7 @@ function statusText(status: FeedStatus): string {
 }
 
 function showStatus(status: FeedStatus): void {
+  if (status.state !== 'connecting' && page.status.dataset.state !== status.state) void showReadiness();
   page.status.dataset.state = status.state;
   page.status.textContent = statusText(status);
   if (status.state === 'unauthorized') askForToken();
@@ -183,6 +237,7 @@ function showStatus(status: FeedStatus): void {
 const socket = new FeedSocket(new URL('/wsapi/changes', location.href.replace(/^http/, 'ws')), {
   change(change, live) {
     if (change.deleted) {
+      deletedDuringRead?.add(change.id);
       feed.remove(change.id);
       if (live && count !== undefined) count--;
       return;
@@ -196,13 +251,26 @@ const socket = new FeedSocket(new URL('/wsapi/changes', location.href.replace(/^
   },
   live() {
     void syncCount();
+    if (newest === 'unread') void readNewest();
     // a chart whose load failed (the store was down, say) tries again with the feed
     if (!chartLoaded && arrivedDuringLoad === undefined) void loadChart();
   },
   status: showStatus,
 });
 
+// ---- readiness ------------------------------------------------------------------------------
+
+/** `/readyz`, every few seconds and whenever the feed connects or drops. */
+async function showReadiness(): Promise<void> {
+  const state = await readiness();
+  page.ready.dataset.state = state.state;
+  page.ready.textContent = state.state === 'ready' ? 'ready' : `not ready: ${state.reason}`;
+  page.ready.title = page.ready.textContent;
+}
+
 // ---- controls -------------------------------------------------------------------------------
+
+page.filter.addEventListener('input', () => feed.setFilter(page.filter.value));
 
 page.limit.addEventListener('change', () => {
   const limit = clampLimit(page.limit.valueAsNumber);
@@ -237,8 +305,11 @@ page.feed.addEventListener('click', (event) => {
   if (blob) page.dialog.show(blob);
 });
 
+showEmpty(0, 0);
 socket.connect();
 void loadChart();
+void showReadiness();
+setInterval(() => void showReadiness(), READINESS_MS);
 setInterval(render, 1000);
 setInterval(() => void syncCount(), RESYNC_COUNT_MS);
 render();

@@ -39,3 +39,11 @@ export class MinuteHistogram {
     });
   }
 }
+
+/**
+ * The busiest of the minutes whose count is known, or undefined when none is. The chart's scale
+ * and its caption both come from it: a minute only partly loaded (grey) says nothing of its size.
+ */
+export function busiestKnown(bars: readonly MinuteBar[]): MinuteBar | undefined {
+  return bars.reduce<MinuteBar | undefined>((best, b) => (b.known && (best === undefined || b.count > best.count) ? b : best), undefined);
+}
