@@ -420,6 +420,9 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       ]);
       await page.locator('#blob-view-copy').click();
       await page.locator('#blob-view-copied', { hasText: 'Copied' }).waitFor();
+      expect(await page.locator('#blob-view-text').isHidden()).toBe(true); // the text box is only the fallback's
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'home-dialog.png') });
       expect(JSON.parse(await page.evaluate(() => navigator.clipboard.readText()))).toEqual({ _id: ids[0], ...blobs[0] });
       await page.keyboard.press('Escape');
 

@@ -104,7 +104,10 @@ function failed(error: unknown): void {
 async function syncCount(): Promise<void> {
   try {
     const value = await fetchJson('/wsapi/interaction_data/count');
-    if (typeof value === 'number') count = value;
+    if (typeof value === 'number') {
+      count = value;
+      render(); // now, not at the next second's redraw
+    }
   } catch (error) {
     failed(error);
   }
