@@ -9,7 +9,7 @@ import { attachWebSocketRelay } from './feed/ws-relay.js';
 import { guardConnections, type RefusedReason } from './http/connection-guard.js';
 import { boundHeapGrowth } from './heap-growth.js';
 import { originPolicy } from './http/origin-policy.js';
-import { createLogger, exitOnceLogged } from './logger.js';
+import { createLogger, exitOnceLogged, logFormat } from './logger.js';
 import { Metrics } from './metrics.js';
 import { listenFailure, storeOpenFailure } from './startup-failure.js';
 import { createStore } from './store/create-store.js';
@@ -45,7 +45,7 @@ function startupMistake(logger: Logger, line: string): void {
 async function main(): Promise<void> {
   const config = readConfig();
   boundHeapGrowth(config.backend);
-  const logger = createLogger(config);
+  const logger = createLogger(config, undefined, logFormat(config.mode, process.stdout.isTTY === true));
   const metrics = new Metrics();
   const store = new InstrumentedStore(createStore(config, logger), metrics);
 
