@@ -32,10 +32,25 @@ function isLevelLocked(error: unknown): boolean {
   return false;
 }
 
-/** Why the store did not open, for a DATA_DIR that another process holds. */
+/** The file-system errors of a folder the operator chose, as the system names them, with what to do. */
+const FOLDER_ERRORS: Record<string, [said: string, fix: string]> = {
+  EACCES: ['permission denied', 'let this user write to it'],
+  EPERM: ['operation not permitted', 'let this user write to it'],
+  EROFS: ['read-only file system', 'mount it writable'],
+  ENOTDIR: ['not a directory', 'make it a folder'],
+  ENOSPC: ['no space left on device', 'free some space'],
+};
+
+/** Why the store did not open, for a DATA_DIR that another process holds or this one cannot use. */
 export function storeOpenFailure(error: unknown, config: Pick<Config, 'backend' | 'dataDir'>): string | undefined {
-  if (config.backend === 'pouchdb' && isLevelLocked(error)) {
+  if (config.backend !== 'pouchdb') return undefined;
+  if (isLevelLocked(error)) {
     return `DATA_DIR ${config.dataDir} is in use by another kpiggybank (its LevelDB is locked): stop that one, or set DATA_DIR to another folder`;
   }
-  return undefined;
+  const { code, syscall, path } = error instanceof Error ? (error as NodeJS.ErrnoException) : {};
+  const known = code === undefined ? undefined : FOLDER_ERRORS[code];
+  if (known === undefined) return undefined;
+  const [said, fix] = known;
+  const where = syscall && path ? `: ${syscall} ${path}` : '';
+  return `DATA_DIR ${config.dataDir} cannot be used (${said}${where}): ${fix}, or set DATA_DIR to another folder`;
 }

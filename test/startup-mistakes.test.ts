@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listenFailure } from '../src/startup-failure.js';
+import { listenFailure, storeOpenFailure } from '../src/startup-failure.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
 
 /** What a terminal shows: the lines, none of them a stack frame. */
@@ -45,6 +45,21 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
     );
     // the first one is unharmed
     expect((await fetch(new URL('/readyz', url))).status).toBe(200);
+  });
+
+  it('a DATA_DIR that cannot be created: names the folder, what the system said, and DATA_DIR', async () => {
+    const second = spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: '/dev/null/data' });
+    expect(await second.exited).toBe(1);
+    expectOneLineNoStack(second.output(), /kpiggybank: DATA_DIR \/dev\/null\/data cannot be used \(not a directory: mkdir \/dev\/null\/data\): .*set DATA_DIR to another folder\n/);
+  });
+
+  it('explains the folder errors an operator causes, and leaves the rest alone', () => {
+    const failure = (code: string, syscall: string, where: string) => Object.assign(new Error(code), { code, syscall, path: where });
+    const config = { backend: 'pouchdb' as const, dataDir: '/srv/kpi' };
+    expect(storeOpenFailure(failure('EACCES', 'mkdir', '/srv/kpi'), config)).toMatch(/^DATA_DIR \/srv\/kpi cannot be used \(permission denied: mkdir \/srv\/kpi\): let this user write to it, or set DATA_DIR/);
+    expect(storeOpenFailure(failure('EROFS', 'open', '/srv/kpi/LOG'), config)).toMatch(/read-only file system/);
+    expect(storeOpenFailure(failure('EACCES', 'mkdir', '/srv/kpi'), { ...config, backend: 'memory' })).toBeUndefined();
+    expect(storeOpenFailure(new Error('corrupted'), config)).toBeUndefined();
   });
 
   it('explains the other listen failures an operator causes, and leaves the rest alone', () => {
