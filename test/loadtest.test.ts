@@ -80,6 +80,7 @@ describe('kpiggybank loadtest (the CLI)', () => {
     const run = await cli(['--backend', 'memory', '--sequences', '100', '--warmup', '100', '--target', '100000000']);
     expect(run.stdout).toMatch(/FAILED/);
     expect(run.code).toBe(1);
+    expect(run.stderr).toBe(''); // its own service on a fresh store: nothing to warn of
   });
 
   it('exits 1 when blobs do not come back, however fast', { timeout: 60_000 }, async () => {
@@ -88,6 +89,8 @@ describe('kpiggybank loadtest (the CLI)', () => {
     const run = await cli(['--url', `http://127.0.0.1:${port}`, '--sequences', '50', '--warmup', '50', '--target', '1', '--json', json]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/0 of 50 \(missing 50/);
+    // a running service keeps what the run writes: said on stderr before the run
+    expect(run.stderr).toBe(`kpiggybank loadtest: writing 100 blobs (50 warm-up + 50 sign-ins) into http://127.0.0.1:${port}: they stay in its store (the load test deletes nothing)\n`);
     expect(JSON.parse(await readFile(json, 'utf8'))).toMatchObject({ passed: false, missing: 50 });
   });
 
@@ -114,5 +117,6 @@ describe('kpiggybank loadtest (the CLI)', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: kpiggybank loadtest .*--sequences/);
+    expect(help.stdout).toMatch(/With --url it writes --warmup \+ --sequences blobs \(6,000 by default\) into that\s+service's store, and they stay there/);
   });
 });

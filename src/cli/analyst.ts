@@ -1,87 +1,137 @@
-// kpiggybank drain|count|range: the analyst's side of the piggybank.
-import { parseArgs } from 'node:util';
+// kpiggybank drain|count|range: the analyst's side of the piggybank. Nothing here imports the load
+// test: a production install has no devDependencies, and the load test's PouchDB Server is one.
+import { Command, CommanderError, Option } from 'commander';
+import { z } from 'zod';
 import { CountResponseSchema } from 'kpiggybank-client/wire';
+import type { TokenVariable } from './auth-advice.js';
 import { CliError, errorMessage } from './cli-error.js';
 import { drain, resume } from './drain-command.js';
-import { LOADTEST_USAGE } from './loadtest.js';
+import { mistake, noArguments, type Exit } from './usage.js';
 import { AnswerError, Service, UnreachableError } from './service.js';
 
-const USAGE = `usage:
-  kpiggybank drain --url URL --token T --out FILE [--force] [--format ndjson|csv] [--csv-raw] [--start S] [--end E]
-  kpiggybank drain --resume ID --url URL --token T
-  kpiggybank count --url URL [--token T]
-  kpiggybank range --url URL [--token T] [--start S] [--end E]
-  ${LOADTEST_USAGE.replace(/^usage: /, '')}`;
+const DEFAULT_URL = 'http://127.0.0.1:3000';
 
-/** A user's mistake: one line and the usage, exit 2. */
-const usage = (message: string) => new CliError(`${message}\n${USAGE}`, 2);
+const CommonSchema = z.object({ url: z.string(), token: z.string().optional(), start: z.string().optional(), end: z.string().optional() });
+const DrainOptionsSchema = CommonSchema.extend({
+  out: z.string().optional(),
+  format: z.string(),
+  csvRaw: z.boolean().default(false),
+  force: z.boolean().default(false),
+  resume: z.string().optional(),
+});
 
-function parse() {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        url: { type: 'string', default: 'http://127.0.0.1:3000' },
-        token: { type: 'string' },
-        out: { type: 'string' },
-        format: { type: 'string', default: 'ndjson' },
-        start: { type: 'string' },
-        end: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        'csv-raw': { type: 'boolean', default: false },
-        resume: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw usage(errorMessage(error));
-  }
-}
+const urlOption = () => new Option('--url <URL>', 'the kpiggybank service').env('KPIGGYBANK_URL').default(DEFAULT_URL);
+const tokenOption = (variable: TokenVariable, what: string) => new Option('--token <T>', what).env(variable);
+const rangeOptions = (command: Command) =>
+  command.option('--start <S>', 'only blobs from this timestamp on (an integer, as the blobs have it)').option('--end <E>', 'only blobs up to this timestamp');
 
-async function main(): Promise<number> {
-  const { positionals, values } = parse();
+/** The service and the range the options name, checked. */
+function connect(command: Command, variable: TokenVariable): { service: Service; range: URLSearchParams } {
+  const options = CommonSchema.parse(command.opts());
   for (const bound of ['start', 'end'] as const) {
-    if (values[bound] !== undefined && !/^-?\d+$/.test(values[bound])) throw usage(`--${bound} must be an integer (a timestamp), not ${JSON.stringify(values[bound])}`);
+    const value = options[bound];
+    if (value !== undefined && !/^-?\d+$/.test(value)) mistake(command, `--${bound} must be an integer (a timestamp), not ${JSON.stringify(value)}`);
   }
-  if (!/^https?:\/\/[^/]/.test(values.url)) throw usage(`--url must be an http:// or https:// URL, not ${JSON.stringify(values.url)}`);
-  const service = new Service(values.url, values.token);
+  const urlFrom = command.getOptionValueSource('url') === 'env' ? 'KPIGGYBANK_URL' : '--url';
+  if (!/^https?:\/\/[^/]/.test(options.url)) mistake(command, `${urlFrom} must be an http:// or https:// URL, not ${JSON.stringify(options.url)}`);
+  const source = command.getOptionValueSource('token');
+  const service = new Service(options.url, { token: options.token, from: options.token === undefined ? undefined : source === 'env' ? 'env' : 'flag', variable });
   const range = new URLSearchParams();
-  if (values.start !== undefined) range.set('start', values.start);
-  if (values.end !== undefined) range.set('end', values.end);
-
-  switch (positionals[0]) {
-    case 'drain': {
-      if (values.resume !== undefined) {
-        if (values.out !== undefined) throw usage('--resume finishes the commit of a drain whose file is written already: it takes no --out');
-        return resume(service, values.resume);
-      }
-      if (!values.out) throw usage('drain needs --out FILE');
-      if (values.format !== 'ndjson' && values.format !== 'csv') throw usage(`--format must be ndjson or csv, not ${JSON.stringify(values.format)}`);
-      if (values['csv-raw'] && values.format !== 'csv') throw usage('--csv-raw goes with --format csv');
-      return drain(service, { out: values.out, format: values.format, csvRaw: values['csv-raw'], force: values.force, range });
-    }
-    case 'count':
-      process.stdout.write(`${CountResponseSchema.parse(await service.json('GET', '/wsapi/interaction_data/count'))}\n`);
-      return 0;
-    case 'range': {
-      const query = new URLSearchParams(range);
-      query.set('shape', 'blobs'); // the blobs themselves, not the original's view rows
-      const res = await service.call('GET', `/wsapi/interaction_data?${query}`);
-      try {
-        for await (const chunk of res as AsyncIterable<Uint8Array>) process.stdout.write(chunk);
-      } catch (error) {
-        throw new CliError(`the connection to ${service.base} was cut during the range (${errorMessage(error)})`);
-      }
-      process.stdout.write('\n');
-      return 0;
-    }
-    default:
-      throw usage(positionals[0] === undefined ? 'which command?' : `unknown command ${JSON.stringify(positionals[0])}`);
-  }
+  if (options.start !== undefined) range.set('start', options.start);
+  if (options.end !== undefined) range.set('end', options.end);
+  return { service, range };
 }
 
 /** Every failure is one line with what to do next: a stack trace helps nobody who runs this. */
-process.exitCode = await main().catch((error: unknown) => {
+function report(error: unknown): number {
   const known = error instanceof CliError || error instanceof AnswerError || error instanceof UnreachableError;
   process.stderr.write(`kpiggybank: ${known ? error.message : `unexpected error: ${errorMessage(error)}`}\n`);
   return error instanceof CliError ? error.exitCode : 1;
-});
+}
+
+/** The action of a command: its exit code told to `exit`; its failures reported in one line. */
+const action = (exit: Exit, body: (command: Command) => Promise<number>) => async (_options: unknown, command: Command) => {
+  noArguments(command);
+  let code: number;
+  try {
+    code = await body(command);
+  } catch (error) {
+    if (error instanceof CommanderError) throw error; // a mistake, already said
+    code = report(error);
+  }
+  exit(code);
+};
+
+async function drainAction(command: Command): Promise<number> {
+  const { service, range } = connect(command, 'DRAIN_TOKEN');
+  const options = DrainOptionsSchema.parse(command.opts());
+  if (options.resume !== undefined) {
+    if (options.out !== undefined) mistake(command, '--resume finishes the commit of a drain whose file is written already: it takes no --out');
+    return resume(service, options.resume);
+  }
+  if (options.out === undefined || options.out === '') return mistake(command, 'drain needs --out FILE (or --resume ID)');
+  if (options.format !== 'ndjson' && options.format !== 'csv') return mistake(command, `--format must be ndjson or csv, not ${JSON.stringify(options.format)}`);
+  if (options.csvRaw && options.format !== 'csv') mistake(command, '--csv-raw goes with --format csv');
+  return drain(service, { out: options.out, format: options.format, csvRaw: options.csvRaw, force: options.force, range });
+}
+
+async function countAction(command: Command): Promise<number> {
+  const { service } = connect(command, 'READ_TOKEN');
+  process.stdout.write(`${CountResponseSchema.parse(await service.json('GET', '/wsapi/interaction_data/count'))}\n`);
+  return 0;
+}
+
+async function rangeAction(command: Command): Promise<number> {
+  const { service, range } = connect(command, 'READ_TOKEN');
+  const query = new URLSearchParams(range);
+  query.set('shape', 'blobs'); // the blobs themselves, not the original's view rows
+  const res = await service.call('GET', `/wsapi/interaction_data?${query}`);
+  try {
+    for await (const chunk of res as AsyncIterable<Uint8Array>) process.stdout.write(chunk);
+  } catch (error) {
+    throw new CliError(`the connection to ${service.base} was cut during the range (${errorMessage(error)})`);
+  }
+  process.stdout.write('\n');
+  return 0;
+}
+
+const READ_TOKEN_HELP = "the service's read token, if it has one";
+
+export function addAnalystCommands(program: Command, exit: Exit): void {
+  const drainCommand = program
+    .command('drain')
+    .summary('take the blobs out: write them to a file, fsynced, then delete them from the store')
+    .usage(
+      '--out FILE [--url URL] [--token T] [--force] [--format ndjson|csv] [--csv-raw] [--start S] [--end E]\n       kpiggybank drain --resume ID [--url URL] [--token T]',
+    )
+    .description(
+      'Claims the blobs (of the range), writes them to a temporary file beside FILE, fsyncs it, checks the count, renames it to FILE, and only then commits: deletes them from the store. Until the commit starts, any failure or Ctrl-C releases the claim and deletes nothing. A commit cut short is finished with --resume ID, as the message says.',
+    )
+    .addOption(urlOption())
+    .addOption(tokenOption('DRAIN_TOKEN', "the service's drain token"))
+    .option('--out <FILE>', 'the file to write; never replaced unless --force')
+    .option('--force', 'replace FILE if it exists')
+    .option('--format <F>', 'ndjson or csv', 'ndjson')
+    .option('--csv-raw', 'CSV: write formula-like cells as they are (they get a leading quote otherwise)');
+  rangeOptions(drainCommand)
+    .option('--resume <ID>', 'finish the commit of drain ID, cut short: its file is written already')
+    .addHelpText('after', '\nExit status: 0 done; 1 failed (one line: what was and was not deleted, and what to do); 2 a bad option;\n130 / 143 interrupted by SIGINT / SIGTERM.')
+    .action(action(exit, drainAction));
+
+  program
+    .command('count')
+    .summary('print how many blobs the store holds')
+    .usage('[--url URL] [--token T]')
+    .addOption(urlOption())
+    .addOption(tokenOption('READ_TOKEN', READ_TOKEN_HELP))
+    .addHelpText('after', '\nExit status: 0 done; 1 failed; 2 a bad option.')
+    .action(action(exit, countAction));
+
+  const rangeCommand = program
+    .command('range')
+    .summary('print the blobs of a time range, as a JSON array')
+    .usage('[--url URL] [--token T] [--start S] [--end E]')
+    .addOption(urlOption())
+    .addOption(tokenOption('READ_TOKEN', READ_TOKEN_HELP));
+  rangeOptions(rangeCommand).addHelpText('after', '\nExit status: 0 done; 1 failed; 2 a bad option.').action(action(exit, rangeAction));
+}

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // kpiggybank drain|count|range|loadtest
-const [command, ...args] = process.argv.slice(2);
-if (command === 'loadtest') {
-  const { loadtest } = await import('./loadtest.js');
-  process.exitCode = await loadtest(args).catch((error: unknown) => {
-    process.stderr.write(`kpiggybank loadtest: ${error instanceof Error ? error.message : String(error)} (--help lists the options)\n`);
-    return 2;
-  });
-} else {
-  await import('./analyst.js'); // reads its own arguments
-}
+import { run } from './program.js';
+
+// A reader that stopped reading (`kpiggybank range | head`) ends the command without a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') process.stderr.write(`kpiggybank: cannot write the output: ${error.message}\n`);
+  process.exit(error.code === 'EPIPE' ? 0 : 1);
+});
+
+process.exitCode = await run(process.argv.slice(2));

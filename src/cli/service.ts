@@ -1,9 +1,13 @@
 import { request, type IncomingMessage } from 'node:http';
 import { request as requestTls } from 'node:https';
 import { ErrorBodySchema } from 'kpiggybank-client/wire';
+import { authAdvice, type Credentials } from './auth-advice.js';
 import { errorMessage } from './cli-error.js';
 
-/** The service answered, but not 2xx: its status, and its `{error, reason}` when it sent one. */
+/**
+ * The service answered, but not 2xx: its status, and its `{error, reason}` when it sent one;
+ * `advice` (what to set, for an auth error) replaces the reason in the message.
+ */
 export class AnswerError extends Error {
   override readonly name = 'AnswerError';
   constructor(
@@ -14,8 +18,9 @@ export class AnswerError extends Error {
     readonly reason: string | undefined,
     /** Seconds, from `Retry-After`. */
     readonly retryAfter: number | undefined,
+    advice?: string,
   ) {
-    super(`${method} ${path} answered ${status}${reason ? `: ${reason}` : ''}`);
+    super(`${method} ${path} answered ${status}${advice ? `: ${advice}` : reason ? `: ${reason}` : ''}`);
   }
 }
 
@@ -39,9 +44,12 @@ export class Service {
   readonly base: string;
   private readonly headers: Record<string, string>;
 
-  constructor(url: string, token: string | undefined) {
+  constructor(
+    url: string,
+    private readonly credentials: Credentials,
+  ) {
     this.base = url.replace(/\/+$/, '');
-    this.headers = token ? { Authorization: `Bearer ${token}` } : {};
+    this.headers = credentials.token ? { Authorization: `Bearer ${credentials.token}` } : {};
   }
 
   /**
@@ -63,7 +71,8 @@ export class Service {
     if (status >= 200 && status < 300) return res;
     const body = ErrorBodySchema.safeParse(await text(res).then(JSON.parse, () => undefined).catch(() => undefined));
     const retryAfter = Number(res.headers['retry-after']);
-    throw new AnswerError(method, path, status, body.data?.error, body.data?.reason, Number.isFinite(retryAfter) && res.headers['retry-after'] ? retryAfter : undefined);
+    const advice = authAdvice(status, body.data?.error, this.credentials);
+    throw new AnswerError(method, path, status, body.data?.error, body.data?.reason, Number.isFinite(retryAfter) && res.headers['retry-after'] ? retryAfter : undefined, advice);
   }
 
   async json(method: string, path: string, options: CallOptions = {}): Promise<unknown> {
