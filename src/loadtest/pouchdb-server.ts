@@ -2,9 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 import { killOnExit } from './kill-on-exit.js';
 
 export interface RunningCouch {
@@ -13,24 +13,21 @@ export interface RunningCouch {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/** Its executable, looked up when one is started: a production install has no devDependencies, and must load this module all the same. */
+function pouchDbServerBin(): string {
+  try {
+    return path.join(path.dirname(createRequire(import.meta.url).resolve('pouchdb-server/package.json')), 'bin', 'pouchdb-server');
+  } catch {
+    throw new Error('PouchDB Server is a devDependency (pouchdb-server), not installed here (npm install --omit=dev): set COUCHDB_URL to a CouchDB, or install the devDependencies');
+  }
 }
-
-const bin = path.join(path.dirname(createRequire(import.meta.url).resolve('pouchdb-server/package.json')), 'bin', 'pouchdb-server');
 
 /**
  * PouchDB Server: a real CouchDB-protocol server over HTTP, started from node_modules. In memory,
  * unless `dataDir` is given: then its databases live there and outlive a restart.
  */
 export async function startPouchDbServer(port?: number, dataDir?: string): Promise<RunningCouch> {
+  const bin = pouchDbServerBin();
   const chosen = port ?? (await freePort());
   // It writes config.json and log.txt into its working directory: give it its own.
   const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'kpiggybank-pouchdb-server-')));

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killOnExit } from './kill-on-exit.js';
 import { processMemory } from './proc-status.js';
-import { freePort, startPouchDbServer, type RunningCouch } from './pouchdb-server.js';
+import { freePort } from './free-port.js';
+import type { RunningCouch } from './pouchdb-server.js';
 
 export type Backend = 'memory' | 'pouchdb' | 'couchdb';
 
@@ -37,7 +38,8 @@ const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 export async function startService(backend: Backend, { couchdbUrl, env = {}, nodeArgs = [] }: ServiceOptions = {}): Promise<RunningService> {
   const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-loadtest-'));
   let couch: RunningCouch | undefined;
-  if (backend === 'couchdb' && !couchdbUrl) couch = await startPouchDbServer();
+  // imported only when needed: PouchDB Server is a devDependency, absent from a production install
+  if (backend === 'couchdb' && !couchdbUrl) couch = await (await import('./pouchdb-server.js')).startPouchDbServer();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [...nodeArgs, SERVER], {

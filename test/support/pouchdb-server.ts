@@ -1,2 +1,3 @@
 // The load test starts PouchDB Server too; tests use the same code.
-export { freePort, startPouchDbServer, type RunningCouch } from '../../src/loadtest/pouchdb-server.js';
+export { freePort } from '../../src/loadtest/free-port.js';
+export { startPouchDbServer, type RunningCouch } from '../../src/loadtest/pouchdb-server.js';
