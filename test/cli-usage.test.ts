@@ -48,6 +48,7 @@ describe('kpiggybank: --help on every command, and a user\'s mistake in one line
       // [arguments, what the line names, the usage it is followed by]
       [[], 'which command', 'kpiggybank'],
       [['bogus'], 'bogus', 'kpiggybank'],
+      [['help', 'bogus'], 'bogus', 'kpiggybank'],
       [['--foo'], '--foo', 'kpiggybank'],
       [['count', '--foo'], '--foo', 'kpiggybank count'],
       [['count', 'extra'], 'extra', 'kpiggybank count'],

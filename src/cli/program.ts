@@ -50,6 +50,10 @@ export async function run(argv: readonly string[]): Promise<number> {
   const program = createProgram((exitCode) => (code = exitCode));
   try {
     if (argv.length === 0) program.error('which command? drain, count, range or loadtest', { exitCode: USAGE_EXIT });
+    // commander's `help bogus` prints the usage without saying why
+    if (argv[0] === 'help' && argv[1] !== undefined && !program.commands.some((command) => command.name() === argv[1])) {
+      program.error(`unknown command ${JSON.stringify(argv[1])}`, { exitCode: USAGE_EXIT });
+    }
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
