@@ -96,3 +96,19 @@ describe('kpiggybank | head', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('kpiggybank: a password in --url', () => {
+  it('is masked in the messages that name the service', async () => {
+    const secret = 'S3cret-in-the-url';
+    const runs = await Promise.all([
+      runCli(['count', '--url', `http://analyst:${secret}@127.0.0.1:9`]),
+      runCli(['drain', '--resume', 'abc', '--url', `http://analyst:${secret}@127.0.0.1:9`, '--token', 't']),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('http://analyst:***@127.0.0.1:9');
+      expect(run.stderr + run.stdout).not.toContain(secret);
+      expect(hasStackTrace(run.stderr)).toBe(false);
+    }
+  });
+});

@@ -89,7 +89,7 @@ async function rangeAction(command: Command): Promise<number> {
   try {
     for await (const chunk of res as AsyncIterable<Uint8Array>) process.stdout.write(chunk);
   } catch (error) {
-    throw new CliError(`the connection to ${service.base} was cut during the range (${errorMessage(error)})`);
+    throw new CliError(`the connection to ${service.shown} was cut during the range (${errorMessage(error)})`);
   }
   process.stdout.write('\n');
   return 0;

@@ -44,7 +44,7 @@ const describeHolders = (held: readonly DrainHolder[]) =>
     .join('; ');
 
 /** The command that finishes a commit cut short; the token is named, never printed. */
-export const resumeCommand = (service: Service, id: string) => `kpiggybank drain --resume ${id} --url ${service.base} --token "$DRAIN_TOKEN"`;
+export const resumeCommand = (service: Service, id: string) => `kpiggybank drain --resume ${id} --url ${service.shown} --token "$DRAIN_TOKEN"`;
 
 /** A commit that cut short: the analyst has the file, so the way on is to finish the commit, never to drain again. */
 function cutShort(service: Service, drain: Drain, out: string, cause: string, exitCode: number): CliError {
@@ -117,7 +117,7 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
     const query = new URLSearchParams({ format: options.format });
     if (options.csvRaw) query.set('formulas', 'raw');
     const res = await service.call('GET', `/wsapi/drains/${claim.id}/blobs?${query}`, { signal: stop.signal });
-    const { received, bytes } = await copy(res, file, { format: options.format, claimed: claim.count, base: service.base, bar });
+    const { received, bytes } = await copy(res, file, { format: options.format, claimed: claim.count, base: service.shown, bar });
     await file.finish();
     bar?.stop();
     interrupted();
@@ -209,7 +209,7 @@ export async function resume(service: Service, id: string): Promise<number> {
         // The service lost the commit before it began (it died first), and the lease ran out since.
         throw new CliError(`drain ${id} ended before its commit began (${error.reason ?? 'expired'}): nothing of it was deleted; its blobs are still in the store, so a new drain would give them again, besides the file you have`);
       }
-      if (error.status === 404) throw new CliError(`${service.base} knows no drain ${id}`);
+      if (error.status === 404) throw new CliError(`${service.shown} knows no drain ${id}`);
       throw error;
     }
   }

@@ -39,9 +39,19 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
+function withoutPassword(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.password === '') return url;
+  parsed.password = '***';
+  return parsed.toString().replace(/\/+$/, '');
+}
+
 /** The kpiggybank service as the CLI calls it. The token goes in a header only, never in a message. */
 export class Service {
   readonly base: string;
+  /** `base` as messages print it: a password in the URL is masked (a message may end up in a log or a ticket). */
+  readonly shown: string;
   private readonly headers: Record<string, string>;
 
   constructor(
@@ -49,6 +59,7 @@ export class Service {
     private readonly credentials: Credentials,
   ) {
     this.base = url.replace(/\/+$/, '');
+    this.shown = withoutPassword(this.base);
     this.headers = credentials.token ? { Authorization: `Bearer ${credentials.token}` } : {};
   }
 
@@ -65,7 +76,7 @@ export class Service {
         .on('error', reject)
         .end(),
     ).catch((error: unknown) => {
-      throw new UnreachableError(this.base, error);
+      throw new UnreachableError(this.shown, error);
     });
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return res;
@@ -78,7 +89,7 @@ export class Service {
   async json(method: string, path: string, options: CallOptions = {}): Promise<unknown> {
     const res = await this.call(method, path, options);
     const body = await text(res).catch((error: unknown) => {
-      throw new UnreachableError(this.base, error);
+      throw new UnreachableError(this.shown, error);
     });
     try {
       return JSON.parse(body);
