@@ -25,7 +25,7 @@ const list = <T extends z.ZodType<string, string>>(item: T) =>
  * that keeps env.sh.dist in step with it.
  */
 export const EnvSchema = z.object({
-  DB_BACKEND: z.enum(['pouchdb', 'couchdb', 'memory', 'dummy']).default('pouchdb').describe('one of pouchdb, couchdb, memory, dummy'),
+  DB_BACKEND: z.enum(['pouchdb', 'leveldb', 'couchdb', 'memory', 'dummy']).default('pouchdb').describe('one of pouchdb, leveldb, couchdb, memory, dummy'),
   DB_HOST: z.string().default('127.0.0.1').describe('a host name or IP address'),
   DB_PORT: port('CouchDB', 5984),
   DB_NAME: z
@@ -92,7 +92,7 @@ export interface CouchConnection {
 }
 
 export interface Config {
-  backend: 'pouchdb' | 'couchdb' | 'memory' | 'dummy';
+  backend: 'pouchdb' | 'leveldb' | 'couchdb' | 'memory' | 'dummy';
   host: string;
   port: number;
   mode: 'dev' | 'prod';

@@ -72,7 +72,7 @@ describe('configuration', () => {
   it.each([
     ['PORT', 'abc', /PORT must be an integer port 0–65535.*"abc"/],
     ['PORT', '70000', /PORT must be an integer port/],
-    ['DB_BACKEND', 'mysql', /DB_BACKEND must be one of pouchdb, couchdb, memory, dummy.*"mysql"/],
+    ['DB_BACKEND', 'mysql', /DB_BACKEND must be one of pouchdb, leveldb, couchdb, memory, dummy.*"mysql"/],
     ['MODE', 'loud', /MODE must be dev or prod/],
     ['DB_NAME', 'Bad_Name', /DB_NAME must be a CouchDB database name/],
     ['MAX_BODY_BYTES', '0', /MAX_BODY_BYTES must be a positive integer/],

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { CouchDbStore } from './couchdb.js';
 import { DummyStore } from './dummy.js';
+import { LevelDbStore } from './leveldb/leveldb-store.js';
 import { MemoryStore } from './memory.js';
 import { PouchDbStore } from './pouchdb.js';
 import type { Store } from './store.js';
@@ -19,6 +20,8 @@ export function createStore(config: Config, logger: Logger): Store {
       });
     case 'pouchdb':
       return new PouchDbStore({ dataDir: config.dataDir, dbName: config.dbName, groupCommit: config.groupCommit, logger });
+    case 'leveldb':
+      return new LevelDbStore({ dataDir: config.dataDir, dbName: config.dbName, groupCommit: config.groupCommit, logger });
     case 'memory':
       logger.warn('DB_BACKEND=memory: nothing persists; every blob is lost when the process stops');
       return new MemoryStore();

@@ -1,0 +1,48 @@
+/*
+ * The key layout of the leveldb backend: one LevelDB, four kinds of keys, told apart by their
+ * first character. Keys compare as UTF-8 bytes; the fixed-width decimal numbers after a prefix
+ * are ASCII, so their byte order is their numeric order.
+ *   t<timestamp, 16 digits>\0<id>  → the blob's JSON      ranges read these, timestamp then id
+ *   i<id>                          → the timestamp        get, and `_id` uniqueness
+ *   c<seq, 16 digits>              → a ChangeEntry's JSON  the change feed
+ *   m                              → the Meta's JSON      count and newest seq
+ * A blob, its id key, its change and the meta are written in one atomic batch, so none can
+ * fall behind another.
+ */
+
+const TIMESTAMP_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
+const SEQ_DIGITS = 16;
+
+export const TIME = 't';
+/** Just above every time key. */
+export const TIME_END = 'u';
+export const CHANGE = 'c';
+/** Just above every change key. */
+export const CHANGE_END = 'd';
+export const META = 'm';
+/** A key no other kind starts with: written and deleted at once to learn whether writes succeed. */
+export const PROBE = 'p';
+
+/** One entry of the change log: a blob written (deleted false) or removed. The blob itself stays under its time key. */
+export interface ChangeEntry {
+  id: string;
+  ts: number;
+  deleted: boolean;
+}
+
+/** What makes count() and currentSeq() constant-time, and survives a restart. */
+export interface Meta {
+  count: number;
+  seq: number;
+}
+
+const pad = (n: number, digits: number) => String(n).padStart(digits, '0');
+
+/** The lowest key of a timestamp: every time key of `timestamp` is greater. */
+export const timeFloor = (timestamp: number) => `${TIME}${pad(timestamp, TIMESTAMP_DIGITS)}\u0000`;
+/** Just above every time key of `timestamp` (ids follow a \0, so \u0001 with nothing after is above them all). */
+export const timeCeiling = (timestamp: number) => `${TIME}${pad(timestamp, TIMESTAMP_DIGITS)}\u0001`;
+export const timeKey = (timestamp: number, id: string) => timeFloor(timestamp) + id;
+export const idKey = (id: string) => `i${id}`;
+export const changeKey = (seq: number) => CHANGE + pad(seq, SEQ_DIGITS);
+export const seqOf = (key: string) => Number(key.slice(CHANGE.length));

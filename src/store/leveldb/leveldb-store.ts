@@ -1,0 +1,350 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import type { Logger } from 'pino';
+import { ChangeSignal } from '../change-signal.js';
+import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
+import { withIds } from '../ids.js';
+import { LevelClaimBook } from '../level-claims.js';
+import { OneAtATime } from '../one-at-a-time.js';
+import { WriteRecovery } from '../write-recovery.js';
+import {
+  InvalidSeqError,
+  StoreError,
+  StoreUnavailableError,
+  type Change,
+  type ChangesBatch,
+  type ChangesOptions,
+  type KpiBlob,
+  type RangeCursor,
+  type RangeQuery,
+  type SaveResult,
+  type Store,
+  type StoredBlob,
+  type StoreHealth,
+} from '../store.js';
+import {
+  CHANGE_END,
+  changeKey,
+  idKey,
+  META,
+  PROBE,
+  seqOf,
+  TIME,
+  TIME_END,
+  timeCeiling,
+  timeFloor,
+  timeKey,
+  type ChangeEntry,
+  type Meta,
+} from './keys.js';
+
+export interface LevelDbStoreOptions {
+  /** Folder holding the store's folders; created if missing. */
+  dataDir: string;
+  dbName: string;
+  groupCommit: GroupCommitOptions;
+  logger?: Logger | undefined;
+}
+
+/** `chosen`: the client gave the id, so it may exist already; a generated id is new by construction. */
+interface Pending {
+  doc: KpiBlob & { _id: string };
+  chosen: boolean;
+}
+
+type Db = ClassicLevel<string, string>;
+type Operation = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+/**
+ * LevelDB memory-maps every table file it holds open, and the pages a range read touches stay in
+ * RSS while the file is open: 74 files (LevelDB's least) of 1 MB each bound that to ~64 MiB (as
+ * measured for the pouchdb backend, which uses the same engine).
+ */
+const LEVELDB = { maxOpenFiles: 74, maxFileSize: 1024 * 1024 } as const;
+/** Reopening after a failed write: first attempt after this, then twice as long each time, up to 2 s. */
+const REOPEN_FIRST_DELAY_MS = 250;
+const REOPEN_MAX_DELAY_MS = 2000;
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const causeCodeOf = (error: unknown) => (error as { cause?: { code?: unknown } }).cause?.code;
+
+/**
+ * The embedded store written directly on LevelDB (classic-level): blobs, an id index and a change
+ * log in one database (layout: keys.ts). Each group-commit batch is one atomic `batch` with
+ * `sync: true` (LevelDB fsyncs its log before answering), so a save resolves, and its 201 is
+ * sent, only once its blobs are on disk.
+ */
+export class LevelDbStore implements Store {
+  readonly backend = 'leveldb';
+  /** Claims in a LevelDB of their own, beside the blobs (the pouchdb backend's claim book). */
+  readonly claims: LevelClaimBook;
+  private db: Db | undefined;
+  private meta: Meta = { count: 0, seq: 0 };
+  private readonly writer: GroupCommit<Pending, boolean>;
+  /** Every write (saves and removals), one at a time: each reads the ids and the meta it then writes. */
+  private readonly writing = new OneAtATime();
+  /** Only this process writes the files (LevelDB locks them), so its own writes are every change. */
+  private readonly signal = new ChangeSignal();
+  /** LevelDB may refuse every write after one failed to reach the disk (ENOSPC) until reopened: this reopens it. */
+  private readonly recovery: WriteRecovery;
+  /** Counts reopenings: a read that failed on a database since closed may succeed when asked again. */
+  private generation = 0;
+
+  constructor(private readonly options: LevelDbStoreOptions) {
+    // concurrency 1: the id check and the sequence numbering of a batch must not race another
+    this.writer = new GroupCommit((pending) => this.bulkWrite(pending), { ...options.groupCommit, concurrency: 1 });
+    this.claims = new LevelClaimBook(`${this.location}-claims`, (error) => this.recovery.failed(error));
+    this.recovery = new WriteRecovery(() => this.reopen(), {
+      firstDelayMs: REOPEN_FIRST_DELAY_MS,
+      maxDelayMs: REOPEN_MAX_DELAY_MS,
+      logger: options.logger,
+      what: `leveldb at ${this.location}`,
+    });
+  }
+
+  /** Not the pouchdb backend's folder (DATA_DIR/DB_NAME), so that both can sit in one DATA_DIR. */
+  get location(): string {
+    return path.join(this.options.dataDir, `${this.options.dbName}.leveldb`);
+  }
+
+  async open(): Promise<void> {
+    if (this.db) return;
+    await this.openAll();
+  }
+
+  private async openAll(): Promise<void> {
+    await mkdir(this.options.dataDir, { recursive: true });
+    const db: Db = new ClassicLevel<string, string>(this.location, { keyEncoding: 'utf8', valueEncoding: 'utf8', ...LEVELDB });
+    try {
+      await db.open();
+    } catch (error) {
+      if (causeCodeOf(error) === 'LEVEL_LOCKED') {
+        throw new StoreError(`the leveldb store at ${this.location} is in use by another process (its LOCK is held); stop that one first`, { cause: error });
+      }
+      throw new StoreError(`the leveldb store at ${this.location} could not be opened: ${messageOf(error)}${causeCodeOf(error) ? ` (${String(causeCodeOf(error))})` : ''}`, { cause: error });
+    }
+    try {
+      const meta = await db.get(META);
+      this.meta = meta === undefined ? { count: 0, seq: 0 } : (JSON.parse(meta) as Meta);
+      await this.claims.open();
+    } catch (error) {
+      await Promise.allSettled([db.close(), this.claims.close()]);
+      throw new StoreError(`the leveldb store at ${this.location} could not be opened (reading its meta or claim book): ${messageOf(error)}`, { cause: error });
+    }
+    this.db = db;
+  }
+
+  async save(blobs: readonly KpiBlob[]): Promise<SaveResult> {
+    this.refuseWhileNotWritable('writing');
+    const docs = withIds(blobs);
+    const stored = await this.writer.submit(docs.map((doc, i) => ({ doc, chosen: blobs[i]!._id !== undefined })));
+    return { ids: docs.map((d) => d._id), existing: docs.filter((_, i) => !stored[i]).map((d) => d._id) };
+  }
+
+  async get(id: string): Promise<StoredBlob | undefined> {
+    return this.run(`reading blob ${id}`, async (db) => {
+      const timestamp = await db.get(idKey(id));
+      if (timestamp === undefined) return undefined;
+      const json = await db.get(timeKey(Number(timestamp), id));
+      return json === undefined ? undefined : (JSON.parse(json) as StoredBlob);
+    });
+  }
+
+  async page(query: RangeQuery, after: RangeCursor | undefined, size: number): Promise<StoredBlob[]> {
+    if (size <= 0 || (query.end !== undefined && query.end < 0)) return []; // timestamps are never negative
+    const start = query.start === undefined ? undefined : Math.max(0, query.start);
+    if (start !== undefined && query.end !== undefined && start > query.end) return [];
+    // bounds of the query, then narrowed by the cursor when it lies inside them
+    let lower: { gt: string } | { gte: string } = start === undefined ? { gt: TIME } : { gte: timeFloor(start) };
+    let upper: { lt: string } = { lt: query.end === undefined ? TIME_END : timeCeiling(query.end) };
+    if (after && query.descending && (query.end === undefined || after.timestamp <= query.end)) upper = { lt: timeKey(after.timestamp, after.id) };
+    if (after && !query.descending && (start === undefined || after.timestamp >= start)) lower = { gt: timeKey(after.timestamp, after.id) };
+    const values = await this.run('reading a range', (db) => db.values({ ...lower, ...upper, reverse: query.descending === true, limit: size }).all());
+    return values.map((json) => JSON.parse(json) as StoredBlob);
+  }
+
+  async count(): Promise<number> {
+    this.opened('counting blobs');
+    return this.meta.count;
+  }
+
+  remove(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return Promise.resolve(0);
+    return this.writing.run(() =>
+      this.run(`removing ${ids.length} blobs`, async (db) => {
+        this.refuseWhileNotWritable('removing');
+        const unique = [...new Set(ids)];
+        const timestamps = await db.getMany(unique.map(idKey));
+        const operations: Operation[] = [];
+        let { count, seq } = this.meta;
+        unique.forEach((id, i) => {
+          const timestamp = timestamps[i];
+          if (timestamp === undefined) return;
+          const ts = Number(timestamp);
+          const entry: ChangeEntry = { id, ts, deleted: true };
+          operations.push({ type: 'del', key: timeKey(ts, id) }, { type: 'del', key: idKey(id) }, { type: 'put', key: changeKey(++seq), value: JSON.stringify(entry) });
+          count--;
+        });
+        if (operations.length === 0) return 0;
+        const removed = this.meta.count - count;
+        await this.commit(db, operations, { count, seq }, `removing ${removed} blobs`);
+        return removed;
+      }),
+    );
+  }
+
+  async changes(since: string, { limit, waitMs }: ChangesOptions): Promise<ChangesBatch> {
+    if (!/^\d+$/.test(since)) throw new InvalidSeqError(`the leveldb store has no sequence ${JSON.stringify(since)}`);
+    const from = Number(since);
+    this.opened('reading changes');
+    if (from > this.meta.seq) throw new InvalidSeqError(`the leveldb store has no sequence ${from}: its newest is ${this.meta.seq}`);
+    const seen = this.signal.version;
+    let batch = await this.readChanges(from, limit);
+    if (batch.changes.length === 0 && batch.lastSeq === since && waitMs > 0) {
+      // `seen` was noted before the read: a write that landed during it wakes this at once
+      await this.signal.wait(waitMs, seen);
+      batch = await this.readChanges(from, limit);
+    }
+    return batch;
+  }
+
+  /**
+   * Up to `limit` entries of the change log after `since`, each write with its blob. A write whose
+   * blob has been removed since is left out (its removal follows it in the log), as CouchDB
+   * answers only a document's newest change.
+   */
+  private async readChanges(since: number, limit: number): Promise<ChangesBatch> {
+    return this.run('reading changes', async (db) => {
+      const entries = await db.iterator({ gt: changeKey(since), lt: CHANGE_END, limit }).all();
+      const parsed = entries.map(([key, value]) => ({ seq: seqOf(key), ...(JSON.parse(value) as ChangeEntry) }));
+      const writes = parsed.filter((entry) => !entry.deleted);
+      const docs = writes.length === 0 ? [] : await db.getMany(writes.map((entry) => timeKey(entry.ts, entry.id)));
+      const docOf = new Map(writes.map((entry, i) => [entry.seq, docs[i]]));
+      const changes: Change[] = [];
+      for (const entry of parsed) {
+        const base = { seq: String(entry.seq), id: entry.id, rev: String(entry.seq) }; // a seq names one change of one id
+        if (entry.deleted) changes.push({ ...base, deleted: true });
+        else {
+          const json = docOf.get(entry.seq);
+          if (json !== undefined) changes.push({ ...base, deleted: false, doc: JSON.parse(json) as StoredBlob });
+        }
+      }
+      const last = parsed[parsed.length - 1];
+      return { changes, lastSeq: String(last ? last.seq : since), complete: parsed.length < limit };
+    });
+  }
+
+  async currentSeq(): Promise<string> {
+    this.opened('reading the newest sequence');
+    return String(this.meta.seq);
+  }
+
+  async ping(): Promise<void> {
+    await this.run('checking the database', (db) => db.get(META));
+  }
+
+  health(): StoreHealth {
+    return this.recovery.health();
+  }
+
+  async close(): Promise<void> {
+    await this.recovery.stop(); // queued writes are refused (503) rather than wait for a reopening
+    await this.writer.drain();
+    await this.writing.idle();
+    const db = this.db;
+    this.db = undefined;
+    await db?.close();
+    await this.claims.close();
+  }
+
+  /** Stores the docs whose ids are new, in one durable batch; answers, per doc, whether it was stored (false: the id existed). */
+  private bulkWrite(pending: Pending[]): Promise<boolean[]> {
+    return this.writing.run(() =>
+      this.run(`writing ${pending.length} blobs`, async (db) => {
+        this.refuseWhileNotWritable('writing');
+        const chosen = pending.filter((p) => p.chosen).map((p) => p.doc._id);
+        const found = chosen.length === 0 ? [] : await db.getMany(chosen.map(idKey));
+        const taken = new Set(chosen.filter((_, i) => found[i] !== undefined));
+        const operations: Operation[] = [];
+        let { count, seq } = this.meta;
+        const stored = pending.map(({ doc }) => {
+          if (taken.has(doc._id)) return false;
+          taken.add(doc._id); // the same id twice in one batch: the first wins
+          const entry: ChangeEntry = { id: doc._id, ts: doc.timestamp, deleted: false };
+          operations.push(
+            { type: 'put', key: timeKey(doc.timestamp, doc._id), value: JSON.stringify(doc) },
+            { type: 'put', key: idKey(doc._id), value: String(doc.timestamp) },
+            { type: 'put', key: changeKey(++seq), value: JSON.stringify(entry) },
+          );
+          count++;
+          return true;
+        });
+        if (operations.length > 0) await this.commit(db, operations, { count, seq }, `writing ${count - this.meta.count} blobs`);
+        return stored;
+      }),
+    );
+  }
+
+  /** One atomic, fsync'd batch with the new meta; the meta in memory moves only once it is on disk. */
+  private async commit(db: Db, operations: Operation[], meta: Meta, what: string): Promise<void> {
+    operations.push({ type: 'put', key: META, value: JSON.stringify(meta) });
+    try {
+      await db.batch(operations, { sync: true });
+    } catch (error) {
+      // not one key refused, the whole write: LevelDB may refuse every write from now on
+      this.recovery.failed(error);
+      throw new StoreUnavailableError(`the leveldb store at ${this.location} could not write (while ${what}): ${messageOf(error)}`);
+    }
+    this.meta = meta;
+    this.signal.notify();
+  }
+
+  private opened(what: string): void {
+    if (this.db) return;
+    if (!this.recovery.writable) throw new StoreUnavailableError(`the leveldb store at ${this.location} is being reopened (while ${what})`);
+    throw new StoreError(`the leveldb store at ${this.location} is not open (while ${what})`);
+  }
+
+  private async run<T>(what: string, operation: (db: Db) => Promise<T>): Promise<T> {
+    this.opened(what);
+    const { db, generation } = this;
+    try {
+      return await operation(db!);
+    } catch (error) {
+      if (error instanceof StoreError || error instanceof StoreUnavailableError || error instanceof InvalidSeqError) throw error;
+      // closed under it to be reopened: the same request may succeed on the reopened database
+      if (generation !== this.generation || !this.recovery.writable) throw new StoreUnavailableError(`the leveldb store at ${this.location} is being reopened (while ${what}): ${messageOf(error)}`);
+      throw new StoreError(`the leveldb store at ${this.location} failed while ${what}: ${messageOf(error)}`);
+    }
+  }
+
+  private refuseWhileNotWritable(what: string): void {
+    if (!this.recovery.writable) throw new StoreUnavailableError(`the leveldb store at ${this.location} cannot write now (while ${what}): a write failed, and the store is reopening`);
+  }
+
+  /** One attempt of the recovery: closes both LevelDBs, opens them again, and writes to each. No write runs meanwhile. */
+  private reopen(): Promise<void> {
+    return this.writing.run(async () => {
+      this.generation++;
+      await this.release();
+      try {
+        await this.openAll();
+        await this.db!.batch([{ type: 'put', key: PROBE, value: '' }, { type: 'del', key: PROBE }], { sync: true });
+        await this.claims.probe();
+      } catch (error) {
+        await this.release(); // closed, not half open: the next attempt opens both again
+        throw error;
+      }
+      this.signal.notify(); // change reads waiting on the closed database read again
+    });
+  }
+
+  private async release(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    for (const result of await Promise.allSettled([db?.close(), this.claims.close()])) {
+      if (result.status === 'rejected') this.options.logger?.warn({ err: result.reason }, `leveldb at ${this.location}: closing a database to reopen it failed`);
+    }
+  }
+}
