@@ -5,11 +5,12 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { loadConfig, type CouchConnection } from '../../src/config.js';
 import { CouchDbStore } from '../../src/store/couchdb.js';
+import { LevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { PouchDbStore } from '../../src/store/pouchdb.js';
 import type { Change, ChangesBatch, ClaimBook, Store } from '../../src/store/store.js';
 
-export const BACKENDS = ['memory', 'pouchdb', 'couchdb'] as const;
+export const BACKENDS = ['memory', 'pouchdb', 'leveldb', 'couchdb'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 export interface TestStore {
@@ -46,6 +47,18 @@ export async function openTestStore(backend: Backend): Promise<TestStore> {
     case 'pouchdb': {
       const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-test-'));
       const store = new PouchDbStore({ dataDir: path.join(dataDir, 'nested'), dbName: 'bid_kpi', groupCommit });
+      await store.open();
+      return {
+        store,
+        async cleanup() {
+          await store.close();
+          await rm(dataDir, { recursive: true, force: true });
+        },
+      };
+    }
+    case 'leveldb': {
+      const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-test-'));
+      const store = new LevelDbStore({ dataDir: path.join(dataDir, 'nested'), dbName: 'bid_kpi', groupCommit });
       await store.open();
       return {
         store,
