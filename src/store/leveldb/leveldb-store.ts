@@ -288,10 +288,17 @@ export class LevelDbStore implements Store {
 
   /** One atomic, fsync'd batch with the new meta; the meta in memory moves only once it is on disk. */
   private async commit(db: Db, operations: Operation[], meta: Meta, what: string): Promise<void> {
-    operations.push({ type: 'put', key: META, value: JSON.stringify(meta) });
+    // a chained batch: abstract-level's array form checks and copies each operation, ~4× the CPU per blob here
+    const batch = db.batch();
     try {
-      await db.batch(operations, { sync: true });
+      for (const operation of operations) {
+        if (operation.type === 'put') batch.put(operation.key, operation.value);
+        else batch.del(operation.key);
+      }
+      batch.put(META, JSON.stringify(meta));
+      await batch.write({ sync: true });
     } catch (error) {
+      await batch.close().catch(() => undefined); // one that failed before its write still holds native memory (closing twice is harmless)
       // not one key refused, the whole write: LevelDB may refuse every write from now on
       this.recovery.failed(error);
       throw new StoreUnavailableError(`the leveldb store at ${this.location} could not write (while ${what}): ${messageOf(error)}`);
