@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
@@ -65,6 +65,12 @@ const LEVELDB = { maxOpenFiles: 74, maxFileSize: 1024 * 1024 } as const;
 /** Reopening after a failed write: first attempt after this, then twice as long each time, up to 2 s. */
 const REOPEN_FIRST_DELAY_MS = 250;
 const REOPEN_MAX_DELAY_MS = 2000;
+/**
+ * Reopening replays LevelDB's log into a new table, up to its write buffer (4 MB): a file this
+ * large must fit in DATA_DIR before the store closes to reopen, or the reopening fails and leaves
+ * it closed, where the database it had kept open still served reads.
+ */
+const SPACE_PROBE_BYTES = 4 * 1024 * 1024;
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const causeCodeOf = (error: unknown) => (error as { cause?: { code?: unknown } }).cause?.code;
@@ -330,9 +336,15 @@ export class LevelDbStore implements Store {
     if (!this.recovery.writable) throw new StoreUnavailableError(`the leveldb store at ${this.location} cannot write now (while ${what}): a write failed, and the store is reopening`);
   }
 
-  /** One attempt of the recovery: closes both LevelDBs, opens them again, and writes to each. No write runs meanwhile. */
+  /** One attempt of the recovery: once DATA_DIR has room again, closes both LevelDBs, opens them again, and writes to each. No write runs meanwhile. */
   private reopen(): Promise<void> {
     return this.writing.run(async () => {
+      const probe = path.join(this.options.dataDir, `.${this.options.dbName}.leveldb-space-probe`);
+      try {
+        await writeFile(probe, new Uint8Array(SPACE_PROBE_BYTES));
+      } finally {
+        await rm(probe, { force: true });
+      }
       this.generation++;
       await this.release();
       try {
