@@ -4,6 +4,7 @@ import path from 'node:path';
 import { KpiggybankClient, KpiggybankFeedError, type ChangeMessage, type FeedState } from 'kpiggybank-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CouchDbStore } from '../../src/store/couchdb.js';
+import { LevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
 import { PouchDbStore } from '../../src/store/pouchdb.js';
 import type { Store } from '../../src/store/store.js';
 import { serveApp, startTestApp, type TestApp } from '../support/app.js';
@@ -91,12 +92,13 @@ interface Restartable {
   cleanup(): Promise<void>;
 }
 
-async function restartable(backend: 'pouchdb' | 'couchdb'): Promise<Restartable> {
-  if (backend === 'pouchdb') {
+async function restartable(backend: 'pouchdb' | 'leveldb' | 'couchdb'): Promise<Restartable> {
+  if (backend === 'pouchdb' || backend === 'leveldb') {
     const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-client-'));
     return {
       async open() {
-        const store = new PouchDbStore({ dataDir: dir, dbName: 'bid_kpi', groupCommit });
+        const options = { dataDir: dir, dbName: 'bid_kpi', groupCommit };
+        const store = backend === 'pouchdb' ? new PouchDbStore(options) : new LevelDbStore(options);
         await store.open();
         return store;
       },
@@ -115,7 +117,7 @@ async function restartable(backend: 'pouchdb' | 'couchdb'): Promise<Restartable>
   };
 }
 
-describe.each(['pouchdb', 'couchdb'] as const)('a consumer across a restart of the service on %s', (backend) => {
+describe.each(['pouchdb', 'leveldb', 'couchdb'] as const)('a consumer across a restart of the service on %s', (backend) => {
   let backing: Restartable;
   beforeAll(async () => {
     backing = await restartable(backend);
