@@ -6,6 +6,7 @@
  *   i<id>                          → the timestamp        get, and `_id` uniqueness
  *   c<seq, 16 digits>              → a ChangeEntry's JSON  the change feed
  *   m                              → the Meta's JSON      count and newest seq
+ *   f                              → a Migration's JSON   how far the move from a pouchdb store got
  * A blob, its id key, its change and the meta are written in one atomic batch, so none can
  * fall behind another.
  */
@@ -20,6 +21,8 @@ export const CHANGE = 'c';
 /** Just above every change key. */
 export const CHANGE_END = 'd';
 export const META = 'm';
+/** The state of the move from a pouchdb store (pouchdb-migration.ts): absent when none was begun. */
+export const MIGRATION = 'f';
 /** A key no other kind starts with: written and deleted at once to learn whether writes succeed. */
 export const PROBE = 'p';
 
@@ -34,6 +37,17 @@ export interface ChangeEntry {
 export interface Meta {
   count: number;
   seq: number;
+}
+
+/** Written in the same batch as each chunk of blobs it copied, so that it never says more or less than is there. */
+export interface Migration {
+  /** The pouchdb store's folder. */
+  from: string;
+  state: 'running' | 'done';
+  /** The last PouchDB key copied (`t/<timestamp>/<id>`); absent before the first chunk. */
+  after?: string | undefined;
+  /** Blobs copied so far. */
+  moved: number;
 }
 
 const pad = (n: number, digits: number) => String(n).padStart(digits, '0');

@@ -38,6 +38,7 @@ import {
   type ChangeEntry,
   type Meta,
 } from './keys.js';
+import { migrateFromPouchDb } from './pouchdb-migration.js';
 
 export interface LevelDbStoreOptions {
   /** Folder holding the store's folders; created if missing. */
@@ -117,6 +118,18 @@ export class LevelDbStore implements Store {
   async open(): Promise<void> {
     if (this.db) return;
     await this.openAll();
+    try {
+      // before anything reads or writes: the blobs of a pouchdb store in the same DATA_DIR move over first
+      this.meta = await migrateFromPouchDb({ db: this.db!, meta: this.meta, from: this.pouchDbLocation, to: this.location, logger: this.options.logger });
+    } catch (error) {
+      await this.release();
+      throw error;
+    }
+  }
+
+  /** Where the pouchdb backend keeps its store (DATA_DIR/DB_NAME): migrated on opening. */
+  get pouchDbLocation(): string {
+    return path.join(this.options.dataDir, this.options.dbName);
   }
 
   private async openAll(): Promise<void> {
