@@ -136,6 +136,26 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
     expect((await rawState(path.join(dataDir, `${dbName}.leveldb`))).migration).toBeUndefined();
   });
 
+  it('refuses to start while a pouchdb-backed service still holds the store, in words an operator can act on', { timeout: 60_000 }, async () => {
+    const old = spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    await old.ready;
+    try {
+      const upgraded = spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+      void upgraded.ready.catch(() => undefined);
+      expect(await upgraded.exited).toBe(1);
+      expect(upgraded.output()).toMatch(/DATA_DIR .* is in use by another kpiggybank \(its LevelDB is locked\)/);
+    } finally {
+      old.child.kill('SIGTERM');
+      await old.exited;
+    }
+    // and once it is stopped, the migration runs (nothing to move: an empty store)
+    const upgraded = spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    await upgraded.ready;
+    upgraded.child.kill('SIGTERM');
+    expect(await upgraded.exited).toBe(0);
+    expect(upgraded.output()).toMatch(/migrated 0 blobs/);
+  });
+
   it('killed (SIGKILL) while migrating, resumes on the next start: every blob once', { timeout: 120_000 }, async () => {
     const blobs = 50_000;
     const t0 = Date.now();
@@ -150,8 +170,8 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const migrating = Date.now();
-    // a few chunks in (here ~9,000 blobs/s): cut between (or inside) them, well before the end
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // a few chunks in (~15,000 blobs/s here, 2,000 a chunk), well before the end (~3 s): cut between (or inside) them
+    await new Promise((resolve) => setTimeout(resolve, 800));
     first.child.kill('SIGKILL');
     const killedAt = Date.now();
     await first.exited;

@@ -32,8 +32,6 @@ export interface PouchDbMigrationOptions {
   /** The leveldb store's folder, for the log. */
   to: string;
   logger?: Logger | undefined;
-  /** Tests make chunks smaller to cut a migration between them. */
-  chunk?: number;
 }
 
 const exists = (location: string) => access(location).then(() => true, () => false);
@@ -53,7 +51,6 @@ export async function migrateFromPouchDb(options: PouchDbMigrationOptions): Prom
   const { db, from, to, logger } = options;
   const state = await migrationState(db);
   if (state?.state === 'done' || !(await exists(from))) return options.meta;
-  const chunk = options.chunk ?? CHUNK;
   const started = Date.now();
   // loaded only here: a leveldb store with nothing to migrate never loads PouchDB
   const { default: PouchDB } = await import('pouchdb');
@@ -71,7 +68,7 @@ export async function migrateFromPouchDb(options: PouchDbMigrationOptions): Prom
     );
     for (;;) {
       // resuming: the row at `after` comes back first (startkey is inclusive); ask for one more and drop it
-      const { rows } = await pouch.allDocs<Doc>({ startkey: after ?? FIRST, endkey: LAST, include_docs: true, limit: after === undefined ? chunk : chunk + 1 });
+      const { rows } = await pouch.allDocs<Doc>({ startkey: after ?? FIRST, endkey: LAST, include_docs: true, limit: after === undefined ? CHUNK : CHUNK + 1 });
       const docs = rows.filter((row) => row.id !== after).flatMap((row) => (row.doc ? [row.doc] : []));
       if (docs.length === 0) break;
       const blobs: { id: string; ts: number; json: string }[] = [];
