@@ -23,10 +23,15 @@ export class LevelClaimBook implements ClaimBook {
   /** Writes and removals, one at a time. */
   private readonly writing = new OneAtATime();
 
-  /** `onWriteFailure` hears of every write LevelDB refused: after one, it may refuse all until reopened. */
+  /**
+   * `onWriteFailure` hears of every write LevelDB refused: after one, it may refuse all until
+   * reopened. `sync`: each write is on disk (fsynced) before it resolves, as the store's own
+   * writes are: a drain whose claims a power loss took would hand its blobs to the next drain too.
+   */
   constructor(
     readonly location: string,
     private readonly onWriteFailure: (error: unknown) => void = () => undefined,
+    private readonly sync = false,
   ) {}
 
   async open(): Promise<void> {
@@ -93,7 +98,7 @@ export class LevelClaimBook implements ClaimBook {
 
   private async batch(db: ClassicLevel<string, Stored>, operations: BatchOperation<ClassicLevel<string, Stored>, string, Stored>[]): Promise<void> {
     try {
-      await db.batch(operations);
+      await db.batch(operations, { sync: this.sync });
     } catch (error) {
       this.onWriteFailure(error);
       throw new StoreUnavailableError(`the claim book at ${this.location} could not write: ${error instanceof Error ? error.message : String(error)}`);

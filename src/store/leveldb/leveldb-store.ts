@@ -101,7 +101,7 @@ export class LevelDbStore implements Store {
   constructor(private readonly options: LevelDbStoreOptions) {
     // concurrency 1: the id check and the sequence numbering of a batch must not race another
     this.writer = new GroupCommit((pending) => this.bulkWrite(pending), { ...options.groupCommit, concurrency: 1 });
-    this.claims = new LevelClaimBook(`${this.location}-claims`, (error) => this.recovery.failed(error));
+    this.claims = new LevelClaimBook(`${this.location}-claims`, (error) => this.recovery.failed(error), true);
     this.recovery = new WriteRecovery(() => this.reopen(), {
       firstDelayMs: REOPEN_FIRST_DELAY_MS,
       maxDelayMs: REOPEN_MAX_DELAY_MS,
