@@ -1,4 +1,4 @@
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import PouchDB from 'pouchdb';
@@ -10,7 +10,7 @@ import { withIds } from './ids.js';
 import { LevelClaimBook } from './level-claims.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { RecentBlobs } from './recent-blobs.js';
-import { WriteRecovery } from './write-recovery.js';
+import { roomToReopen, WriteRecovery } from './write-recovery.js';
 import {
   InvalidSeqError,
   StoreError,
@@ -78,15 +78,6 @@ const LEVELDB: PouchDB.Configuration.LocalDatabaseConfiguration & { maxOpenFiles
   maxFileSize: 1024 * 1024,
 };
 const HIGHEST = '\u{10FFFF}'; // sorts after every id (keys compare as UTF-8 bytes)
-/** Reopening after a failed write: first attempt after this, then twice as long each time, up to 2 s. */
-const REOPEN_FIRST_DELAY_MS = 250;
-const REOPEN_MAX_DELAY_MS = 2000;
-/**
- * Reopening replays LevelDB's log into a new table, up to its write buffer (4 MB): a file this
- * large must fit in DATA_DIR before the store closes to reopen, or the reopening fails and leaves
- * it closed, where the database it had kept open still served reads.
- */
-const SPACE_PROBE_BYTES = 4 * 1024 * 1024;
 const PROBE = '_local/kpiggybank-probe'; // a local document: in no change, count or range
 
 const timePrefix = (timestamp: number) => `${TIME}${String(timestamp).padStart(TIMESTAMP_DIGITS, '0')}/`;
@@ -162,8 +153,6 @@ export class PouchDbStore implements Store {
     this.writer = new GroupCommit((docs) => this.bulkWrite(docs), { ...options.groupCommit, concurrency: 1 });
     this.claims = new LevelClaimBook(`${this.location}-claim-book`, (error) => this.recovery.failed(error));
     this.recovery = new WriteRecovery(() => this.reopen(), {
-      firstDelayMs: REOPEN_FIRST_DELAY_MS,
-      maxDelayMs: REOPEN_MAX_DELAY_MS,
       logger: options.logger,
       what: `pouchdb at ${this.location}`,
     });
@@ -516,12 +505,7 @@ export class PouchDbStore implements Store {
   private async reopen(): Promise<void> {
     await this.writing.run(async () => {
       await this.indexing.idle();
-      const probe = path.join(path.dirname(this.location), `.${this.options.dbName}-space-probe`);
-      try {
-        await writeFile(probe, new Uint8Array(SPACE_PROBE_BYTES));
-      } finally {
-        await rm(probe, { force: true });
-      }
+      await roomToReopen(path.join(path.dirname(this.location), `.${this.options.dbName}-space-probe`));
       this.generation++;
       await this.release();
       try {

@@ -1,13 +1,30 @@
+import { rm, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { StoreHealth } from './store.js';
 
 export interface WriteRecoveryOptions {
-  /** Wait before the first attempt, doubled after each failed one up to `maxDelayMs`. */
-  firstDelayMs: number;
-  maxDelayMs: number;
+  /** Wait before the first attempt, doubled after each failed one up to `maxDelayMs` (default 250 ms, up to 2 s). */
+  firstDelayMs?: number | undefined;
+  maxDelayMs?: number | undefined;
   logger?: Logger | undefined;
   /** Names the store in the log. */
   what: string;
+}
+
+/**
+ * Reopening replays LevelDB's log into a new table, up to its write buffer (4 MB): a file this
+ * large must fit in DATA_DIR before a store closes to reopen, or the reopening fails and leaves
+ * it closed, where the database it had kept open still served reads.
+ */
+const ROOM_TO_REOPEN_BYTES = 4 * 1024 * 1024;
+
+/** Resolves once a file as large as a LevelDB reopening writes fits at `probePath` (removed again); rejects while it does not. */
+export async function roomToReopen(probePath: string): Promise<void> {
+  try {
+    await writeFile(probePath, new Uint8Array(ROOM_TO_REOPEN_BYTES));
+  } finally {
+    await rm(probePath, { force: true });
+  }
 }
 
 /**
@@ -54,7 +71,7 @@ export class WriteRecovery {
   }
 
   private async run(): Promise<void> {
-    let delay = this.options.firstDelayMs;
+    let delay = this.options.firstDelayMs ?? 250;
     for (let attempts = 1; ; attempts++) {
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -69,8 +86,8 @@ export class WriteRecovery {
         this.options.logger?.info({ attempts, failedForMs: since && Date.now() - since.getTime() }, `${this.options.what}: reopened, and a probe write succeeded; writes are accepted again`);
         return;
       } catch (error) {
-        this.options.logger?.warn({ err: error, attempts, nextInMs: Math.min(delay * 2, this.options.maxDelayMs) }, `${this.options.what}: still cannot write`);
-        delay = Math.min(delay * 2, this.options.maxDelayMs);
+        this.options.logger?.warn({ err: error, attempts, nextInMs: Math.min(delay * 2, this.options.maxDelayMs ?? 2000) }, `${this.options.what}: still cannot write`);
+        delay = Math.min(delay * 2, this.options.maxDelayMs ?? 2000);
       }
     }
   }

@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
@@ -7,7 +7,7 @@ import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { withIds } from '../ids.js';
 import { LevelClaimBook } from '../level-claims.js';
 import { OneAtATime } from '../one-at-a-time.js';
-import { WriteRecovery } from '../write-recovery.js';
+import { roomToReopen, WriteRecovery } from '../write-recovery.js';
 import {
   InvalidSeqError,
   StoreError,
@@ -63,15 +63,6 @@ type Operation = { type: 'put'; key: string; value: string } | { type: 'del'; ke
  * measured for the pouchdb backend, which uses the same engine).
  */
 const LEVELDB = { maxOpenFiles: 74, maxFileSize: 1024 * 1024 } as const;
-/** Reopening after a failed write: first attempt after this, then twice as long each time, up to 2 s. */
-const REOPEN_FIRST_DELAY_MS = 250;
-const REOPEN_MAX_DELAY_MS = 2000;
-/**
- * Reopening replays LevelDB's log into a new table, up to its write buffer (4 MB): a file this
- * large must fit in DATA_DIR before the store closes to reopen, or the reopening fails and leaves
- * it closed, where the database it had kept open still served reads.
- */
-const SPACE_PROBE_BYTES = 4 * 1024 * 1024;
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const causeCodeOf = (error: unknown) => (error as { cause?: { code?: unknown } }).cause?.code;
@@ -103,8 +94,6 @@ export class LevelDbStore implements Store {
     this.writer = new GroupCommit((pending) => this.bulkWrite(pending), { ...options.groupCommit, concurrency: 1 });
     this.claims = new LevelClaimBook(`${this.location}-claims`, (error) => this.recovery.failed(error), true);
     this.recovery = new WriteRecovery(() => this.reopen(), {
-      firstDelayMs: REOPEN_FIRST_DELAY_MS,
-      maxDelayMs: REOPEN_MAX_DELAY_MS,
       logger: options.logger,
       what: `leveldb at ${this.location}`,
     });
@@ -352,12 +341,7 @@ export class LevelDbStore implements Store {
   /** One attempt of the recovery: once DATA_DIR has room again, closes both LevelDBs, opens them again, and writes to each. No write runs meanwhile. */
   private reopen(): Promise<void> {
     return this.writing.run(async () => {
-      const probe = path.join(this.options.dataDir, `.${this.options.dbName}.leveldb-space-probe`);
-      try {
-        await writeFile(probe, new Uint8Array(SPACE_PROBE_BYTES));
-      } finally {
-        await rm(probe, { force: true });
-      }
+      await roomToReopen(path.join(this.options.dataDir, `.${this.options.dbName}.leveldb-space-probe`));
       this.generation++;
       await this.release();
       try {
