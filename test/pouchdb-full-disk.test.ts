@@ -1,58 +1,22 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorBodySchema, IngestResponseSchema, RangeResponseSchema } from 'kpiggybank-client/wire';
+import { ErrorBodySchema, IngestResponseSchema } from 'kpiggybank-client/wire';
 import { PouchDbStore } from '../src/store/pouchdb.js';
 import { serveApp, type TestApp } from './support/app.js';
+import { expectStoreUnavailable, fillAllBut4Mb, mountTmpfs, post, postUntilRefused, postUntilStored, storedIds, unmountTmpfs } from './support/full-disk.js';
 
 const groupCommit = { maxItems: 500, concurrency: 1 };
 const pad = 'x'.repeat(1000);
 
-async function post(url: string, blobs: object[]): Promise<Response> {
-  return fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
-}
-
-async function expectStoreUnavailable(res: Response): Promise<void> {
-  expect(res.status).toBe(503);
-  expect(res.headers.get('retry-after')).toBe('5');
-  expect(ErrorBodySchema.parse(await res.json()).error).toBe('store_unavailable');
-}
-
-/** POSTs until one gets 201 (the store has recovered); fails after `ms`. */
-async function postUntilStored(url: string, blob: object, ms: number): Promise<string[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const res = await post(url, [blob]);
-    if (res.status === 201) return IngestResponseSchema.parse(await res.json()).ids;
-    await expectStoreUnavailable(res); // until then, 503 and never anything else
-    if (Date.now() > deadline) throw new Error(`the store did not take a write within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function storedIds(url: string): Promise<Set<string>> {
-  const blobs = RangeResponseSchema.parse(await (await fetch(`${url}/wsapi/interaction_data?shape=blobs`)).json());
-  return new Set(blobs.map((blob) => blob._id));
-}
-
 /*
  * The fault as it happens: DATA_DIR's file system fills while LevelDB writes a table, after which
  * LevelDB refuses every write (its sticky background error) until the database is reopened.
- * A tmpfs needs mount(2) (root, or CAP_SYS_ADMIN): where that is refused, this part is skipped.
+ * Where a tmpfs cannot be mounted, this part is skipped.
  */
-const mountPoint = await mkdtemp(path.join(tmpdir(), 'kpiggybank-full-disk-'));
-const mountRefused = ((): string | undefined => {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', mountPoint], { stdio: 'pipe' });
-    return undefined;
-  } catch (error) {
-    return `cannot mount a tmpfs here: ${(error as { stderr?: Buffer }).stderr?.toString().trim() || String(error)}`;
-  }
-})();
-if (mountRefused) await rm(mountPoint, { recursive: true });
+const { mountPoint, refused: mountRefused } = await mountTmpfs('kpiggybank-full-disk-');
 if (mountRefused) console.warn(`pouchdb-full-disk: the real full disk is skipped (${mountRefused}); the injected one still runs`);
 
 describe.skipIf(mountRefused !== undefined)(`the pouchdb store on a file system that fills up${mountRefused ? ` (skipped: ${mountRefused})` : ''}`, () => {
@@ -66,22 +30,12 @@ describe.skipIf(mountRefused !== undefined)(`the pouchdb store on a file system 
   });
   afterAll(async () => {
     await t?.close();
-    execFileSync('umount', [mountPoint]);
-    await rm(mountPoint, { recursive: true, force: true });
+    await unmountTmpfs(mountPoint);
   });
 
   it('answers 503 and is not ready while full, and takes writes again by itself once space is back, keeping every acknowledged blob', async () => {
-    // leave 4 MB: LevelDB's write buffer fills first, and the table it flushes to does not fit
-    const { bavail, bsize } = await statfs(mountPoint);
-    await writeFile(fill, new Uint8Array(bavail * bsize - 4 * 1024 * 1024));
-
-    const acknowledged: string[] = [];
-    let refused: Response | undefined;
-    for (let i = 0; i < 2000 && !refused; i++) {
-      const res = await post(t.url, Array.from({ length: 20 }, (_, k) => ({ timestamp: 1_700_000_000 + i, k, pad })));
-      if (res.status === 201) acknowledged.push(...IngestResponseSchema.parse(await res.json()).ids);
-      else refused = res;
-    }
+    await fillAllBut4Mb(mountPoint, fill);
+    const { acknowledged, refused } = await postUntilRefused(t.url);
     expect(refused, 'the file system never filled').toBeDefined();
     await expectStoreUnavailable(refused!);
     await expectStoreUnavailable(await post(t.url, [{ timestamp: 1 }]));

@@ -37,6 +37,20 @@ export async function dropCouchDb(connection: CouchConnection, dbName: string): 
   await fetch(`${connection.url}/${dbName}`, { method: 'DELETE', headers }).catch(() => undefined);
 }
 
+/** An embedded store in a DATA_DIR of its own (nested: the store creates what is missing), removed afterwards. */
+async function inTempDir(make: (dataDir: string) => Store): Promise<TestStore> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-test-'));
+  const store = make(path.join(dir, 'nested'));
+  await store.open();
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function openTestStore(backend: Backend): Promise<TestStore> {
   switch (backend) {
     case 'memory': {
@@ -44,30 +58,10 @@ export async function openTestStore(backend: Backend): Promise<TestStore> {
       await store.open();
       return { store, cleanup: () => store.close() };
     }
-    case 'pouchdb': {
-      const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-test-'));
-      const store = new PouchDbStore({ dataDir: path.join(dataDir, 'nested'), dbName: 'bid_kpi', groupCommit });
-      await store.open();
-      return {
-        store,
-        async cleanup() {
-          await store.close();
-          await rm(dataDir, { recursive: true, force: true });
-        },
-      };
-    }
-    case 'leveldb': {
-      const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-test-'));
-      const store = new LevelDbStore({ dataDir: path.join(dataDir, 'nested'), dbName: 'bid_kpi', groupCommit });
-      await store.open();
-      return {
-        store,
-        async cleanup() {
-          await store.close();
-          await rm(dataDir, { recursive: true, force: true });
-        },
-      };
-    }
+    case 'pouchdb':
+      return inTempDir((dataDir) => new PouchDbStore({ dataDir, dbName: 'bid_kpi', groupCommit }));
+    case 'leveldb':
+      return inTempDir((dataDir) => new LevelDbStore({ dataDir, dbName: 'bid_kpi', groupCommit }));
     case 'couchdb': {
       const connection = couchConnection();
       const dbName = uniqueDbName();
