@@ -25,7 +25,8 @@ const list = <T extends z.ZodType<string, string>>(item: T) =>
  * that keeps env.sh.dist in step with it.
  */
 export const EnvSchema = z.object({
-  DB_BACKEND: z.enum(['pouchdb', 'leveldb', 'couchdb', 'memory', 'dummy']).default('pouchdb').describe('one of pouchdb, leveldb, couchdb, memory, dummy'),
+  // pouchdb: the former embedded default, now a name of leveldb, so that old env files keep working
+  DB_BACKEND: z.enum(['leveldb', 'couchdb', 'memory', 'dummy', 'pouchdb']).default('leveldb').describe('one of leveldb, couchdb, memory, dummy'),
   DB_HOST: z.string().default('127.0.0.1').describe('a host name or IP address'),
   DB_PORT: port('CouchDB', 5984),
   DB_NAME: z
@@ -46,7 +47,7 @@ export const EnvSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .optional()
     .describe('one of fatal, error, warn, info, debug, trace, silent'),
-  DATA_DIR: z.string().default('./data').describe('a folder for the embedded PouchDB'),
+  DATA_DIR: z.string().default('./data').describe('a folder for the embedded leveldb store'),
   MAX_BODY_BYTES: positiveInt('request body size limit in bytes', 1024 * 1024),
   MAX_BATCH_BLOBS: positiveInt('blobs per POST', 10_000),
   MAX_DEPTH: positiveInt('nesting depth of a blob', 32),
@@ -92,7 +93,9 @@ export interface CouchConnection {
 }
 
 export interface Config {
-  backend: 'pouchdb' | 'leveldb' | 'couchdb' | 'memory' | 'dummy';
+  backend: 'leveldb' | 'couchdb' | 'memory' | 'dummy';
+  /** The name DB_BACKEND gave when it was a former name of `backend` (told once at start-up). */
+  backendAlias?: 'pouchdb' | undefined;
   host: string;
   port: number;
   mode: 'dev' | 'prod';
@@ -149,7 +152,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   return {
-    backend: e.DB_BACKEND,
+    backend: e.DB_BACKEND === 'pouchdb' ? 'leveldb' : e.DB_BACKEND,
+    backendAlias: e.DB_BACKEND === 'pouchdb' ? 'pouchdb' : undefined,
     host: e.HOST,
     port: e.PORT,
     mode: e.MODE,

@@ -5,7 +5,7 @@ const FLAG = '--heap-growing-percent';
 /**
  * After a full collection V8 lets the heap grow up to 4× what survived before collecting again:
  * on a busy service ~250 MB of garbage piled up while ~30-60 MB was live. Growing at most 2×
- * kept the peak ~100 MiB lower at the same blobs/s (pouchdb, 300,000 blobs filled, then read).
+ * kept the peak ~100 MiB lower at the same blobs/s (the former pouchdb backend, 300,000 blobs filled, then read).
  * A soft bound, unlike --max-old-space-size: a heap that must grow still grows, and a large
  * batch is never cut short by an out-of-memory. Not for the memory backend: its heap is the
  * store, and collecting it twice as often cost batched ingest 10-20 % (86,000 → 69,000-78,000

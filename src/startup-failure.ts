@@ -43,7 +43,7 @@ const FOLDER_ERRORS: Record<string, [said: string, fix: string]> = {
 
 /** Why the store did not open, for a DATA_DIR that another process holds or this one cannot use. */
 export function storeOpenFailure(error: unknown, config: Pick<Config, 'backend' | 'dataDir'>): string | undefined {
-  if (config.backend !== 'pouchdb' && config.backend !== 'leveldb') return undefined; // the embedded ones
+  if (config.backend !== 'leveldb') return undefined; // the embedded one
   if (isLevelLocked(error)) {
     return `DATA_DIR ${config.dataDir} is in use by another kpiggybank (its LevelDB is locked): stop that one, or set DATA_DIR to another folder`;
   }

@@ -78,7 +78,7 @@ describe('kpiggybank drain (the CLI)', () => {
   });
 
   it('killed half-way deletes nothing and leaves no file; the next run drains everything to an fsynced file and commits', { timeout: 120_000 }, async () => {
-    const { url } = await serve({ DB_BACKEND: 'pouchdb', DATA_DIR: path.join(dir, 'data-kill'), DRAIN_LEASE_MS: '3000' });
+    const { url } = await serve({ DATA_DIR: path.join(dir, 'data-kill'), DRAIN_LEASE_MS: '3000' });
     const total = 10_000;
     await fill(url, total);
     const sub = path.join(dir, 'kill');
@@ -213,7 +213,7 @@ describe('kpiggybank drain (the CLI)', () => {
   });
 
   it('Ctrl-C during the commit: cut short, with the resume command; the same command again leaves the file alone; --resume finishes', { timeout: 120_000 }, async () => {
-    const { url } = await serve({ DB_BACKEND: 'pouchdb', DATA_DIR: path.join(dir, 'data-sigint') });
+    const { url } = await serve({ DATA_DIR: path.join(dir, 'data-sigint') });
     const total = 20_000;
     await fill(url, total);
     const out = path.join(dir, 'sigint.ndjson');
@@ -241,7 +241,7 @@ describe('kpiggybank drain (the CLI)', () => {
 
   it('the server killed during the commit: cut short, not just "socket hang up"; after a restart, --resume waits for the lease and finishes', { timeout: 120_000 }, async () => {
     const dataDir = path.join(dir, 'data-server-kill');
-    const env = { DB_BACKEND: 'pouchdb', DATA_DIR: dataDir, DRAIN_LEASE_MS: '8000' }; // longer than a restart, so that --resume meets it
+    const env = { DATA_DIR: dataDir, DRAIN_LEASE_MS: '8000' }; // longer than a restart, so that --resume meets it
     const { server, url } = await serve(env);
     const total = 20_000;
     await fill(url, total);
@@ -268,7 +268,7 @@ describe('kpiggybank drain (the CLI)', () => {
   });
 
   it('a connection cut mid-stream is one line that says what was deleted (nothing) and when the blobs are free', { timeout: 120_000 }, async () => {
-    const { server, url } = await serve({ DB_BACKEND: 'pouchdb', DATA_DIR: path.join(dir, 'data-cut') });
+    const { server, url } = await serve({ DATA_DIR: path.join(dir, 'data-cut') });
     await fill(url, 10_000);
     const sub = await mkdtemp(path.join(dir, 'cut-'));
     const run = cli(['drain', '--url', url, '--token', TOKEN, '--out', path.join(sub, 'kpi.ndjson')]);

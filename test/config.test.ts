@@ -14,10 +14,15 @@ describe('configuration', () => {
 
   it("keeps the seed's variables and defaults, with the embedded store as default backend", () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ backend: 'pouchdb', host: '127.0.0.1', port: 3000, mode: 'dev', logLevel: 'info', dbName: 'bid_kpi' });
+    expect(c).toMatchObject({ backend: 'leveldb', host: '127.0.0.1', port: 3000, mode: 'dev', logLevel: 'info', dbName: 'bid_kpi' });
     expect(c.couch).toEqual({ url: 'http://127.0.0.1:5984', username: 'kpiggybank', password: 'kpiggybank' });
     expect(c.dataDir).toMatch(/\/data$/);
     expect(c.limits).toEqual({ maxBodyBytes: 1048576, maxBatchBlobs: 10000, maxDepth: 32 });
+  });
+
+  it('reads DB_BACKEND=pouchdb, the former embedded backend, as leveldb, and remembers the name given', () => {
+    expect(loadConfig({ DB_BACKEND: 'pouchdb' })).toMatchObject({ backend: 'leveldb', backendAlias: 'pouchdb' });
+    expect(loadConfig({ DB_BACKEND: 'leveldb' }).backendAlias).toBeUndefined();
   });
 
   it('reads every variable', () => {
@@ -72,7 +77,7 @@ describe('configuration', () => {
   it.each([
     ['PORT', 'abc', /PORT must be an integer port 0–65535.*"abc"/],
     ['PORT', '70000', /PORT must be an integer port/],
-    ['DB_BACKEND', 'mysql', /DB_BACKEND must be one of pouchdb, leveldb, couchdb, memory, dummy.*"mysql"/],
+    ['DB_BACKEND', 'mysql', /DB_BACKEND must be one of leveldb, couchdb, memory, dummy.*"mysql"/],
     ['MODE', 'loud', /MODE must be dev or prod/],
     ['DB_NAME', 'Bad_Name', /DB_NAME must be a CouchDB database name/],
     ['MAX_BODY_BYTES', '0', /MAX_BODY_BYTES must be a positive integer/],

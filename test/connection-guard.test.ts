@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/store/memory.js';
+import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { serveApp, startTestApp, TEST_LIMITS, type ServeOptions, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
 import { postOnce, RawClient, rawRequest } from './support/raw-http.js';

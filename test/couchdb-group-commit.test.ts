@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CouchDbStore } from '../src/store/couchdb.js';
+import { CouchDbStore } from '../src/store/couchdb/couchdb-store.js';
 import { couchConnection, dropCouchDb, uniqueDbName } from './support/stores.js';
 
 /** A pass-through proxy in front of the CouchDB-protocol server that counts `_bulk_docs` requests. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CouchDbStore } from '../src/store/couchdb.js';
+import { CouchDbStore } from '../src/store/couchdb/couchdb-store.js';
 import { couchConnection, dropCouchDb, uniqueDbName } from './support/stores.js';
 
 // The original kept its blobs in CouchDB with a design document `_design/data`: operator tooling

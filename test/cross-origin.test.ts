@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { ErrorBodySchema } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { MemoryStore } from '../src/store/memory.js';
+import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { serveApp, type TestApp } from './support/app.js';
 import { FeedClient } from './support/feed-client.js';
 

@@ -1,7 +1,7 @@
 import { DrainCommitResponseSchema, DrainReleaseResponseSchema, DrainSchema, ErrorBodySchema, IngestResponseSchema, type Drain } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../src/store/memory.js';
+import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { StoreUnavailableError, type StoredBlob } from '../src/store/store.js';
 import { metric, pool, serveApp, startTestApp, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';

@@ -17,8 +17,8 @@ vi.mock('../src/store/ids.js', async (importOriginal) => {
 
 const PATH = '/wsapi/interaction_data';
 
-// The pouchdb store checks only chosen ids (a check of every generated one would put its id
-// index back on each write's path); it relies on the random part alone.
+// The leveldb store checks only chosen ids (a check of every generated one would add an index read
+// per blob to each write); it relies on the random part alone.
 describe.each(['memory', 'couchdb'] as const)('a generated id that a client chose first, on the %s backend', (backend) => {
   let t: TestApp;
   beforeAll(async () => {

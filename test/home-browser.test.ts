@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../src/http/api-catalog.js';
-import { PouchDbStore } from '../src/store/pouchdb.js';
+import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import { serveApp, startTestApp } from './support/app.js';
 import { launchChromium, skipBrowserTests } from './support/browser.js';
 import { postBlobs as post } from './support/post.js';
@@ -57,7 +57,7 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
   it('shows posted blobs, opens one, holds still under focus, drops a drained one, and catches up after the service restarts', { timeout: 180_000 }, async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-home-'));
     const openStore = async () => {
-      const store = new PouchDbStore({ dataDir: path.join(dataDir, 'db'), dbName: 'bid_kpi', groupCommit: { maxItems: 500, concurrency: 4 } });
+      const store = new LevelDbStore({ dataDir: path.join(dataDir, 'db'), dbName: 'bid_kpi', groupCommit: { maxItems: 500, concurrency: 4 } });
       await store.open();
       return store;
     };

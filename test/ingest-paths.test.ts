@@ -8,7 +8,7 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics.js';
-import { MemoryStore } from '../src/store/memory.js';
+import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { appParts, serveApp, TEST_LIMITS, type TestApp } from './support/app.js';
 
 // Common POSTs are served before Express (src/http/ingest-fast-path.ts), the rest by the Express

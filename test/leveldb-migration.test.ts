@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHANGE, CHANGE_END, META, MIGRATION, TIME, TIME_END, type Meta, type Migration } from '../src/store/leveldb/keys.js';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
-import { PouchDbStore } from '../src/store/pouchdb.js';
-import type { KpiBlob, StoredBlob } from '../src/store/store.js';
+import type { StoredBlob } from '../src/store/store.js';
+import { openPouchDb, writePouchDbLayout } from './support/pouchdb-layout.js';
 import { spawnServer } from './support/server-process.js';
 import { allChanges } from './support/stores.js';
 
@@ -19,18 +19,6 @@ function capturingLogger() {
   const lines: { msg: string; [field: string]: unknown }[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
   return { logger, lines };
-}
-
-/** Fills a pouchdb store in DATA_DIR through the pouchdb backend itself, 500 blobs a save; answers the ids saved. */
-async function fillPouchDb(dataDir: string, blobs: number, blobOf: (i: number) => KpiBlob): Promise<{ store: PouchDbStore; ids: string[] }> {
-  const store = new PouchDbStore({ dataDir, dbName, groupCommit });
-  await store.open();
-  const ids: string[] = [];
-  for (let from = 0; from < blobs; from += 500) {
-    const batch = Array.from({ length: Math.min(500, blobs - from) }, (_, k) => blobOf(from + k));
-    ids.push(...(await store.save(batch)).ids);
-  }
-  return { store, ids };
 }
 
 /** What the raw leveldb database holds, kind by kind. */
@@ -63,18 +51,18 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
 
   it('moves every blob over with its id, timestamp and fields, once', { timeout: 60_000 }, async () => {
     const blobs = 5000;
-    const { store: pouch, ids } = await fillPouchDb(dataDir, blobs, (i) => ({
+    const pouch = await writePouchDbLayout(dataDir, dbName, blobs, (i) => ({
       // chosen ids for every 7th, some with characters that need care in a key; timestamps repeat and spread
       ...(i % 7 === 0 ? { _id: `chosen/${i}-é ✓` } : {}),
       timestamp: i % 10 === 0 ? 1_700_000_000_000 : 1_000_000 + ((i * 7919) % 100_000) * 1000,
       n: i,
       nested: { list: [i, String(i), null, true], deep: { x: i / 3 } },
     }));
-    const removed = ids.filter((_, i) => i % 97 === 5);
-    expect(await pouch.remove(removed)).toBe(removed.length);
-    const expected = await pouch.page({}, undefined, blobs + 1);
+    const removed = pouch.ids.filter((_, i) => i % 97 === 5);
+    await pouch.remove(removed);
+    const expected = pouch.stored();
     expect(expected).toHaveLength(blobs - removed.length);
-    expect(await pouch.count()).toBe(expected.length);
+    expect(await pouch.documents()).toBe(expected.length);
     await pouch.close();
 
     const { logger, lines } = capturingLogger();
@@ -104,11 +92,9 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
     expect(ended!.msg).toMatch(/can be deleted once satisfied; drains unfinished on it must be started again/);
     expect((await rawState(path.join(dataDir, `${dbName}.leveldb`))).migration).toMatchObject({ state: 'done', moved: expected.length });
     // the pouchdb store is left as it was (LevelDB's opening rewrites its log into a table, so its files are not byte for byte the same)
-    const old = new PouchDbStore({ dataDir, dbName, groupCommit });
-    await old.open();
+    const old = await openPouchDb(dataDir, dbName);
     try {
-      expect(await old.count()).toBe(expected.length);
-      expect(await old.page({}, undefined, blobs + 1)).toEqual(expected);
+      expect(await old.documents()).toBe(expected.length);
     } finally {
       await old.close();
     }
@@ -137,16 +123,14 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
   });
 
   it('refuses to start while a pouchdb-backed service still holds the store, in words an operator can act on', { timeout: 60_000 }, async () => {
-    const old = spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
-    await old.ready;
+    const old = await openPouchDb(dataDir, dbName); // as the former service did: its LevelDB, locked
     try {
       const upgraded = spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
       void upgraded.ready.catch(() => undefined);
       expect(await upgraded.exited).toBe(1);
       expect(upgraded.output()).toMatch(/DATA_DIR .* is in use by another kpiggybank \(its LevelDB is locked\)/);
     } finally {
-      old.child.kill('SIGTERM');
-      await old.exited;
+      await old.close();
     }
     // and once it is stopped, the migration runs (nothing to move: an empty store)
     const upgraded = spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
@@ -159,7 +143,8 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
   it('killed (SIGKILL) while migrating, resumes on the next start: every blob once', { timeout: 120_000 }, async () => {
     const blobs = 50_000;
     const t0 = Date.now();
-    const { store: pouch, ids } = await fillPouchDb(dataDir, blobs, (i) => ({ timestamp: 1_600_000_000_000 + (i % 1000) * 997, i, kind: 'kpi' }));
+    const pouch = await writePouchDbLayout(dataDir, dbName, blobs, (i) => ({ timestamp: 1_600_000_000_000 + (i % 1000) * 997, i, kind: 'kpi' }));
+    const { ids } = pouch;
     await pouch.close();
     const filled = Date.now();
     const env = { DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PouchDbStore } from '../src/store/pouchdb.js';
+import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import { alive } from './support/alive.js';
 import { postBlobs } from './support/post.js';
 
@@ -40,7 +40,7 @@ describe('npm start', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`passes ${signal} on to the server, which shuts down keeping every acknowledged blob`, async () => {
       // npm needs PATH and HOME (its cache); nothing else of the caller's environment (a CI's DB_*, say) leaks in
-      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), HOST: '127.0.0.1', PORT: '0', DB_BACKEND: 'pouchdb', DATA_DIR: dataDir, DB_NAME: `npm_${signal.toLowerCase()}`, MODE: 'dev', LOG_LEVEL: 'info' };
+      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, DB_NAME: `npm_${signal.toLowerCase()}`, MODE: 'dev', LOG_LEVEL: 'info' };
       const npm = spawn('npm', ['start', '--ignore-scripts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
@@ -68,7 +68,7 @@ describe('npm start', () => {
         expect(output).toContain(`"signal":"${signal}"`);
         expect(output).toContain('"msg":"stopped"');
 
-        const store = new PouchDbStore({ dataDir, dbName: `npm_${signal.toLowerCase()}`, groupCommit: { maxItems: 100, concurrency: 1 } });
+        const store = new LevelDbStore({ dataDir, dbName: `npm_${signal.toLowerCase()}`, groupCommit: { maxItems: 100, concurrency: 1 } });
         await store.open();
         try {
           const stored = await Promise.all(acknowledged.map((id) => store.get(id)));

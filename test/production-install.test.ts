@@ -39,10 +39,10 @@ describe('a production install (npm pack, npm install --omit=dev)', () => {
     installed = path.join(dir, 'node_modules/kpiggybank');
     bin = path.join(dir, 'node_modules/.bin/kpiggybank');
 
-    // the service from the installed copy, on its default store (pouchdb: LevelDB's binary must load)
+    // the service from the installed copy, on its default store (leveldb: LevelDB's binary must load)
     server = spawn(process.execPath, [path.join(installed, 'dist/server.js')], {
       cwd: dir,
-      env: { PATH: npmEnv.PATH, HOST: '127.0.0.1', PORT: '0', DB_BACKEND: 'pouchdb', DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'info' },
+      env: { PATH: npmEnv.PATH, HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     url = await new Promise<string>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RowsResponseSchema } from 'kpiggybank-client/wire';
-import { MemoryStore } from '../src/store/memory.js';
+import { MemoryStore } from '../src/store/memory/memory-store.js';
 import type { RangeCursor, RangeQuery, StoredBlob } from '../src/store/store.js';
 import { serveApp, type TestApp } from './support/app.js';
 

@@ -5,7 +5,7 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics.js';
-import { MemoryStore } from '../src/store/memory.js';
+import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { appParts, TEST_LIMITS } from './support/app.js';
 
 function appLogging(mode: 'dev' | 'prod') {

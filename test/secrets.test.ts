@@ -5,9 +5,9 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { Metrics } from '../src/metrics.js';
-import { CouchDbStore } from '../src/store/couchdb.js';
+import { CouchDbStore } from '../src/store/couchdb/couchdb-store.js';
 import { InstrumentedStore } from '../src/store/instrumented.js';
-import { MemoryStore } from '../src/store/memory.js';
+import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { appParts, TEST_LIMITS } from './support/app.js';
 import { spawnServer } from './support/server-process.js';
 

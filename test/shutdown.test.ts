@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestResponseSchema, RangeResponseSchema } from 'kpiggybank-client/wire';
 import { spawnServer } from './support/server-process.js';
 
-describe('graceful shutdown on the pouchdb backend', () => {
+describe('graceful shutdown on the leveldb backend (the default)', () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-shutdown-'));
@@ -15,7 +15,7 @@ describe('graceful shutdown on the pouchdb backend', () => {
   });
 
   it('keeps every blob that got a 201 when SIGTERM arrives mid-load, across a restart', async () => {
-    const env = { DB_BACKEND: 'pouchdb', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+    const env = { DATA_DIR: dataDir, LOG_LEVEL: 'info' };
     const first = spawnServer(env);
     const url = await first.ready;
 

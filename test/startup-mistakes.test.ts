@@ -18,7 +18,7 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
   let url: URL;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-startup-'));
-    first = spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: dataDir });
+    first = spawnServer({ DATA_DIR: dataDir });
     url = new URL(await first.ready);
   });
   afterAll(async () => {
@@ -37,7 +37,7 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
   });
 
   it('a DATA_DIR another kpiggybank holds: names the folder and DATA_DIR', async () => {
-    const second = spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: dataDir });
+    const second = spawnServer({ DATA_DIR: dataDir });
     expect(await second.exited).toBe(1);
     expectOneLineNoStack(
       second.output(),
@@ -48,14 +48,31 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
   });
 
   it('a DATA_DIR that cannot be created: names the folder, what the system said, and DATA_DIR', async () => {
-    const second = spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: '/dev/null/data' });
+    const second = spawnServer({ DATA_DIR: '/dev/null/data' });
     expect(await second.exited).toBe(1);
     expectOneLineNoStack(second.output(), /kpiggybank: DATA_DIR \/dev\/null\/data cannot be used \(not a directory: mkdir \/dev\/null\/data\): .*set DATA_DIR to another folder\n/);
   });
 
+  it('DB_BACKEND=pouchdb, from an env file of before the leveldb backend: starts on leveldb, with a one-line notice', async () => {
+    const oldDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-alias-'));
+    const old = spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: oldDir, MODE: 'prod', LOG_LEVEL: 'info' });
+    try {
+      const ready = new URL(await old.ready);
+      expect((await fetch(new URL('/readyz', ready))).status).toBe(200);
+      const notices = old.output().split('\n').filter((line) => line.includes('DB_BACKEND=pouchdb'));
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/is now the leveldb backend/);
+      expect(old.output()).toMatch(/"backend":"leveldb"/);
+    } finally {
+      old.child.kill('SIGTERM');
+      await old.exited;
+      await rm(oldDir, { recursive: true, force: true });
+    }
+  });
+
   it('explains the folder errors an operator causes, and leaves the rest alone', () => {
     const failure = (code: string, syscall: string, where: string) => Object.assign(new Error(code), { code, syscall, path: where });
-    const config = { backend: 'pouchdb' as const, dataDir: '/srv/kpi' };
+    const config = { backend: 'leveldb' as const, dataDir: '/srv/kpi' };
     expect(storeOpenFailure(failure('EACCES', 'mkdir', '/srv/kpi'), config)).toMatch(/^DATA_DIR \/srv\/kpi cannot be used \(permission denied: mkdir \/srv\/kpi\): let this user write to it, or set DATA_DIR/);
     expect(storeOpenFailure(failure('EROFS', 'open', '/srv/kpi/LOG'), config)).toMatch(/read-only file system/);
     expect(storeOpenFailure(failure('EACCES', 'mkdir', '/srv/kpi'), { ...config, backend: 'memory' })).toBeUndefined();

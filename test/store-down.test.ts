@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from 'kpiggybank-client/wire';
 import { loadConfig } from '../src/config.js';
-import { CouchDbStore } from '../src/store/couchdb.js';
+import { CouchDbStore } from '../src/store/couchdb/couchdb-store.js';
 import { serveApp, type TestApp } from './support/app.js';
 import { freePort, startPouchDbServer, type RunningCouch } from './support/pouchdb-server.js';
 

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { startPouchDbServer, type RunningCouch } from '../../test/support/pouchdb-server.js';
 import { startService, type Running } from './processes.js';
 
-export const BACKENDS = ['memory', 'pouchdb', 'leveldb', 'couchdb'] as const;
+export const BACKENDS = ['memory', 'leveldb', 'couchdb'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 /**
- * Starts services on a fresh store each time: a new DATA_DIR for pouchdb and leveldb, a new database for
+ * Starts services on a fresh store each time: a new DATA_DIR for leveldb, a new database for
  * couchdb (COUCHDB_URL, else one PouchDB Server in memory for the whole run), deleted after.
  */
 export class Backends {
@@ -27,7 +27,7 @@ export class Backends {
   /** The service on `backend`, in prod mode (warnings only) unless `env` says otherwise. */
   async start(backend: Backend, env: Record<string, string> = {}): Promise<Running> {
     const dbName = `kpiggybank_bench_${process.pid}_${++this.databases}`;
-    const dataDir = backend === 'pouchdb' || backend === 'leveldb' ? await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-')) : undefined;
+    const dataDir = backend === 'leveldb' ? await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-')) : undefined;
     const couchUrl = backend === 'couchdb' ? await this.couchUrl() : undefined;
     const service = await startService({
       DB_BACKEND: backend,

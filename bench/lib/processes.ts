@@ -16,7 +16,7 @@ export interface Running {
   peakRssMiB(): number;
   /**
    * Largest anonymous part of it (RssAnon): the process's own memory, without the file pages it
-   * maps. LevelDB maps its table files, so reading a large pouchdb store grows RSS by file pages
+   * maps. LevelDB maps its table files, so reading a large leveldb store grows RSS by file pages
    * the kernel can take back.
    */
   peakAnonMiB(): number;

@@ -110,7 +110,7 @@ export async function batched(ctx: Context): Promise<void> {
   console.log(`batched POST (${BATCH} blobs), ${connections} connections`);
   const base = await baselineOf(batch, ctx, connections);
   ctx.rows.push({ scenario: `batched POST (${BATCH})`, backend: 'bare node:http', metric: 'blobs/s', value: base.requestsPerSecond * BATCH, latencyMs: latency(base), ...cpu(base), errors: base.errors });
-  const targets: Partial<Record<Backend, number>> = { memory: 100_000, pouchdb: 10_000 };
+  const targets: Partial<Record<Backend, number>> = { memory: 100_000 };
   for (const backend of ctx.selected) {
     const { result, memory } = await onService(ctx, backend, {}, (s) => measure(s, batch, ctx, connections));
     const blobs = result.requestsPerSecond * BATCH;

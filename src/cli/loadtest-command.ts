@@ -33,7 +33,7 @@ const OptionsSchema = z.object({
 
 // paragraphs: commander wraps them to the terminal
 const DESCRIPTION = [
-  "Without --url it starts the service itself, on a fresh store of the backend (default pouchdb; couchdb uses COUCHDB_URL, or a PouchDB Server it starts). Exits 1 when the store+retrieve rate is below --target blobs/s (default 200: twice the seed's 100 sign-ins/s), or a blob is lost, altered or refused. --warmup sign-ins are stored and read back first, in rounds of --sequences, and not counted.",
+  "Without --url it starts the service itself, on a fresh store of the backend (default leveldb; couchdb uses COUCHDB_URL, or a PouchDB Server it starts). Exits 1 when the store+retrieve rate is below --target blobs/s (default 200: twice the seed's 100 sign-ins/s), or a blob is lost, altered or refused. --warmup sign-ins are stored and read back first, in rounds of --sequences, and not counted.",
   "With --url it writes --warmup + --sequences blobs (6,000 by default) into that service's store, and they stay there: it deletes nothing. It says so before it starts.",
 ].join('\n\n');
 
@@ -42,13 +42,13 @@ export function addLoadtestCommand(program: Command, exit: Exit): void {
     .command('loadtest')
     .summary('store and retrieve sign-ins; exit 1 below --target blobs/s')
     .usage(
-      `[--url URL | --backend memory|pouchdb|leveldb|couchdb] [--sequences 1000]
+      `[--url URL | --backend memory|leveldb|couchdb] [--sequences 1000]
                            [--clients 50] [--batch 1] [--warmup 5000] [--target 200]
                            [--json FILE] [--token T] [--help]`,
     )
     .description(DESCRIPTION)
     .option('--url <URL>', 'a running service to load (its store keeps the blobs)')
-    .option('--backend <B>', 'without --url: memory, pouchdb, leveldb or couchdb', 'pouchdb')
+    .option('--backend <B>', 'without --url: memory, leveldb or couchdb', 'leveldb')
     .option('--sequences <N>', 'sign-in blobs to store and read back', '1000')
     .option('--clients <N>', 'virtual clients posting at once', '50')
     .option('--batch <N>', 'blobs per POST', '1')
@@ -82,7 +82,7 @@ function parse(command: Command): LoadtestOptions {
     return Number.isInteger(value) && value >= 1 ? value : mistake(`--${name} must be a positive integer, not ${JSON.stringify(text)}`);
   };
   const { backend } = values;
-  if (backend !== 'memory' && backend !== 'pouchdb' && backend !== 'leveldb' && backend !== 'couchdb') return mistake(`--backend must be memory, pouchdb, leveldb or couchdb, not ${JSON.stringify(backend)}`);
+  if (backend !== 'memory' && backend !== 'leveldb' && backend !== 'couchdb') return mistake(`--backend must be memory, leveldb or couchdb, not ${JSON.stringify(backend)}`);
   if (values.url !== undefined && !/^https?:\/\/[^/]/.test(values.url)) mistake(`--url must be an http:// or https:// URL, not ${JSON.stringify(values.url)}`);
   return {
     url: values.url,

@@ -62,7 +62,7 @@ function messageOf(change: Change): Buffer {
  *
  * The follower may be behind `since` itself: a subscriber that read history past it, left and
  * came back. What it brings up to `since` the subscriber had already. Integer sequences (memory,
- * pouchdb, PouchDB Server) tell those apart and they are dropped; CouchDB 2+'s opaque ones cannot,
+ * leveldb, PouchDB Server) tell those apart and they are dropped; CouchDB 2+'s opaque ones cannot,
  * so there such a subscriber may get a few changes at or before its `since` again.
  */
 export class ChangeHub {

@@ -15,7 +15,7 @@ export interface FeedMessage {
   order: number | undefined;
 }
 
-/** An integer sequence as a number (memory, pouchdb, PouchDB Server); undefined for an opaque one (CouchDB 2+). */
+/** An integer sequence as a number (memory, leveldb, PouchDB Server); undefined for an opaque one (CouchDB 2+). */
 export function orderOf(seq: string): number | undefined {
   return /^\d+$/.test(seq) ? Number(seq) : undefined;
 }

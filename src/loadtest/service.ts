@@ -8,7 +8,7 @@ import { processMemory } from './proc-status.js';
 import { freePort } from './free-port.js';
 import type { RunningCouch } from './pouchdb-server.js';
 
-export type Backend = 'memory' | 'pouchdb' | 'leveldb' | 'couchdb';
+export type Backend = 'memory' | 'leveldb' | 'couchdb';
 
 export interface RunningService {
   url: string;
@@ -32,7 +32,7 @@ const SERVER = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 
 /**
  * The service in a process of its own (so that the load and the service do not share an event
- * loop), on a fresh store: a temporary DATA_DIR (pouchdb, leveldb), or for couchdb a fresh database on
+ * loop), on a fresh store: a temporary DATA_DIR (leveldb), or for couchdb a fresh database on
  * `couchdbUrl`, or on a PouchDB Server started for the run when none is given.
  */
 export async function startService(backend: Backend, { couchdbUrl, env = {}, nodeArgs = [] }: ServiceOptions = {}): Promise<RunningService> {

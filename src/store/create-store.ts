@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { CouchDbStore } from './couchdb.js';
+import { CouchDbStore } from './couchdb/couchdb-store.js';
 import { DummyStore } from './dummy.js';
 import { LevelDbStore } from './leveldb/leveldb-store.js';
-import { MemoryStore } from './memory.js';
-import { PouchDbStore } from './pouchdb.js';
+import { MemoryStore } from './memory/memory-store.js';
 import type { Store } from './store.js';
 
 /** The one place that knows the backends; everything else holds a Store. */
@@ -18,9 +17,8 @@ export function createStore(config: Config, logger: Logger): Store {
         timeoutMs: config.storeTimeoutMs,
         legacyViews: config.couchLegacyViews,
       });
-    case 'pouchdb':
-      return new PouchDbStore({ dataDir: config.dataDir, dbName: config.dbName, groupCommit: config.groupCommit, logger });
     case 'leveldb':
+      if (config.backendAlias === 'pouchdb') logger.warn('DB_BACKEND=pouchdb is now the leveldb backend (a pouchdb store in DATA_DIR is moved over on first start): set DB_BACKEND=leveldb, or leave it unset, to drop this notice');
       return new LevelDbStore({ dataDir: config.dataDir, dbName: config.dbName, groupCommit: config.groupCommit, logger });
     case 'memory':
       logger.warn('DB_BACKEND=memory: nothing persists; every blob is lost when the process stops');

@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KpiggybankClient, KpiggybankFeedError, type ChangeMessage, type FeedState } from 'kpiggybank-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CouchDbStore } from '../../src/store/couchdb.js';
+import { CouchDbStore } from '../../src/store/couchdb/couchdb-store.js';
 import { LevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
-import { PouchDbStore } from '../../src/store/pouchdb.js';
 import type { Store } from '../../src/store/store.js';
 import { serveApp, startTestApp, type TestApp } from '../support/app.js';
 import { until } from '../support/feed-client.js';
@@ -92,13 +91,13 @@ interface Restartable {
   cleanup(): Promise<void>;
 }
 
-async function restartable(backend: 'pouchdb' | 'leveldb' | 'couchdb'): Promise<Restartable> {
-  if (backend === 'pouchdb' || backend === 'leveldb') {
+async function restartable(backend: 'leveldb' | 'couchdb'): Promise<Restartable> {
+  if (backend === 'leveldb') {
     const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-client-'));
     return {
       async open() {
         const options = { dataDir: dir, dbName: 'bid_kpi', groupCommit };
-        const store = backend === 'pouchdb' ? new PouchDbStore(options) : new LevelDbStore(options);
+        const store = new LevelDbStore(options);
         await store.open();
         return store;
       },
@@ -117,7 +116,7 @@ async function restartable(backend: 'pouchdb' | 'leveldb' | 'couchdb'): Promise<
   };
 }
 
-describe.each(['pouchdb', 'leveldb', 'couchdb'] as const)('a consumer across a restart of the service on %s', (backend) => {
+describe.each(['leveldb', 'couchdb'] as const)('a consumer across a restart of the service on %s', (backend) => {
   let backing: Restartable;
   beforeAll(async () => {
     backing = await restartable(backend);

@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { loadConfig, type CouchConnection } from '../../src/config.js';
-import { CouchDbStore } from '../../src/store/couchdb.js';
+import { CouchDbStore } from '../../src/store/couchdb/couchdb-store.js';
 import { LevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
-import { MemoryStore } from '../../src/store/memory.js';
-import { PouchDbStore } from '../../src/store/pouchdb.js';
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import type { Change, ChangesBatch, ClaimBook, Store } from '../../src/store/store.js';
 
-export const BACKENDS = ['memory', 'pouchdb', 'leveldb', 'couchdb'] as const;
+export const BACKENDS = ['memory', 'leveldb', 'couchdb'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 export interface TestStore {
@@ -58,8 +57,6 @@ export async function openTestStore(backend: Backend): Promise<TestStore> {
       await store.open();
       return { store, cleanup: () => store.close() };
     }
-    case 'pouchdb':
-      return inTempDir((dataDir) => new PouchDbStore({ dataDir, dbName: 'bid_kpi', groupCommit }));
     case 'leveldb':
       return inTempDir((dataDir) => new LevelDbStore({ dataDir, dbName: 'bid_kpi', groupCommit }));
     case 'couchdb': {

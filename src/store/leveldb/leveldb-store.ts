@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ChangeSignal } from '../change-signal.js';
 import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { withIds } from '../ids.js';
-import { LevelClaimBook } from '../level-claims.js';
+import { LevelClaimBook } from './claim-book.js';
 import { OneAtATime } from '../one-at-a-time.js';
 import { roomToReopen, WriteRecovery } from '../write-recovery.js';
 import {
@@ -60,7 +60,7 @@ type Operation = { type: 'put'; key: string; value: string } | { type: 'del'; ke
 /**
  * LevelDB memory-maps every table file it holds open, and the pages a range read touches stay in
  * RSS while the file is open: 74 files (LevelDB's least) of 1 MB each bound that to ~64 MiB (as
- * measured for the pouchdb backend, which uses the same engine).
+ * measured for the former pouchdb backend, which used the same engine).
  */
 const LEVELDB = { maxOpenFiles: 74, maxFileSize: 1024 * 1024 } as const;
 
@@ -75,7 +75,7 @@ const causeCodeOf = (error: unknown) => (error as { cause?: { code?: unknown } }
  */
 export class LevelDbStore implements Store {
   readonly backend = 'leveldb';
-  /** Claims in a LevelDB of their own, beside the blobs (the pouchdb backend's claim book). */
+  /** Claims in a LevelDB of their own, beside the blobs. */
   readonly claims: LevelClaimBook;
   private db: Db | undefined;
   private meta: Meta = { count: 0, seq: 0 };
@@ -99,7 +99,7 @@ export class LevelDbStore implements Store {
     });
   }
 
-  /** Not the pouchdb backend's folder (DATA_DIR/DB_NAME), so that both can sit in one DATA_DIR. */
+  /** Not the former pouchdb backend's folder (DATA_DIR/DB_NAME), which it is migrated from. */
   get location(): string {
     return path.join(this.options.dataDir, `${this.options.dbName}.leveldb`);
   }
@@ -116,7 +116,7 @@ export class LevelDbStore implements Store {
     }
   }
 
-  /** Where the pouchdb backend keeps its store (DATA_DIR/DB_NAME): migrated on opening. */
+  /** Where the former pouchdb backend kept its store (DATA_DIR/DB_NAME): migrated on opening. */
   get pouchDbLocation(): string {
     return path.join(this.options.dataDir, this.options.dbName);
   }

@@ -52,8 +52,10 @@ export async function migrateFromPouchDb(options: PouchDbMigrationOptions): Prom
   const state = await migrationState(db);
   if (state?.state === 'done' || !(await exists(from))) return options.meta;
   const started = Date.now();
-  // loaded only here: a leveldb store with nothing to migrate never loads PouchDB
-  const { default: PouchDB } = await import('pouchdb');
+  // loaded only here, an optional dependency: a leveldb store with nothing to migrate never needs PouchDB
+  const { default: PouchDB } = await import('pouchdb').catch((error: unknown) => {
+    throw new StoreError(`the pouchdb store at ${from} must be moved into the leveldb store at ${to}, which needs the optional dependency pouchdb (npm install pouchdb): ${messageOf(error)}`, { cause: error });
+  });
   // LevelDB's least open files, as the stores use: each one held open stays memory-mapped in RSS
   const pouch = new PouchDB(from, { maxOpenFiles: 74 } as PouchDB.Configuration.LocalDatabaseConfiguration);
   let meta = options.meta;

@@ -1,5 +1,5 @@
 // The CouchDB store's views: its design document, one way to page through it, and the original's design document.
-import type { RangeCursor, RangeQuery, StoredBlob } from './store.js';
+import type { RangeCursor, RangeQuery, StoredBlob } from '../store.js';
 
 export const DESIGN_NAME = 'kpiggybank';
 export const VIEW_NAME = 'by_timestamp';

@@ -1,4 +1,4 @@
-import type { ClaimBook, ClaimDoc } from './store.js';
+import type { ClaimBook, ClaimDoc } from '../store.js';
 
 /**
  * A claim book in a CouchDB database: `_bulk_docs` refuses a write whose `_rev` is not current

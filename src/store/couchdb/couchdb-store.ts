@@ -1,8 +1,8 @@
 import nano from 'nano';
-import type { CouchConnection } from '../config.js';
-import { DocumentClaimBook } from './document-claims.js';
-import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
-import { newBlobId, withIds } from './ids.js';
+import type { CouchConnection } from '../../config.js';
+import { DocumentClaimBook } from './claim-book.js';
+import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
+import { newBlobId, withIds } from '../ids.js';
 import {
   designDocument,
   designIsCurrent,
@@ -28,7 +28,7 @@ import {
   type SaveResult,
   type Store,
   type StoredBlob,
-} from './store.js';
+} from '../store.js';
 
 /** A CouchDB update sequence: a number (1.x, PouchDB Server), or `N-<base64url>` (2+). */
 const SEQ = /^\d+(-[\w-]+)?$/;

@@ -1,6 +1,6 @@
-import { ChangeSignal } from './change-signal.js';
-import { newBlobId, withIds } from './ids.js';
-import { MemoryClaimBook } from './memory-claims.js';
+import { ChangeSignal } from '../change-signal.js';
+import { newBlobId, withIds } from '../ids.js';
+import { MemoryClaimBook } from './claim-book.js';
 import {
   InvalidSeqError,
   type Change,
@@ -12,7 +12,7 @@ import {
   type SaveResult,
   type Store,
   type StoredBlob,
-} from './store.js';
+} from '../store.js';
 
 /** Orders like the CouchDB view's [timestamp, _id] keys (ids compared by code unit, not ICU). */
 function compare(a: RangeCursor, b: RangeCursor): number {

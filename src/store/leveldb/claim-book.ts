@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ClassicLevel, type BatchOperation } from 'classic-level';
-import { OneAtATime } from './one-at-a-time.js';
-import { StoreError, StoreUnavailableError, type ClaimBook, type ClaimDoc } from './store.js';
+import { OneAtATime } from '../one-at-a-time.js';
+import { StoreError, StoreUnavailableError, type ClaimBook, type ClaimDoc } from '../store.js';
 
 /** A document as stored: under its `_id`, so without it. */
 interface Stored {
@@ -12,8 +12,8 @@ interface Stored {
 /**
  * The embedded store's claim book: a LevelDB of its own, one small entry per claim. Its files are
  * locked to this process, so compare-and-set is a read and a write with no other write between
- * them. As PouchDB documents (a revision tree and a by-sequence entry each) a million-blob
- * drain's claims filled 64 mapped LevelDB tables of their own: 63 MiB of the drain's RSS.
+ * them. (As PouchDB documents, a revision tree and a by-sequence entry each, a million-blob
+ * drain's claims filled 64 mapped LevelDB tables of their own: 63 MiB of the drain's RSS.)
  */
 export class LevelClaimBook implements ClaimBook {
   private db: ClassicLevel<string, Stored> | undefined;
@@ -78,11 +78,6 @@ export class LevelClaimBook implements ClaimBook {
       const gone = docs.filter((doc) => current.get(doc._id)?._rev === doc._rev).map((doc) => ({ type: 'del' as const, key: doc._id }));
       if (gone.length > 0) await this.batch(db, gone);
     });
-  }
-
-  /** Stores documents as they are, revisions included: claims moved here from an older book. */
-  adopt(docs: readonly (ClaimDoc & { _rev: string })[]): Promise<void> {
-    return this.serialized('moving claims', (db) => this.batch(db, docs.map(({ _id, ...stored }) => ({ type: 'put' as const, key: _id, value: stored }))));
   }
 
   /** A write that stores nothing (an entry put and deleted at once): whether LevelDB takes writes. */

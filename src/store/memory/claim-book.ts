@@ -1,4 +1,4 @@
-import type { ClaimBook, ClaimDoc } from './store.js';
+import type { ClaimBook, ClaimDoc } from '../store.js';
 
 /** The claim book of an in-process store: a map, revisions counted. */
 export class MemoryClaimBook implements ClaimBook {
