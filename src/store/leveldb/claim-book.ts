@@ -48,6 +48,11 @@ export class LevelClaimBook implements ClaimBook {
     await db?.close();
   }
 
+  /** Compacts the whole book, so that the claims a commit deleted leave the disk (compaction.ts); no-op when closed. */
+  async compact(): Promise<void> {
+    await this.db?.compactRange('\u0000', '\uffff');
+  }
+
   async fetch(ids: readonly string[]): Promise<Map<string, ClaimDoc>> {
     const found = new Map<string, ClaimDoc>();
     if (ids.length === 0) return found;

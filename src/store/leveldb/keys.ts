@@ -7,6 +7,7 @@
  *   c<seq, 16 digits>              → a ChangeEntry's JSON  the change feed
  *   m                              → the Meta's JSON      count and newest seq
  *   f                              → a Migration's JSON   how far the move from a pouchdb store got
+ *   l                              → a seq, decimal       the change log's floor: older removals were trimmed (compaction.ts)
  * A blob, its id key, its change and the meta are written in one atomic batch, so none can
  * fall behind another.
  */
@@ -23,6 +24,8 @@ export const CHANGE_END = 'd';
 export const META = 'm';
 /** The state of the move from a pouchdb store (pouchdb-migration.ts): absent when none was begun. */
 export const MIGRATION = 'f';
+/** The change log's floor: a `since` below it (but 0) is refused, its removals may be trimmed (compaction.ts). */
+export const LOG_FLOOR = 'l';
 /** A key no other kind starts with: written and deleted at once to learn whether writes succeed. */
 export const PROBE = 'p';
 

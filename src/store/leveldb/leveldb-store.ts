@@ -39,6 +39,7 @@ import {
   type Meta,
 } from './keys.js';
 import { migrateFromPouchDb } from './pouchdb-migration.js';
+import { Compaction, type CompactionOptions } from './compaction.js';
 
 export interface LevelDbStoreOptions {
   /** Folder holding the store's folders; created if missing. */
@@ -46,6 +47,8 @@ export interface LevelDbStoreOptions {
   dbName: string;
   groupCommit: GroupCommitOptions;
   logger?: Logger | undefined;
+  /** When removed blobs leave the disk and how much change log is kept (compaction.ts). */
+  compaction?: Partial<CompactionOptions> | undefined;
 }
 
 /** `chosen`: the client gave the id, so it may exist already; a generated id is new by construction. */
@@ -88,8 +91,14 @@ export class LevelDbStore implements Store {
   private readonly recovery: WriteRecovery;
   /** Counts reopenings: a read that failed on a database since closed may succeed when asked again. */
   private generation = 0;
+  /** Trims the change log and compacts after removals, in the background (compaction.ts). */
+  readonly compaction: Compaction;
 
   constructor(private readonly options: LevelDbStoreOptions) {
+    this.compaction = new Compaction(
+      { db: () => this.db, meta: () => this.meta, compactClaims: () => this.claims.compact(), location: this.location, logger: options.logger },
+      options.compaction,
+    );
     // concurrency 1: the id check and the sequence numbering of a batch must not race another
     this.writer = new GroupCommit((pending) => this.bulkWrite(pending), { ...options.groupCommit, concurrency: 1 });
     this.claims = new LevelClaimBook(`${this.location}-claims`, (error) => this.recovery.failed(error), true);
@@ -135,6 +144,7 @@ export class LevelDbStore implements Store {
     try {
       const meta = await db.get(META);
       this.meta = meta === undefined ? { count: 0, seq: 0 } : (JSON.parse(meta) as Meta);
+      await this.compaction.opened(db);
       await this.claims.open();
     } catch (error) {
       await Promise.allSettled([db.close(), this.claims.close()]);
@@ -197,6 +207,7 @@ export class LevelDbStore implements Store {
         if (operations.length === 0) return 0;
         const removed = this.meta.count - count;
         await this.commit(db, operations, { count, seq }, `removing ${removed} blobs`);
+        this.compaction.removed(removed, count);
         return removed;
       }),
     );
@@ -207,6 +218,7 @@ export class LevelDbStore implements Store {
     const from = Number(since);
     this.opened('reading changes');
     if (from > this.meta.seq) throw new InvalidSeqError(`the leveldb store has no sequence ${from}: its newest is ${this.meta.seq}`);
+    this.compaction.checkSince(from);
     const seen = this.signal.version;
     let batch = await this.readChanges(from, limit);
     if (batch.changes.length === 0 && batch.lastSeq === since && waitMs > 0) {
@@ -214,6 +226,7 @@ export class LevelDbStore implements Store {
       await this.signal.wait(waitMs, seen);
       batch = await this.readChanges(from, limit);
     }
+    this.compaction.checkSince(from); // the log was trimmed past `from` during the read: it may lack removals
     return batch;
   }
 
@@ -260,6 +273,7 @@ export class LevelDbStore implements Store {
     await this.recovery.stop(); // queued writes are refused (503) rather than wait for a reopening
     await this.writer.drain();
     await this.writing.idle();
+    await this.compaction.stop();
     const db = this.db;
     this.db = undefined;
     await db?.close();

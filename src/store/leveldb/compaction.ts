@@ -1,0 +1,193 @@
+import type { ClassicLevel } from 'classic-level';
+import type { Logger } from 'pino';
+import { InvalidSeqError } from '../store.js';
+import { CHANGE, CHANGE_END, changeKey, LOG_FLOOR, seqOf, TIME, TIME_END, timeKey, type ChangeEntry } from './keys.js';
+
+type Db = ClassicLevel<string, string>;
+
+export interface CompactionOptions {
+  /** Removals since the last step that start the next one (a removal that empties the store starts one at once). */
+  everyRemoved: number;
+  /** Change-log entries kept whatever they are: the newest `retainChanges` sequences. */
+  retainChanges: number;
+}
+
+export const COMPACTION_DEFAULTS: CompactionOptions = { everyRemoved: 100_000, retainChanges: 100_000 };
+
+/** What a step needs of its store, read afresh at each chunk: the store may be closed or reopened meanwhile. */
+export interface CompactionHost {
+  db(): Db | undefined;
+  /** The store's newest sequence and its blob count, as committed. */
+  meta(): { seq: number; count: number };
+  /** Compacts the claim book's own LevelDB (the drain's claims are deleted as its blobs are). */
+  compactClaims(): Promise<void>;
+  location: string;
+  logger?: Logger | undefined;
+}
+
+/** Entries of the change log read, and trimmed, at once: a chunk is one small unsynced batch between writes. */
+const CHUNK = 2_000;
+const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Reclaims the disk of removed blobs. LevelDB deletes by writing tombstones: a drained store keeps
+ * its old tables (and the tombstones above them) until a compaction of their key range reaches the
+ * bottom level, which with no new writes never comes. And the change log (c<seq>) grows by one
+ * entry per write and per removal for ever. So, after removals, one step at a time in the
+ * background:
+ *
+ * 1. **Trims the change log.** It drops (a) the write entry of every blob since removed below the
+ *    retention boundary (seq ≤ newest − `retainChanges`): readChanges hides those already, as
+ *    CouchDB shows only a document's newest change, so no answer changes; and (b) every removal
+ *    entry below that boundary. (b) does change answers: a subscriber that saw a blob written and
+ *    resumes from before the boundary would miss its removal. So the boundary is first recorded as
+ *    the log's floor (key LOG_FLOOR, kept across restarts), and a `since` with 0 < since < floor
+ *    is refused with InvalidSeqError (HTTP 400 / WebSocket close 4400 invalid_since: resume from 0,
+ *    which is every blob stored plus the removals retained, i.e. what CouchDB answers after a
+ *    purge, or from now). A `since` at or above the floor gets exactly the answer it had before.
+ *    The write entries of blobs still stored are never dropped (since=0 lists every blob), so the
+ *    log holds at most one entry per stored blob plus `retainChanges`.
+ * 2. **Compacts** the blobs, the id index, the change log and the claim book, each range with
+ *    LevelDB's compactRange, one after the other. LevelDB flushes its memtable first and runs a
+ *    manual compaction a piece at a time on its background thread, flushing new memtables between
+ *    pieces, so writes go on meanwhile (they slow down, not stop).
+ *
+ * When: a step starts after `everyRemoved` removals (or the store's own count, if larger, so that
+ * rereading the live part of the log costs O(1) per removal), or at once when a removal leaves the
+ * store empty: then every write entry is superseded and the log below the boundary goes in one
+ * native `clear`. One step runs at a time; removals during it start another after it. `stop()`
+ * (closing the store) lets the trim end after its current chunk and waits for a compactRange
+ * under way, so closing waits seconds at most.
+ */
+export class Compaction {
+  /** Since values below this (but 0) are refused: the removals before it may be trimmed. */
+  private floor = 0;
+  private removedSinceStep = 0;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly options: CompactionOptions;
+
+  constructor(
+    private readonly host: CompactionHost,
+    options: Partial<CompactionOptions> = {},
+  ) {
+    this.options = { ...COMPACTION_DEFAULTS, ...options };
+  }
+
+  /** Reads the recorded floor of the change log (at each opening). */
+  async opened(db: Db): Promise<void> {
+    const floor = await db.get(LOG_FLOOR);
+    this.floor = floor === undefined ? 0 : Number(floor);
+    this.stopped = false;
+  }
+
+  /** The oldest `since` (but 0) the change log still answers in full. */
+  get logFloor(): number {
+    return this.floor;
+  }
+
+  /** Refuses a `since` older than the retained change log; 0 (everything there is) is always answered. */
+  checkSince(since: number): void {
+    if (since > 0 && since < this.floor) {
+      throw new InvalidSeqError(`the leveldb store's change log starts at sequence ${this.floor} (older changes were trimmed): sequence ${since} is too old; resume from 0 or from now`);
+    }
+  }
+
+  /** After a removal was committed: `removed` blobs, leaving `count`. */
+  removed(removed: number, count: number): void {
+    this.removedSinceStep += removed;
+    if (count === 0 || this.removedSinceStep >= Math.max(this.options.everyRemoved, count)) this.start();
+  }
+
+  /** Resolves once no step runs (none started, or the last one ended). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Ends the step under way as soon as it can, and waits for it: before the database closes. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.again = false;
+    await this.idle();
+  }
+
+  private start(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.removedSinceStep = 0;
+    this.running = this.step()
+      .catch((error: unknown) => {
+        // best effort: the next removals start another step
+        if (!this.stopped) this.host.logger?.warn({ err: error }, `leveldb at ${this.host.location}: compacting after removals failed`);
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.start();
+        }
+      });
+  }
+
+  private async step(): Promise<void> {
+    await this.trim();
+    for (const [start, end] of [
+      [TIME, TIME_END],
+      ['i', 'j'],
+      [CHANGE, CHANGE_END],
+    ] as const) {
+      if (this.stopped) return;
+      const db = this.host.db();
+      if (!db) return;
+      await db.compactRange(start, end);
+    }
+    if (!this.stopped) await this.host.compactClaims();
+  }
+
+  private async trim(): Promise<void> {
+    const { seq, count } = this.host.meta();
+    const boundary = seq - this.options.retainChanges;
+    if (boundary <= 0) return;
+    const db = this.host.db();
+    if (!db) return;
+    if (boundary > this.floor) {
+      // raised before any entry goes: a read that began before the trim and ends after it is refused too (see checkSince's callers)
+      this.floor = boundary;
+      await db.put(LOG_FLOOR, String(boundary));
+    }
+    if (count === 0) {
+      // every write entry below the boundary is of a blob since removed: one native range delete
+      await db.clear({ gt: CHANGE, lte: changeKey(boundary) });
+      return;
+    }
+    let after = CHANGE;
+    for (;;) {
+      if (this.stopped) return;
+      const current = this.host.db();
+      if (!current) return;
+      const entries = await current.iterator({ gt: after, lte: changeKey(boundary), limit: CHUNK }).all();
+      if (entries.length === 0) return;
+      after = entries[entries.length - 1]![0];
+      const parsed = entries.map(([key, value]) => ({ key, seq: seqOf(key), ...(JSON.parse(value) as ChangeEntry) }));
+      const writes = parsed.filter((entry) => !entry.deleted);
+      const blobs = writes.length === 0 ? [] : await current.getMany(writes.map((entry) => timeKey(entry.ts, entry.id)), { fillCache: false });
+      const gone = new Set(writes.filter((_, i) => blobs[i] === undefined).map((entry) => entry.key));
+      const batch = current.batch();
+      let dropped = 0;
+      for (const entry of parsed) {
+        if (entry.deleted || gone.has(entry.key)) {
+          batch.del(entry.key);
+          dropped++;
+        }
+      }
+      if (dropped > 0) await batch.write();
+      else await batch.close();
+      if (entries.length < CHUNK) return;
+      await yieldToWrites();
+    }
+  }
+}

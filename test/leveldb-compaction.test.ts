@@ -1,0 +1,126 @@
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CHANGE, CHANGE_END } from '../src/store/leveldb/keys.js';
+import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
+import type { CompactionOptions } from '../src/store/leveldb/compaction.js';
+import { InvalidSeqError, type KpiBlob } from '../src/store/store.js';
+import { allChanges } from './support/stores.js';
+
+const groupCommit = { maxItems: 500, concurrency: 4 };
+
+/** Bytes of every file under `dir` (what `du -sb` counts, but for the folders themselves). */
+async function bytesUnder(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(path.join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+async function changeKeys(location: string): Promise<number> {
+  const db = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  await db.open();
+  try {
+    return (await db.keys({ gt: CHANGE, lt: CHANGE_END }).all()).length;
+  } finally {
+    await db.close();
+  }
+}
+
+const blobsFrom = (from: number, n: number): KpiBlob[] =>
+  Array.from({ length: n }, (_, i) => ({ _id: `blob-${String(from + i).padStart(6, '0')}`, timestamp: 1_338_000_000_000 + from + i, lang: 'en', payload: 'x'.repeat(100) }));
+
+async function removeInBatches(store: LevelDbStore, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) await store.remove(ids.slice(i, i + 500));
+}
+
+describe('the leveldb store, after removals', () => {
+  let dataDir: string;
+  const stores: LevelDbStore[] = [];
+  const open = async (dbName: string, compaction: Partial<CompactionOptions>) => {
+    const store = new LevelDbStore({ dataDir, dbName, groupCommit, compaction });
+    await store.open();
+    stores.push(store);
+    return store;
+  };
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-leveldb-compaction-'));
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('gives the disk back once a drain removed every blob', async () => {
+    const store = await open('bid_kpi', { retainChanges: 1_000 });
+    const blobs = blobsFrom(0, 30_000);
+    const jsonBytes = blobs.reduce((sum, blob) => sum + JSON.stringify(blob).length, 0);
+    for (let i = 0; i < blobs.length; i += 1_000) await store.save(blobs.slice(i, i + 1_000));
+    const filled = await bytesUnder(dataDir);
+    expect(filled).toBeGreaterThan(jsonBytes / 2); // what there is to give back
+
+    await removeInBatches(store, blobs.map((blob) => blob._id!));
+    await store.compaction.idle();
+
+    expect(await store.count()).toBe(0);
+    // tables, claim book, logs and all: a few files of LevelDB's own, and the retained change log
+    expect(await bytesUnder(dataDir)).toBeLessThan(jsonBytes * 0.1);
+    await store.close();
+    expect(await changeKeys(store.location)).toBeLessThanOrEqual(1_000);
+  });
+
+  it('answers every since at or above the trimmed log as before, refuses older ones, and lists every stored blob from 0', async () => {
+    // the same writes and removals, with the same ids, on a store that never trims: the answers as they were
+    const untrimmed = await open('untrimmed', { everyRemoved: Number.POSITIVE_INFINITY });
+    const trimmed = await open('trimmed', { retainChanges: 500, everyRemoved: 400 });
+    const blobs = blobsFrom(0, 2_000);
+    const kept = new Set([blobs[5]!._id, blobs[700]!._id, blobs[1_999]!._id]);
+    const removed = blobs.map((blob) => blob._id!).filter((id) => !kept.has(id));
+    for (const store of [untrimmed, trimmed]) {
+      for (let i = 0; i < blobs.length; i += 500) await store.save(blobs.slice(i, i + 500));
+      await removeInBatches(store, removed);
+      await store.compaction.idle(); // the last step saw every removal: the floor is exactly known
+      await store.save(blobsFrom(5_000, 10)); // written after the removals: above the floor
+    }
+
+    const newest = Number(await trimmed.currentSeq());
+    expect(newest).toBe(2_000 + removed.length + 10);
+    const floor = trimmed.compaction.logFloor;
+    expect(floor).toBe(2_000 + removed.length - 500); // the step after the last removal: its newest seq less the retention
+    for (const since of [floor, floor + 1, floor + 250, newest - 5, newest]) {
+      expect((await allChanges(trimmed, String(since), 100)).changes, `since ${since}`).toEqual((await allChanges(untrimmed, String(since), 100)).changes);
+    }
+    for (const since of [1, 100, floor - 1]) {
+      await expect(trimmed.changes(String(since), { limit: 10, waitMs: 0 }), `since ${since}`).rejects.toThrow(InvalidSeqError);
+    }
+    // from 0: every blob stored (the old ones too) and the removals retained
+    const all = (await allChanges(untrimmed, '0', 100)).changes;
+    expect((await allChanges(trimmed, '0', 100)).changes).toEqual(all.filter((change) => !change.deleted || Number(change.seq) > floor));
+    expect((await allChanges(trimmed, '0', 100)).changes.filter((change) => !change.deleted).map((change) => change.id)).toEqual([...kept, ...blobsFrom(5_000, 10).map((b) => b._id)]);
+
+    // the floor is on disk: a reopened store refuses the same
+    await trimmed.close();
+    stores.splice(stores.indexOf(trimmed), 1);
+    const reopened = await open('trimmed', { retainChanges: 500 });
+    expect(reopened.compaction.logFloor).toBe(floor);
+    await expect(reopened.changes(String(floor - 1), { limit: 10, waitMs: 0 })).rejects.toThrow(InvalidSeqError);
+    expect((await allChanges(reopened, String(floor), 100)).changes).toEqual((await allChanges(untrimmed, String(floor), 100)).changes);
+  });
+
+  it('closes cleanly while a compaction runs, and opens again', async () => {
+    const store = await open('bid_kpi', { retainChanges: 100 });
+    const blobs = blobsFrom(0, 10_000);
+    for (let i = 0; i < blobs.length; i += 1_000) await store.save(blobs.slice(i, i + 1_000));
+    await store.remove(blobs.map((blob) => blob._id!)); // leaves it empty: a step starts at once
+    await store.close();
+    stores.splice(0);
+    const reopened = await open('bid_kpi', { retainChanges: 100 });
+    expect(await reopened.count()).toBe(0);
+    expect(await reopened.currentSeq()).toBe('20000');
+    await reopened.save(blobsFrom(20_000, 1));
+    expect((await allChanges(reopened, '19999', 100)).changes.map((change) => change.id)).toEqual([blobs[9_999]!._id, 'blob-020000']);
+  });
+});
