@@ -1,5 +1,5 @@
 // Drain benchmark: fill N small blobs, drain them all through the CLI to a file, report time,
-// blobs/s and the server's peak RSS.   npm run bench:drain -- [--blobs 1000000] [--backend pouchdb|memory|couchdb]
+// blobs/s and the server's peak RSS.   npm run bench:drain -- --help
 // couchdb uses COUCHDB_URL, else a PouchDB Server (in memory) started for the run.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -9,8 +9,36 @@ import { parseArgs } from 'node:util';
 import { exitOnTermination, killOnExit } from '../src/loadtest/kill-on-exit.js';
 import { startService, type Backend } from '../src/loadtest/service.js';
 
-const { values } = parseArgs({ options: { blobs: { type: 'string', default: '1000000' }, backend: { type: 'string', default: 'pouchdb' } } });
+const BACKENDS: readonly Backend[] = ['leveldb', 'memory', 'couchdb'];
+const USAGE = `npm run bench:drain -- [options]
+  Fills the service with N small blobs (POSTs of 1,000), drains them all with the CLI to a file,
+  and prints the times, blobs/s and the service's peak RSS as JSON. Writes no file but its own
+  temporary ones.
+  --blobs N         blobs to fill and drain (default 1000000)
+  --backend NAME    ${BACKENDS.join(' | ')} (default leveldb); couchdb uses COUCHDB_URL,
+                    else a PouchDB Server in memory started for the run
+  --help            this text
+  SERVER_NODE_OPTIONS="--max-old-space-size=128" runs the service with those node flags.`;
+
+function usageError(message: string): never {
+  console.error(`bench:drain: ${message} (npm run bench:drain -- --help lists the options)`);
+  process.exit(2);
+}
+let values: { blobs: string; backend: string; help: boolean };
+try {
+  ({ values } = parseArgs({
+    options: { blobs: { type: 'string', default: '1000000' }, backend: { type: 'string', default: 'leveldb' }, help: { type: 'boolean', default: false } },
+  }));
+} catch (error) {
+  usageError(error instanceof Error ? error.message : String(error));
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!BACKENDS.includes(values.backend as Backend)) usageError(`unknown backend: ${values.backend}`);
 const total = Number(values.blobs);
+if (!Number.isInteger(total) || total <= 0) usageError(`--blobs must be a positive integer, not ${values.blobs}`);
 const dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-drain-'));
 const token = 'bench';
 exitOnTermination(); // npm run bench ends this script with SIGTERM when it dies first: the service goes too

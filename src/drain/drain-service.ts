@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { rangePages } from '../store/range.js';
+import { readAhead } from './read-ahead.js';
 import type { ClaimDoc, Store, StoredBlob } from '../store/store.js';
 
 /** What a drain took: the blobs with `start ≤ timestamp ≤ end` that it could claim. */
@@ -102,7 +103,7 @@ export class DrainService {
     // Blobs keep arriving while a drain claims: it looks at no more blobs than the store held when
     // it started, so it ends; what it did not reach stays for the next drain.
     let toVisit = await this.store.count();
-    for await (const page of rangePages(this.store, range)) {
+    for await (const page of readAhead(rangePages(this.store, range))) {
       if (toVisit <= 0) break;
       toVisit -= page.length;
       const held = await this.store.claims.fetch(page.map((blob) => claimKey(blob._id)));
@@ -152,7 +153,7 @@ export class DrainService {
   /** The drain's blobs, page by page, in timestamp order (pages may be short: other blobs are skipped); reading renews the lease. */
   async *blobs(drain: DrainInfo): AsyncGenerator<StoredBlob[]> {
     const renew = this.renewal(drain.id, 'claimed');
-    for await (const ours of this.claimedPages(drain)) {
+    for await (const ours of readAhead(this.claimedPages(drain))) {
       yield ours.blobs;
       await renew();
     }
@@ -187,7 +188,8 @@ export class DrainService {
     });
     const renew = this.renewal(id, 'committing');
     let removed = 0;
-    for await (const ours of this.claimedPages({ id, ...doc })) {
+    // the next page is found while this one's blobs and claims are deleted: a page is only ever read past the last one removed
+    for await (const ours of readAhead(this.claimedPages({ id, ...doc }))) {
       removed += await this.store.remove(ours.blobs.map((blob) => blob._id));
       await this.store.claims.remove(ours.claims);
       await renew();

