@@ -1,7 +1,6 @@
 // Change feed latency: N WebSocket subscribers, blobs POSTed one per request at a steady rate;
 // for each blob and subscriber, the time from the POST's sending (and from its 201) to the change's
-// arrival; and each POST's own time to its 201.
-//   npm run bench:feed -- [--backend memory|pouchdb|couchdb] [--subscribers 100] [--rate 1000] [--seconds 10] [--warmup 2]
+// arrival; and each POST's own time to its 201.   npm run bench:feed -- --help
 // The first --warmup seconds run at the same rate and are not measured (the JIT's first second).
 // couchdb uses COUCHDB_URL, else a PouchDB Server (in memory) started for the run.
 import { Agent, request } from 'node:http';
@@ -11,15 +10,46 @@ import { percentile } from '../src/loadtest/percentiles.js';
 import { exitOnTermination } from '../src/loadtest/kill-on-exit.js';
 import { startService, type Backend } from '../src/loadtest/service.js';
 
-const { values } = parseArgs({
-  options: {
-    backend: { type: 'string', default: 'memory' },
-    subscribers: { type: 'string', default: '100' },
-    rate: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '2' },
-  },
-});
+const BACKENDS: readonly Backend[] = ['memory', 'leveldb', 'couchdb'];
+const USAGE = `npm run bench:feed -- [options]
+  N WebSocket subscribers of /wsapi/changes; blobs POSTed one per request at a steady, open-loop
+  rate; prints as JSON the p50/p99/max from each POST's sending (and from its 201) to each
+  subscriber's receipt of its change, and each POST's time to its 201. Writes no file.
+  --backend NAME      ${BACKENDS.join(' | ')} (default memory); couchdb uses COUCHDB_URL, else a
+                      PouchDB Server in memory started for the run
+  --subscribers N     WebSocket subscribers (default 100)
+  --rate N            blobs POSTed per second (default 1000)
+  --seconds N         measured seconds (default 10)
+  --warmup N          seconds at the same rate before, not measured (default 2)
+  --help              this text`;
+
+function usageError(message: string): never {
+  console.error(`bench:feed: ${message} (npm run bench:feed -- --help lists the options)`);
+  process.exit(2);
+}
+const options = {
+  backend: { type: 'string', default: 'memory' },
+  subscribers: { type: 'string', default: '100' },
+  rate: { type: 'string', default: '1000' },
+  seconds: { type: 'string', default: '10' },
+  warmup: { type: 'string', default: '2' },
+  help: { type: 'boolean', default: false },
+} as const;
+let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
+try {
+  ({ values } = parseArgs({ options }));
+} catch (error) {
+  usageError(error instanceof Error ? error.message : String(error));
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (!BACKENDS.includes(values.backend as Backend)) usageError(`unknown backend: ${values.backend}`);
+for (const name of ['subscribers', 'rate', 'seconds'] as const) {
+  if (!(Number(values[name]) > 0)) usageError(`--${name} must be a positive number, not ${values[name]}`);
+}
+if (!(Number(values.warmup) >= 0)) usageError(`--warmup must be a number of seconds, not ${values.warmup}`);
 const backend = values.backend;
 const subscriberCount = Number(values.subscribers);
 const rate = Number(values.rate);
