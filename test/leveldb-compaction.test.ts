@@ -7,6 +7,9 @@ import { CHANGE, CHANGE_END } from '../src/store/leveldb/keys.js';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import type { CompactionOptions } from '../src/store/leveldb/compaction.js';
 import { InvalidSeqError, type KpiBlob } from '../src/store/store.js';
+import { FeedCloseCode } from 'kpiggybank-client/wire';
+import { serveApp } from './support/app.js';
+import { FeedClient, until } from './support/feed-client.js';
 import { allChanges } from './support/stores.js';
 
 const groupCommit = { maxItems: 500, concurrency: 4 };
@@ -122,5 +125,34 @@ describe('the leveldb store, after removals', () => {
     expect(await reopened.currentSeq()).toBe('20000');
     await reopened.save(blobsFrom(20_000, 1));
     expect((await allChanges(reopened, '19999', 100)).changes.map((change) => change.id)).toEqual([blobs[9_999]!._id, 'blob-020000']);
+  });
+
+  it('tells a feed subscriber resuming from before the trimmed log 4400, and one from inside it every change after its since', { timeout: 20_000 }, async () => {
+    const store = new LevelDbStore({ dataDir, dbName: 'feed', groupCommit, compaction: { retainChanges: 100, everyRemoved: 1 } });
+    await store.open();
+    const t = await serveApp(store);
+    try {
+      const blobs = blobsFrom(0, 600);
+      await store.save(blobs);
+      await removeInBatches(store, blobs.slice(0, 550).map((blob) => blob._id!));
+      await store.compaction.idle();
+      const floor = store.compaction.logFloor;
+      expect(floor).toBe(600 + 550 - 100);
+
+      const old = await FeedClient.connect(t.wsUrl, { since: '300' }); // had seen blob 299 written; its removal is trimmed
+      expect((await old.closed).code).toBe(FeedCloseCode.invalid_since);
+      const legacy = await fetch(`${t.url}/wsapi/interaction_data/stream?since=300`);
+      expect(legacy.status).toBe(400);
+      await legacy.body?.cancel();
+
+      const inside = await FeedClient.connect(t.wsUrl, { since: String(floor) });
+      await until(() => inside.isLive, 10_000, 'live');
+      const expected = (await allChanges(store, String(floor), 1_000)).changes;
+      expect(expected.length).toBe(100);
+      expect(inside.changes.map((change) => [change.seq, change.id, change.deleted === true])).toEqual(expected.map((change) => [change.seq, change.id, change.deleted]));
+      await inside.close();
+    } finally {
+      await t.close();
+    }
   });
 });
