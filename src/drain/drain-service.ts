@@ -103,10 +103,9 @@ export class DrainService {
     // Blobs keep arriving while a drain claims: it looks at no more blobs than the store held when
     // it started, so it ends; what it did not reach stays for the next drain.
     let toVisit = await this.store.count();
-    for await (const page of readAhead(rangePages(this.store, range))) {
+    for await (const { page, held } of readAhead(this.pagesWithClaims(range))) {
       if (toVisit <= 0) break;
       toVisit -= page.length;
-      const held = await this.store.claims.fetch(page.map((blob) => claimKey(blob._id)));
       await this.learnHolders([...held.values()].map((claim) => (claim as Claim).drain), others);
       const wanted: Claim[] = [];
       for (const blob of page) {
@@ -188,12 +187,19 @@ export class DrainService {
     });
     const renew = this.renewal(id, 'committing');
     let removed = 0;
-    // the next page is found while this one's blobs and claims are deleted: a page is only ever read past the last one removed
+    // The next page is found while this one's blobs and claims are deleted (a page is only ever
+    // read past the last one removed), and a page's claims are deleted while the next page's blobs
+    // are: two databases, two fsyncs at once. A page's claims go only after its blobs, so that a
+    // commit cut short never leaves a blob unclaimed.
+    let claimsRemoved: Promise<void> = Promise.resolve();
     for await (const ours of readAhead(this.claimedPages({ id, ...doc }))) {
       removed += await this.store.remove(ours.blobs.map((blob) => blob._id));
-      await this.store.claims.remove(ours.claims);
+      await claimsRemoved;
+      claimsRemoved = this.store.claims.remove(ours.claims);
+      claimsRemoved.catch(() => undefined); // awaited at the next page or below: no unhandled rejection meanwhile
       await renew();
     }
+    await claimsRemoved;
     await this.update(id, ['committing'], (current) => ({ ...current, state: 'committed' }));
     this.metrics.drains.inc({ event: 'committed' });
     this.metrics.blobsDrained.inc(removed);
@@ -260,6 +266,11 @@ export class DrainService {
   private finish(id: string): void {
     this.logger.warn({ drain: id }, 'a drain was left half-committed past its lease: finishing its commit');
     this.commit(id).catch((error: unknown) => this.logger.warn({ drain: id, err: error }, 'could not finish the commit of a drain left half-committed; the next claim that meets it tries again'));
+  }
+
+  /** The range's pages, each with the claims its blobs have now. */
+  private async *pagesWithClaims(range: { start?: number | undefined; end?: number | undefined }): AsyncGenerator<{ page: StoredBlob[]; held: Map<string, ClaimDoc> }> {
+    for await (const page of rangePages(this.store, range)) yield { page, held: await this.store.claims.fetch(page.map((blob) => claimKey(blob._id))) };
   }
 
   /** Walks the drain's range for its claimed blobs; stops once it found them all, however much arrived since. */
