@@ -47,6 +47,8 @@ const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
  *    is refused with InvalidSeqError (HTTP 400 / WebSocket close 4400 invalid_since: resume from 0,
  *    which is every blob stored plus the removals retained, i.e. what CouchDB answers after a
  *    purge, or from now). A `since` at or above the floor gets exactly the answer it had before.
+ *    The boundary is also never above a `since` read since the last step began: the change hub's
+ *    follower, or a subscriber catching up, that lags more than `retainChanges` is not cut off.
  *    The write entries of blobs still stored are never dropped (since=0 lists every blob), so the
  *    log holds at most one entry per stored blob plus `retainChanges`.
  * 2. **Compacts** the blobs, the id index, the change log and the claim book, each range with
@@ -66,6 +68,8 @@ export class Compaction {
   /** Since values below this (but 0) are refused: the removals before it may be trimmed. */
   private floor = 0;
   private removedSinceStep = 0;
+  /** The oldest `since` (but 0) read since the last step began: the next trim stays at or below it. */
+  private oldestRead = Number.POSITIVE_INFINITY;
   private running: Promise<void> | undefined;
   /** A due step waiting for removals to pause. */
   private quiet: NodeJS.Timeout | undefined;
@@ -97,6 +101,7 @@ export class Compaction {
     if (since > 0 && since < this.floor) {
       throw new InvalidSeqError(`the leveldb store's change log starts at sequence ${this.floor} (older changes were trimmed): sequence ${since} is too old; resume from 0 or from now`);
     }
+    if (since > 0 && since < this.oldestRead) this.oldestRead = since;
   }
 
   /** After a removal was committed: `removed` blobs, leaving `count`. */
@@ -165,7 +170,8 @@ export class Compaction {
 
   private async trim(): Promise<void> {
     const { seq, count } = this.host.meta();
-    const boundary = seq - this.options.retainChanges;
+    const boundary = Math.min(seq - this.options.retainChanges, this.oldestRead);
+    this.oldestRead = Number.POSITIVE_INFINITY;
     if (boundary <= 0) return;
     const db = this.host.db();
     if (!db) return;
