@@ -1,11 +1,11 @@
 import express, { type RequestHandler, type Router } from 'express';
 import { GetQuerySchema, LastQuerySchema, RangeQuerySchema, type GetResponse } from 'kpiggybank-client/wire';
-import { lastBlob, rangePages } from '../store/range.js';
+import { lastBlob, rangeRowPages } from '../store/range.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './http-error.js';
 import { streamJsonArray } from './json-array.js';
 import { parseQuery } from './query.js';
-import { encoderFor } from './view-row.js';
+import { encoderFor, rowEncoderFor } from './view-row.js';
 
 /**
  * Range, one blob, count and last: `GET /wsapi/interaction_data[/count|/last]`. A range and the
@@ -26,7 +26,8 @@ export function readsRouter(store: Store, readAccess: RequestHandler): Router {
       return;
     }
     const query = parseQuery(RangeQuerySchema, req.query);
-    await streamJsonArray(res, rangePages(store, query), encoderFor(query.shape));
+    // as JSON text: a store that keeps blobs as text (leveldb) hands it over, never parsed here
+    await streamJsonArray(res, rangeRowPages(store, query), rowEncoderFor(query.shape));
   });
 
   router.get('/wsapi/interaction_data/count', readAccess, async (_req, res) => {

@@ -1,5 +1,5 @@
 import type { Shape } from 'kpiggybank-client/wire';
-import type { StoredBlob } from '../store/store.js';
+import type { RangeRow, StoredBlob } from '../store/store.js';
 
 /**
  * A blob as the original's production backend answered reads: a row of its CouchDB view
@@ -16,4 +16,9 @@ function rowJson(blob: StoredBlob): string {
 /** The JSON of one blob in the asked shape. */
 export function encoderFor(shape: Shape): (blob: StoredBlob) => string {
   return shape === 'rows' ? rowJson : (blob) => JSON.stringify(blob);
+}
+
+/** The same texts from a range row, whose blob is JSON already: written around it, never parsed. */
+export function rowEncoderFor(shape: Shape): (row: RangeRow) => string {
+  return shape === 'rows' ? (row) => `{"key":${row.timestamp},"id":${JSON.stringify(row.id)},"value":${row.json}}` : (row) => row.json;
 }

@@ -1,11 +1,14 @@
 import type { DurationSeries } from '../duration-histogram.js';
 import type { Metrics } from '../metrics.js';
-import type { ChangesBatch, ClaimBook, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob, StoreHealth } from './store.js';
+import type { ChangesBatch, ClaimBook, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, RangeRow, SaveResult, Store, StoredBlob, StoreHealth } from './store.js';
 
 /** The same store, timing each operation into `kpiggybank_store_operation_duration_seconds`. */
 export class InstrumentedStore implements Store {
   readonly backend: string;
   readonly claims: ClaimBook;
+
+  /** Present exactly when the inner store has it, timed as a page. */
+  readonly pageJson?: (query: RangeQuery, after: RangeCursor | undefined, size: number) => Promise<RangeRow[]>;
 
   constructor(
     private readonly inner: Store,
@@ -13,6 +16,7 @@ export class InstrumentedStore implements Store {
   ) {
     this.backend = inner.backend;
     this.claims = inner.claims;
+    if (inner.pageJson) this.pageJson = (query, after, size) => this.time('page', () => inner.pageJson!(query, after, size));
   }
 
   open(): Promise<void> {

@@ -16,6 +16,16 @@ export interface RangeCursor {
   id: string;
 }
 
+/**
+ * One blob of a range as a backend that keeps blobs as JSON text holds it: `json` is the blob's
+ * JSON exactly as stored (what JSON.stringify gave for it), `timestamp` and `id` its position.
+ */
+export interface RangeRow {
+  timestamp: number;
+  id: string;
+  json: string;
+}
+
 /** `ids[i]` is where the i-th blob lives; `existing` lists ids that were already stored. */
 export interface SaveResult {
   ids: string[];
@@ -94,6 +104,12 @@ export interface Store {
   get(id: string): Promise<StoredBlob | undefined>;
   /** Up to `size` blobs of the range strictly after `after` (in the query's direction). */
   page(query: RangeQuery, after: RangeCursor | undefined, size: number): Promise<StoredBlob[]>;
+  /**
+   * Optional, for a backend that stores each blob as JSON text (leveldb): the same page as `page`,
+   * each blob as that text, so that a range read writes it out as it is instead of parsing and
+   * encoding it again. Absent: callers use `page`.
+   */
+  pageJson?(query: RangeQuery, after: RangeCursor | undefined, size: number): Promise<RangeRow[]>;
   count(): Promise<number>;
   /** Removes blobs by id; ids not stored are skipped. Resolves with how many were removed. */
   remove(ids: readonly string[]): Promise<number>;

@@ -60,6 +60,10 @@ export const timeFloor = (timestamp: number) => `${TIME}${pad(timestamp, TIMESTA
 /** Just above every time key of `timestamp` (ids follow a \0, so \u0001 with nothing after is above them all). */
 export const timeCeiling = (timestamp: number) => `${TIME}${pad(timestamp, TIMESTAMP_DIGITS)}\u0001`;
 export const timeKey = (timestamp: number, id: string) => timeFloor(timestamp) + id;
+/** The timestamp of a time key. */
+export const timestampOf = (key: string) => Number(key.slice(TIME.length, TIME.length + TIMESTAMP_DIGITS));
+/** The id of a time key (after the timestamp and its \0). */
+export const idOf = (key: string) => key.slice(TIME.length + TIMESTAMP_DIGITS + 1);
 export const idKey = (id: string) => `i${id}`;
 export const changeKey = (seq: number) => CHANGE + pad(seq, SEQ_DIGITS);
 export const seqOf = (key: string) => Number(key.slice(CHANGE.length));
