@@ -172,6 +172,8 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
     await second.ready;
     const listening = Date.now();
     expect(second.output()).toMatch(/resuming after \d+ blobs already moved/);
+    // the end's line counts what this start moved apart from the total
+    expect(second.output()).toContain(`"thisStart":${blobs - movedBeforeKill}`);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 

@@ -60,7 +60,8 @@ export async function migrateFromPouchDb(options: PouchDbMigrationOptions): Prom
   const pouch = new PouchDB(from, { maxOpenFiles: 74 } as PouchDB.Configuration.LocalDatabaseConfiguration);
   let meta = options.meta;
   let after = state?.after;
-  let moved = state?.moved ?? 0;
+  const movedBefore = state?.moved ?? 0;
+  let moved = movedBefore;
   const skipped = { duplicates: 0, other: 0 };
   try {
     const documents = (await pouch.info()).doc_count;
@@ -118,8 +119,9 @@ export async function migrateFromPouchDb(options: PouchDbMigrationOptions): Prom
   }
   const seconds = (Date.now() - started) / 1000;
   logger?.info(
-    { from, to, blobs: moved, seconds, skipped },
-    `leveldb: migrated ${moved} blobs from the pouchdb store in ${seconds.toFixed(1)} s. Its files at ${from} (and ${from}-ids, ${from}-claim-book) are left in place (only read) and can be deleted once satisfied; drains unfinished on it must be started again (claims are not moved)`,
+    { from, to, blobs: moved, thisStart: moved - movedBefore, seconds, skipped },
+    // resumed: the seconds are this start's, which moved only the rest
+    `leveldb: migrated ${moved} blobs from the pouchdb store ${movedBefore > 0 ? `(${moved - movedBefore} of them in this start's ${seconds.toFixed(1)} s, after ${movedBefore} moved by an earlier one)` : `in ${seconds.toFixed(1)} s`}. Its files at ${from} (and ${from}-ids, ${from}-claim-book) are left in place (only read) and can be deleted once satisfied; drains unfinished on it must be started again (claims are not moved)`,
   );
   return meta;
 }
