@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { rangePages } from '../store/range.js';
+import { rangeRowPages } from '../store/range.js';
 import { readAhead } from './read-ahead.js';
-import type { ClaimDoc, Store, StoredBlob } from '../store/store.js';
+import type { ClaimDoc, RangeRow, Store, StoredBlob } from '../store/store.js';
 
 /** What a drain took: the blobs with `start ≤ timestamp ≤ end` that it could claim. */
 export interface DrainInfo {
@@ -108,14 +108,14 @@ export class DrainService {
       toVisit -= page.length;
       await this.learnHolders([...held.values()].map((claim) => (claim as Claim).drain), others);
       const wanted: Claim[] = [];
-      for (const blob of page) {
-        const claim = held.get(claimKey(blob._id)) as Claim | undefined;
+      for (const row of page) {
+        const claim = held.get(claimKey(row.id)) as Claim | undefined;
         const holder = claim && others.get(claim.drain);
         if (holder) {
           holder.count++; // another drain holds it
           continue;
         }
-        wanted.push({ _id: claimKey(blob._id), _rev: claim?._rev, drain: id });
+        wanted.push({ _id: claimKey(row.id), _rev: claim?._rev, drain: id });
       }
       count += (await this.store.claims.write(wanted)).filter(Boolean).length;
       await renew();
@@ -153,7 +153,7 @@ export class DrainService {
   async *blobs(drain: DrainInfo): AsyncGenerator<StoredBlob[]> {
     const renew = this.renewal(drain.id, 'claimed');
     for await (const ours of readAhead(this.claimedPages(drain))) {
-      yield ours.blobs;
+      yield ours.rows.map((row) => JSON.parse(row.json) as StoredBlob);
       await renew();
     }
   }
@@ -193,7 +193,7 @@ export class DrainService {
     // commit cut short never leaves a blob unclaimed.
     let claimsRemoved: Promise<void> = Promise.resolve();
     for await (const ours of readAhead(this.claimedPages({ id, ...doc }))) {
-      removed += await this.store.remove(ours.blobs.map((blob) => blob._id));
+      removed += await this.store.remove(ours.rows.map((row) => row.id));
       await claimsRemoved;
       claimsRemoved = this.store.claims.remove(ours.claims);
       claimsRemoved.catch(() => undefined); // awaited at the next page or below: no unhandled rejection meanwhile
@@ -268,32 +268,35 @@ export class DrainService {
     this.commit(id).catch((error: unknown) => this.logger.warn({ drain: id, err: error }, 'could not finish the commit of a drain left half-committed; the next claim that meets it tries again'));
   }
 
-  /** The range's pages, each with the claims its blobs have now. */
-  private async *pagesWithClaims(range: { start?: number | undefined; end?: number | undefined }): AsyncGenerator<{ page: StoredBlob[]; held: Map<string, ClaimDoc> }> {
-    for await (const page of rangePages(this.store, range)) yield { page, held: await this.store.claims.fetch(page.map((blob) => claimKey(blob._id))) };
+  /**
+   * The range's pages, each with the claims its blobs have now. Rows, not blobs: claiming and
+   * committing need only ids, so a store that keeps JSON text (leveldb) parses none of it.
+   */
+  private async *pagesWithClaims(range: { start?: number | undefined; end?: number | undefined }): AsyncGenerator<{ page: RangeRow[]; held: Map<string, ClaimDoc> }> {
+    for await (const page of rangeRowPages(this.store, range)) yield { page, held: await this.store.claims.fetch(page.map((row) => claimKey(row.id))) };
   }
 
   /** Walks the drain's range for its claimed blobs; stops once it found them all, however much arrived since. */
-  private async *claimedPages(drain: DrainInfo): AsyncGenerator<{ blobs: StoredBlob[]; claims: { _id: string; _rev: string }[] }> {
+  private async *claimedPages(drain: DrainInfo): AsyncGenerator<{ rows: RangeRow[]; claims: { _id: string; _rev: string }[] }> {
     let missing = drain.count;
-    for await (const page of rangePages(this.store, { start: drain.start, end: drain.end })) {
+    for await (const page of rangeRowPages(this.store, { start: drain.start, end: drain.end })) {
       if (missing <= 0) return;
       const ours = await this.ours(drain.id, page);
-      missing -= ours.blobs.length;
-      if (ours.blobs.length > 0) yield ours;
+      missing -= ours.rows.length;
+      if (ours.rows.length > 0) yield ours;
     }
   }
 
-  private async ours(id: string, page: StoredBlob[]): Promise<{ blobs: StoredBlob[]; claims: { _id: string; _rev: string }[] }> {
-    const held = await this.store.claims.fetch(page.map((blob) => claimKey(blob._id)));
-    const blobs: StoredBlob[] = [];
+  private async ours(id: string, page: RangeRow[]): Promise<{ rows: RangeRow[]; claims: { _id: string; _rev: string }[] }> {
+    const held = await this.store.claims.fetch(page.map((row) => claimKey(row.id)));
+    const rows: RangeRow[] = [];
     const claims: { _id: string; _rev: string }[] = [];
-    for (const blob of page) {
-      const claim = held.get(claimKey(blob._id)) as Claim | undefined;
+    for (const row of page) {
+      const claim = held.get(claimKey(row.id)) as Claim | undefined;
       if (claim?.drain !== id) continue;
-      blobs.push(blob);
+      rows.push(row);
       claims.push({ _id: claim._id, _rev: claim._rev! });
     }
-    return { blobs, claims };
+    return { rows, claims };
   }
 }
