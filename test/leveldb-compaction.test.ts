@@ -158,7 +158,7 @@ describe('the leveldb store, after removals', () => {
     }
   });
 
-  it('trims no further than a since read since its last step: a lagging follower is not cut off', async () => {
+  it('trims no further than a since read just before: a lagging follower is not cut off', async () => {
     const store = await open('lagging', { retainChanges: 100, everyRemoved: 1 });
     const blobs = blobsFrom(0, 1_000);
     await store.save(blobs);

@@ -27,6 +27,8 @@ export interface CompactionHost {
   logger?: Logger | undefined;
 }
 
+/** Reads pin the log for one to two of these (two buckets of the oldest `since` read). */
+const READ_WINDOW_MS = 5_000;
 /** Entries of the change log read, and trimmed, at once: a chunk is one small unsynced batch between writes. */
 const CHUNK = 2_000;
 const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
@@ -47,8 +49,9 @@ const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
  *    is refused with InvalidSeqError (HTTP 400 / WebSocket close 4400 invalid_since: resume from 0,
  *    which is every blob stored plus the removals retained, i.e. what CouchDB answers after a
  *    purge, or from now). A `since` at or above the floor gets exactly the answer it had before.
- *    The boundary is also never above a `since` read since the last step began: the change hub's
- *    follower, or a subscriber catching up, that lags more than `retainChanges` is not cut off.
+ *    The boundary is also never above a `since` read in the last 5–10 s: the change hub's follower,
+ *    or a subscriber catching up, that lags more than `retainChanges` is not cut off mid-read (a
+ *    reader keeping up reads near the end, so it pins nothing the retention would not keep).
  *    The write entries of blobs still stored are never dropped (since=0 lists every blob), so the
  *    log holds at most one entry per stored blob plus `retainChanges`.
  * 2. **Compacts** the blobs, the id index, the change log and the claim book, each range with
@@ -68,8 +71,8 @@ export class Compaction {
   /** Since values below this (but 0) are refused: the removals before it may be trimmed. */
   private floor = 0;
   private removedSinceStep = 0;
-  /** The oldest `since` (but 0) read since the last step began: the next trim stays at or below it. */
-  private oldestRead = Number.POSITIVE_INFINITY;
+  /** The oldest `since` (but 0) read in the current window and in the one before: a trim stays at or below both. */
+  private readSince = { current: Number.POSITIVE_INFINITY, previous: Number.POSITIVE_INFINITY, from: 0 };
   private running: Promise<void> | undefined;
   /** A due step waiting for removals to pause. */
   private quiet: NodeJS.Timeout | undefined;
@@ -101,7 +104,22 @@ export class Compaction {
     if (since > 0 && since < this.floor) {
       throw new InvalidSeqError(`the leveldb store's change log starts at sequence ${this.floor} (older changes were trimmed): sequence ${since} is too old; resume from 0 or from now`);
     }
-    if (since > 0 && since < this.oldestRead) this.oldestRead = since;
+    if (since > 0) {
+      const reads = this.rotateReads();
+      if (since < reads.current) reads.current = since;
+    }
+  }
+
+  /** The read windows as of now: a window is READ_WINDOW_MS long; older ones are forgotten. */
+  private rotateReads(): { current: number; previous: number; from: number } {
+    const reads = this.readSince;
+    const now = Date.now();
+    if (now - reads.from >= READ_WINDOW_MS) {
+      reads.previous = now - reads.from < 2 * READ_WINDOW_MS ? reads.current : Number.POSITIVE_INFINITY;
+      reads.current = Number.POSITIVE_INFINITY;
+      reads.from = now;
+    }
+    return reads;
   }
 
   /** After a removal was committed: `removed` blobs, leaving `count`. */
@@ -170,8 +188,8 @@ export class Compaction {
 
   private async trim(): Promise<void> {
     const { seq, count } = this.host.meta();
-    const boundary = Math.min(seq - this.options.retainChanges, this.oldestRead);
-    this.oldestRead = Number.POSITIVE_INFINITY;
+    const reads = this.rotateReads();
+    const boundary = Math.min(seq - this.options.retainChanges, reads.current, reads.previous);
     if (boundary <= 0) return;
     const db = this.host.db();
     if (!db) return;
