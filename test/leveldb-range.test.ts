@@ -69,4 +69,19 @@ describe('the leveldb store', () => {
     expect({ ...change }.doc).toEqual(blob);
     expect(JSON.parse(JSON.stringify(change))).toEqual({ seq: change!.seq, id: ids[0], rev: change!.rev, deleted: false, doc: blob });
   });
+
+  it('follows the same log without the blobs when asked for none', async () => {
+    const { ids } = await t.store.save([{ timestamp: 1 }, { timestamp: 2 }, { timestamp: 3 }]);
+    await t.store.remove([ids[1]!]);
+    const full = await t.store.changes('0', { limit: 10, waitMs: 0 });
+    const bare = await t.store.changes('0', { limit: 10, waitMs: 0, docs: false });
+    expect(bare.lastSeq).toBe(full.lastSeq);
+    expect(bare.complete).toBe(true);
+    // every entry, the write of the removed blob too, and none with its blob
+    expect(bare.changes.map(({ id, deleted }) => [id, deleted])).toEqual([[ids[0], false], [ids[1], false], [ids[2], false], [ids[1], true]]);
+    expect(bare.changes.every((change) => change.doc === undefined)).toBe(true);
+    expect(full.changes.map(({ id, deleted }) => [id, deleted])).toEqual([[ids[0], false], [ids[2], false], [ids[1], true]]);
+    const limited = await t.store.changes('0', { limit: 2, waitMs: 0, docs: false });
+    expect([limited.changes.length, limited.complete]).toEqual([2, false]);
+  });
 });

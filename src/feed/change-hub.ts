@@ -147,7 +147,12 @@ export class ChangeHub {
       try {
         this.position ??= await this.store.currentSeq();
         const issuedAt = tick();
-        const batch = await this.store.changes(this.position, { limit: this.options.batchSize, waitMs: this.options.waitMs });
+        // with nobody listening, only the sequence is followed: the store need not read the blobs back
+        const listening = this.subscriptions.size > 0;
+        let batch = await this.store.changes(this.position, { limit: this.options.batchSize, waitMs: this.options.waitMs, docs: listening });
+        if (this.stopped) return;
+        // someone subscribed during a read without the blobs: the same changes again, with them
+        if (!listening && this.subscriptions.size > 0) batch = await this.store.changes(this.position, { limit: this.options.batchSize, waitMs: 0 });
         if (this.stopped) return;
         this.lastContact = Date.now();
         if (failures > 0) this.logger.info({ seq: this.position }, 'change feed: following the store again');

@@ -61,6 +61,11 @@ export interface ChangesOptions {
   limit: number;
   /** When there is no change after `since`, wait this long for one; 0 answers at once. */
   waitMs: number;
+  /**
+   * false: the caller reads no `doc` (it only follows the sequence), so a backend may leave the
+   * blobs out, and may then list writes whose blob has been removed since. Absent: true.
+   */
+  docs?: boolean | undefined;
 }
 
 /** A document of a ClaimBook; `_rev` is whatever the backend uses to detect a concurrent change. */
