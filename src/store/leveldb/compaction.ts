@@ -12,9 +12,11 @@ export interface CompactionOptions {
   retainChanges: number;
   /** A step that is due waits for removals to pause this long (a drain's commit is not slowed by its own compaction). */
   quietMs: number;
+  /** A read's `since` holds the trim back for one to two of these. */
+  readWindowMs: number;
 }
 
-export const COMPACTION_DEFAULTS: CompactionOptions = { everyRemoved: 100_000, retainChanges: 100_000, quietMs: 1_000 };
+export const COMPACTION_DEFAULTS: CompactionOptions = { everyRemoved: 100_000, retainChanges: 100_000, quietMs: 1_000, readWindowMs: 5_000 };
 
 /** What a step needs of its store, read afresh at each chunk: the store may be closed or reopened meanwhile. */
 export interface CompactionHost {
@@ -27,8 +29,7 @@ export interface CompactionHost {
   logger?: Logger | undefined;
 }
 
-/** Reads pin the log for one to two of these (two buckets of the oldest `since` read). */
-const READ_WINDOW_MS = 5_000;
+const MAX_PINNED_RETRIES = 12;
 /** Entries of the change log read, and trimmed, at once: a chunk is one small unsynced batch between writes. */
 const CHUNK = 2_000;
 const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
@@ -51,7 +52,9 @@ const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
  *    purge, or from now). A `since` at or above the floor gets exactly the answer it had before.
  *    The boundary is also never above a `since` read in the last 5–10 s: the change hub's follower,
  *    or a subscriber catching up, that lags more than `retainChanges` is not cut off mid-read (a
- *    reader keeping up reads near the end, so it pins nothing the retention would not keep).
+ *    reader keeping up reads near the end, so it pins nothing the retention would not keep). A step
+ *    that a reader held back on an empty store is tried again every `readWindowMs`, a dozen times
+ *    at most (cheap there: one native clear), so the log shrinks once the follower caught up.
  *    The write entries of blobs still stored are never dropped (since=0 lists every blob), so the
  *    log holds at most one entry per stored blob plus `retainChanges`.
  * 2. **Compacts** the blobs, the id index, the change log and the claim book, each range with
@@ -77,6 +80,8 @@ export class Compaction {
   /** A due step waiting for removals to pause. */
   private quiet: NodeJS.Timeout | undefined;
   private again = false;
+  /** Steps tried again since the last removal because a reader held the trim back (an empty store only). */
+  private pinnedRetries = 0;
   private stopped = false;
   private readonly options: CompactionOptions;
 
@@ -110,12 +115,13 @@ export class Compaction {
     }
   }
 
-  /** The read windows as of now: a window is READ_WINDOW_MS long; older ones are forgotten. */
+  /** The read windows as of now: a window is `readWindowMs` long; older ones are forgotten. */
   private rotateReads(): { current: number; previous: number; from: number } {
     const reads = this.readSince;
     const now = Date.now();
-    if (now - reads.from >= READ_WINDOW_MS) {
-      reads.previous = now - reads.from < 2 * READ_WINDOW_MS ? reads.current : Number.POSITIVE_INFINITY;
+    const window = this.options.readWindowMs;
+    if (now - reads.from >= window) {
+      reads.previous = now - reads.from < 2 * window ? reads.current : Number.POSITIVE_INFINITY;
       reads.current = Number.POSITIVE_INFINITY;
       reads.from = now;
     }
@@ -125,6 +131,7 @@ export class Compaction {
   /** After a removal was committed: `removed` blobs, leaving `count`. */
   removed(removed: number, count: number): void {
     this.removedSinceStep += removed;
+    this.pinnedRetries = 0;
     if (count === 0) this.start();
     else if (this.quiet) this.quiet.refresh();
     else if (this.removedSinceStep >= Math.max(this.options.everyRemoved, count)) {
@@ -161,38 +168,48 @@ export class Compaction {
       .catch((error: unknown) => {
         // best effort: the next removals start another step
         if (!this.stopped) this.host.logger?.warn({ err: error }, `leveldb at ${this.host.location}: compacting after removals failed`);
+        return false;
       })
-      .finally(() => {
+      .then((heldBack) => {
         this.running = undefined;
-        if (this.again && !this.stopped) {
+        if (this.stopped) return;
+        if (this.again) {
           this.again = false;
           this.start();
+        } else if (heldBack && this.pinnedRetries < MAX_PINNED_RETRIES) {
+          this.pinnedRetries++;
+          this.quiet = setTimeout(() => this.start(), this.options.readWindowMs);
+          this.quiet.unref();
         }
       });
   }
 
-  private async step(): Promise<void> {
-    await this.trim();
+  /** Resolves true when a reader held an empty store's trim back: worth trying again soon. */
+  private async step(): Promise<boolean> {
+    const heldBack = await this.trim();
     for (const [start, end] of [
       [TIME, TIME_END],
       ['i', 'j'],
       [CHANGE, CHANGE_END],
     ] as const) {
-      if (this.stopped) return;
+      if (this.stopped) return false;
       const db = this.host.db();
-      if (!db) return;
+      if (!db) return false;
       await db.compactRange(start, end);
     }
     if (!this.stopped) await this.host.compactClaims();
+    return heldBack;
   }
 
-  private async trim(): Promise<void> {
+  /** Resolves true when the store was empty and a reader held the boundary below the retention's. */
+  private async trim(): Promise<boolean> {
     const { seq, count } = this.host.meta();
     const reads = this.rotateReads();
     const boundary = Math.min(seq - this.options.retainChanges, reads.current, reads.previous);
-    if (boundary <= 0) return;
+    const heldBack = count === 0 && boundary < seq - this.options.retainChanges;
+    if (boundary <= 0) return heldBack;
     const db = this.host.db();
-    if (!db) return;
+    if (!db) return false;
     if (boundary > this.floor) {
       // raised before any entry goes: a read that began before the trim and ends after it is refused too (see checkSince's callers)
       this.floor = boundary;
@@ -201,15 +218,15 @@ export class Compaction {
     if (count === 0) {
       // every write entry below the boundary is of a blob since removed: one native range delete
       await db.clear({ gt: CHANGE, lte: changeKey(boundary) });
-      return;
+      return heldBack;
     }
     let after = CHANGE;
     for (;;) {
-      if (this.stopped) return;
+      if (this.stopped) return false;
       const current = this.host.db();
-      if (!current) return;
+      if (!current) return false;
       const entries = await current.iterator({ gt: after, lte: changeKey(boundary), limit: CHUNK }).all();
-      if (entries.length === 0) return;
+      if (entries.length === 0) return false;
       after = entries[entries.length - 1]![0];
       const parsed = entries.map(([key, value]) => ({ key, seq: seqOf(key), ...(JSON.parse(value) as ChangeEntry) }));
       const writes = parsed.filter((entry) => !entry.deleted);
@@ -225,7 +242,7 @@ export class Compaction {
       }
       if (dropped > 0) await batch.write();
       else await batch.close();
-      if (entries.length < CHUNK) return;
+      if (entries.length < CHUNK) return false;
       await yieldToWrites();
     }
   }
