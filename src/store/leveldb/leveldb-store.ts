@@ -82,12 +82,6 @@ const LEVELDB = { maxOpenFiles: 74, maxFileSize: 1024 * 1024, writeBufferSize: 1
  */
 const MIN_BATCH_DOCS = 5000;
 
-/**
- * A page read in one call into LevelDB: an iterator stops each read at 16 KiB by default, which is
- * ~30 blobs, so a 1,000-blob page took ~35 round trips through the thread pool.
- */
-const PAGE_READ_BYTES = 4 * 1024 * 1024;
-
 /** The iterator options of a range page, or undefined when it is empty by its bounds alone. */
 function rangeOptions(query: RangeQuery, after: RangeCursor | undefined, size: number) {
   if (size <= 0 || (query.end !== undefined && query.end < 0)) return undefined; // timestamps are never negative
@@ -98,7 +92,9 @@ function rangeOptions(query: RangeQuery, after: RangeCursor | undefined, size: n
   let upper: { lt: string } = { lt: query.end === undefined ? TIME_END : timeCeiling(query.end) };
   if (after && query.descending && (query.end === undefined || after.timestamp <= query.end)) upper = { lt: timeKey(after.timestamp, after.id) };
   if (after && !query.descending && (start === undefined || after.timestamp >= start)) lower = { gt: timeKey(after.timestamp, after.id) };
-  return { ...lower, ...upper, reverse: query.descending === true, limit: size, highWaterMarkBytes: PAGE_READ_BYTES };
+  // LevelDB's default of 16 KiB read at a time (~30 blobs): 1 or 4 MiB read a 100,000-blob range
+  // ~1.3× as fast but raised the service's peak RSS from ~185 to 260–310 MiB
+  return { ...lower, ...upper, reverse: query.descending === true, limit: size };
 }
 
 /**
