@@ -50,13 +50,13 @@ const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
  *    is refused with InvalidSeqError (HTTP 400 / WebSocket close 4400 invalid_since: resume from 0,
  *    which is every blob stored plus the removals retained, i.e. what CouchDB answers after a
  *    purge, or from now). A `since` at or above the floor gets exactly the answer it had before.
- *    The boundary is also never above a `since` read in the last 5–10 s: the change hub's follower,
+ *    The boundary is also never above a `since` read in the last one to two `readWindowMs` (5–10 s): the change hub's follower,
  *    or a subscriber catching up, that lags more than `retainChanges` is not cut off mid-read (a
  *    reader keeping up reads near the end, so it pins nothing the retention would not keep). A step
  *    that a reader held back on an empty store is tried again every `readWindowMs`, a dozen times
  *    at most (cheap there: one native clear), so the log shrinks once the follower caught up.
  *    The write entries of blobs still stored are never dropped (since=0 lists every blob), so the
- *    log holds at most one entry per stored blob plus `retainChanges`.
+ *    log holds one entry per stored blob plus `retainChanges` (more only while a lagging reader holds the trim back).
  * 2. **Compacts** the blobs, the id index, the change log and the claim book, each range with
  *    LevelDB's compactRange, one after the other. LevelDB flushes its memtable first and runs a
  *    manual compaction a piece at a time on its background thread, flushing new memtables between
