@@ -2,6 +2,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import { defaultMaxConnections, openFilesLimit } from './fd-limit.js';
 
+/** A _bulk_docs request's documents: CouchDB's own recommendation is hundreds to a few thousand. */
+const COUCHDB_BATCH_DOCS = 500;
+/**
+ * One synced LevelDB batch: each costs an fsync whatever its size, and what waits is in memory
+ * already. Under 50 × 100-blob POSTs, 5,000 rather than 500 spent 7–15 % less CPU per blob and
+ * stored ~20 % more (two A/B runs).
+ */
+const LEVELDB_BATCH_DOCS = 5000;
+
 /** Names that never reach a log line or an error message with their value. */
 const SECRET_VARIABLES = new Set(['DB_PASS', 'COUCHDB_URL', 'READ_TOKEN', 'WRITE_TOKEN', 'DRAIN_TOKEN']);
 
@@ -51,7 +60,7 @@ export const EnvSchema = z.object({
   MAX_BODY_BYTES: positiveInt('request body size limit in bytes', 1024 * 1024),
   MAX_BATCH_BLOBS: positiveInt('blobs per POST', 10_000),
   MAX_DEPTH: positiveInt('nesting depth of a blob', 32),
-  BATCH_MAX_DOCS: positiveInt('documents per group-commit write', 500),
+  BATCH_MAX_DOCS: integer(1).optional().describe('a positive integer (blobs per group-commit write; unset: 500 on couchdb, 5000 on leveldb)'),
   BATCH_CONCURRENCY: positiveInt('group-commit writes in flight', 1),
   STORE_TIMEOUT_MS: positiveInt('milliseconds before a CouchDB request counts as failed', 30_000),
   COUCHDB_LEGACY_VIEWS: z
@@ -151,8 +160,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${[...new Set(lines)].join('; ')}`);
   }
   const e = parsed.data;
+  const backend = e.DB_BACKEND === 'pouchdb' ? 'leveldb' : e.DB_BACKEND;
   return {
-    backend: e.DB_BACKEND === 'pouchdb' ? 'leveldb' : e.DB_BACKEND,
+    backend,
     backendAlias: e.DB_BACKEND === 'pouchdb' ? 'pouchdb' : undefined,
     host: e.HOST,
     port: e.PORT,
@@ -162,7 +172,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     couch: couchConnection(e),
     dataDir: path.resolve(e.DATA_DIR),
     limits: { maxBodyBytes: e.MAX_BODY_BYTES, maxBatchBlobs: e.MAX_BATCH_BLOBS, maxDepth: e.MAX_DEPTH },
-    groupCommit: { maxItems: e.BATCH_MAX_DOCS, concurrency: e.BATCH_CONCURRENCY },
+    groupCommit: { maxItems: e.BATCH_MAX_DOCS ?? (backend === 'couchdb' ? COUCHDB_BATCH_DOCS : LEVELDB_BATCH_DOCS), concurrency: e.BATCH_CONCURRENCY },
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     couchLegacyViews: e.COUCHDB_LEGACY_VIEWS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

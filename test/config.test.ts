@@ -20,6 +20,12 @@ describe('configuration', () => {
     expect(c.limits).toEqual({ maxBodyBytes: 1048576, maxBatchBlobs: 10000, maxDepth: 32 });
   });
 
+  it('sizes group-commit writes for the backend unless BATCH_MAX_DOCS says', () => {
+    expect(loadConfig({}).groupCommit.maxItems).toBe(5000); // leveldb: each batch costs an fsync
+    expect(loadConfig({ DB_BACKEND: 'couchdb' }).groupCommit.maxItems).toBe(500);
+    expect(loadConfig({ BATCH_MAX_DOCS: '100' }).groupCommit.maxItems).toBe(100);
+  });
+
   it('reads DB_BACKEND=pouchdb, the former embedded backend, as leveldb, and remembers the name given', () => {
     expect(loadConfig({ DB_BACKEND: 'pouchdb' })).toMatchObject({ backend: 'leveldb', backendAlias: 'pouchdb' });
     expect(loadConfig({ DB_BACKEND: 'leveldb' }).backendAlias).toBeUndefined();
