@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHANGE, CHANGE_END, META, TIME, TIME_END, type Meta } from '../src/store/leveldb/keys.js';
+import { CHANGE, CHANGE_END, idKey, META, TIME, TIME_END, timeKey, changeKey, type Meta } from '../src/store/leveldb/keys.js';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import { storeOpenFailure } from '../src/startup-failure.js';
 import { InvalidSeqError, StoreError } from '../src/store/store.js';
@@ -66,6 +66,41 @@ describe('the leveldb store', () => {
       ['5', false],
     ]);
     expect(await rawCounts(path.join(dataDir, 'bid_kpi.leveldb')).catch((error: unknown) => error)).toBeInstanceOf(Error); // locked by the open store
+  });
+
+  it('removes a blob with its write entry, so the change log holds no write of a removed blob', async () => {
+    const { ids } = await store.save([{ timestamp: 1 }, { timestamp: 2 }, { timestamp: 3 }]);
+    expect(await store.remove([ids[0]!, ids[2]!])).toBe(2);
+    await store.close();
+    const location = path.join(dataDir, 'bid_kpi.leveldb');
+    // seqs 1-3 the writes, 4-5 the removals: the writes of the two removed blobs went with them
+    expect(await rawCounts(location)).toMatchObject({ blobs: 1, ids: 1, changes: [2, 4, 5] });
+    store = await open();
+    expect((await allChanges(store, '0', 10)).changes.map((c) => [c.seq, c.id, c.deleted])).toEqual([
+      ['2', ids[1], false],
+      ['4', ids[0], true],
+      ['5', ids[2], true],
+    ]);
+  });
+
+  it('reads an id key of the older layout (a bare timestamp): get, a duplicate, and a removal', async () => {
+    await store.close();
+    const location = path.join(dataDir, 'bid_kpi.leveldb');
+    const db = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await db.open();
+    await db.batch([
+      { type: 'put', key: timeKey(7, 'old'), value: JSON.stringify({ _id: 'old', timestamp: 7 }) },
+      { type: 'put', key: idKey('old'), value: '7' },
+      { type: 'put', key: changeKey(1), value: JSON.stringify({ id: 'old', ts: 7, deleted: false }) },
+      { type: 'put', key: META, value: JSON.stringify({ count: 1, seq: 1 }) },
+    ]);
+    await db.close();
+    store = await open();
+    expect(await store.get('old')).toEqual({ _id: 'old', timestamp: 7 });
+    expect(await store.save([{ _id: 'old', timestamp: 7 }])).toMatchObject({ existing: ['old'] });
+    expect(await store.remove(['old'])).toBe(1);
+    expect(await store.get('old')).toBeUndefined();
+    expect((await allChanges(store, '0', 10)).changes.map((c) => [c.seq, c.deleted])).toEqual([['2', true]]);
   });
 
   it('counts removals once, also of ids given twice or not stored', async () => {

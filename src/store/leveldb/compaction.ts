@@ -43,7 +43,8 @@ const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
  *
  * 1. **Trims the change log.** It drops (a) the write entry of every blob since removed below the
  *    retention boundary (seq ≤ newest − `retainChanges`): readChanges hides those already, as
- *    CouchDB shows only a document's newest change, so no answer changes; and (b) every removal
+ *    CouchDB shows only a document's newest change, so no answer changes (a removal deletes its
+ *    blob's write entry itself, keys.ts: only id keys of the older layout leave one); and (b) every removal
  *    entry below that boundary. (b) does change answers: a subscriber that saw a blob written and
  *    resumes from before the boundary would miss its removal. So the boundary is first recorded as
  *    the log's floor (key LOG_FLOOR, kept across restarts), and a `since` with 0 < since < floor

@@ -3,13 +3,17 @@
  * first character. Keys compare as UTF-8 bytes; the fixed-width decimal numbers after a prefix
  * are ASCII, so their byte order is their numeric order.
  *   t<timestamp, 16 digits>\0<id>  → the blob's JSON      ranges read these, timestamp then id
- *   i<id>                          → the timestamp        get, and `_id` uniqueness
+ *   i<id>                          → "<timestamp> <seq>"  get, `_id` uniqueness, and the seq of its write entry
  *   c<seq, 16 digits>              → a ChangeEntry's JSON  the change feed
  *   m                              → the Meta's JSON      count and newest seq
  *   f                              → a Migration's JSON   how far the move from a pouchdb store got
  *   l                              → a seq, decimal       the change log's floor: older removals were trimmed (compaction.ts)
  * A blob, its id key, its change and the meta are written in one atomic batch, so none can
- * fall behind another.
+ * fall behind another. A removal deletes the blob's write entry (c<seq> named by its id key) in its
+ * own batch, so the change log never holds the write entries of removed blobs, and the trim after
+ * a drain has only removal entries to drop (compaction.ts). An id key written before the seq was
+ * added (a bare timestamp: the leveldb backend during development) reads with no seq; its write
+ * entry is left to the trim, which drops write entries whose blob is gone.
  */
 
 const TIMESTAMP_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
@@ -65,5 +69,13 @@ export const timestampOf = (key: string) => Number(key.slice(TIME.length, TIME.l
 /** The id of a time key (after the timestamp and its \0). */
 export const idOf = (key: string) => key.slice(TIME.length + TIMESTAMP_DIGITS + 1);
 export const idKey = (id: string) => `i${id}`;
+/** An id key's value: the blob's timestamp and the seq of its write entry. */
+export const idValue = (timestamp: number, seq: number) => `${timestamp} ${seq}`;
+/** An id key's value read: `seq` undefined for the older bare timestamp. */
+export function parseIdValue(value: string): { timestamp: number; seq: number | undefined } {
+  const space = value.indexOf(' ');
+  if (space < 0) return { timestamp: Number(value), seq: undefined };
+  return { timestamp: Number(value.slice(0, space)), seq: Number(value.slice(space + 1)) };
+}
 export const changeKey = (seq: number) => CHANGE + pad(seq, SEQ_DIGITS);
 export const seqOf = (key: string) => Number(key.slice(CHANGE.length));

@@ -28,7 +28,9 @@ import {
   CHANGE_END,
   changeKey,
   idKey,
+  idValue,
   META,
+  parseIdValue,
   PROBE,
   idOf,
   seqOf,
@@ -67,12 +69,14 @@ type Operation = { type: 'put'; key: string; value: string } | { type: 'del'; ke
  * LevelDB memory-maps every table file it holds open, and the pages a range read touches stay in
  * RSS while the file is open: 74 files (LevelDB's least) of 1 MB each bound that to ~64 MiB (as
  * measured for the former pouchdb backend, which used the same engine). A write buffer (memtable)
- * of 16 MiB rather than 4: each level-0 file spans all three kinds of keys, so it overlaps all of
- * level 1 and its compaction rewrites that; flushed a quarter as often, LevelDB spent ~1/3 less CPU
- * per blob (in process, 300,000 blobs of 3 keys, two runs: ~12.5 → ~8.5 µs). It costs up to
- * 2 × 12 MiB more memory (the memtable being written and the one being flushed).
+ * of 8 MiB rather than 4: each level-0 file spans all three kinds of keys, so it overlaps all of
+ * level 1 and its compaction rewrites that; flushed less often, LevelDB spends less CPU per blob
+ * (in process, 300,000 blobs of 3 keys, two runs: 4 MiB ~12.5 µs, 16 MiB ~8.5 µs). Not 16: the
+ * memtable being written and the one being flushed both count in RSS, and a 1,000,000-blob fill,
+ * drain and compaction peaked at 242–276 MiB with 16, 221 with 8, 212 with 4 (issue 22 bounds it
+ * at 250), while batched POSTs showed no difference between 8 and 16 (4 filled half as fast).
  */
-const LEVELDB = { maxOpenFiles: 74, maxFileSize: 1024 * 1024, writeBufferSize: 16 * 1024 * 1024 } as const;
+const LEVELDB = { maxOpenFiles: 74, maxFileSize: 1024 * 1024, writeBufferSize: 8 * 1024 * 1024 } as const;
 
 /** The iterator options of a range page, or undefined when it is empty by its bounds alone. */
 function rangeOptions(query: RangeQuery, after: RangeCursor | undefined, size: number) {
@@ -198,9 +202,9 @@ export class LevelDbStore implements Store {
 
   async get(id: string): Promise<StoredBlob | undefined> {
     return this.run(`reading blob ${id}`, async (db) => {
-      const timestamp = await db.get(idKey(id));
-      if (timestamp === undefined) return undefined;
-      const json = await db.get(timeKey(Number(timestamp), id));
+      const value = await db.get(idKey(id));
+      if (value === undefined) return undefined;
+      const json = await db.get(timeKey(parseIdValue(value).timestamp, id));
       return json === undefined ? undefined : (JSON.parse(json) as StoredBlob);
     });
   }
@@ -231,15 +235,18 @@ export class LevelDbStore implements Store {
       this.run(`removing ${ids.length} blobs`, async (db) => {
         this.refuseWhileNotWritable('removing');
         const unique = [...new Set(ids)];
-        const timestamps = await db.getMany(unique.map(idKey));
+        const values = await db.getMany(unique.map(idKey));
         const operations: Operation[] = [];
         let { count, seq } = this.meta;
         unique.forEach((id, i) => {
-          const timestamp = timestamps[i];
-          if (timestamp === undefined) return;
-          const ts = Number(timestamp);
+          const value = values[i];
+          if (value === undefined) return;
+          const { timestamp: ts, seq: written } = parseIdValue(value);
           const entry: ChangeEntry = { id, ts, deleted: true };
           operations.push({ type: 'del', key: timeKey(ts, id) }, { type: 'del', key: idKey(id) }, { type: 'put', key: changeKey(++seq), value: JSON.stringify(entry) });
+          // its write entry goes with it (the feed answers only a blob's newest change): the trim
+          // after a drain then has no million write entries to drop at once (~+60 MiB RSS, issue 22)
+          if (written !== undefined) operations.push({ type: 'del', key: changeKey(written) });
           count--;
         });
         if (operations.length === 0) return 0;
@@ -355,9 +362,9 @@ export class LevelDbStore implements Store {
               if (!stored[i]) continue;
               const { doc } = pending[i]!;
               batch.put(timeKey(doc.timestamp, doc._id), values[next]!);
-              batch.put(idKey(doc._id), String(doc.timestamp));
+              batch.put(idKey(doc._id), idValue(doc.timestamp, seq + ++next));
               // a ChangeEntry's JSON written out: the text JSON.stringify gives for { id, ts, deleted: false }
-              batch.put(changeKey(seq + ++next), `{"id":${JSON.stringify(doc._id)},"ts":${doc.timestamp},"deleted":false}`);
+              batch.put(changeKey(seq + next), `{"id":${JSON.stringify(doc._id)},"ts":${doc.timestamp},"deleted":false}`);
             }
           },
           { count, seq: seq + values.length },

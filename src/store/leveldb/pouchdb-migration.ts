@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import type { ClassicLevel } from 'classic-level';
 import type { Logger } from 'pino';
 import { StoreError } from '../store.js';
-import { changeKey, idKey, META, MIGRATION, timeKey, type ChangeEntry, type Meta, type Migration } from './keys.js';
+import { changeKey, idKey, idValue, META, MIGRATION, timeKey, type ChangeEntry, type Meta, type Migration } from './keys.js';
 
 /*
  * The move of a pouchdb store (DATA_DIR/<DB_NAME>, written by the pouchdb backend) into the
@@ -97,8 +97,8 @@ export async function migrateFromPouchDb(options: PouchDbMigrationOptions): Prom
         taken.add(blob.id);
         const entry: ChangeEntry = { id: blob.id, ts: blob.ts, deleted: false };
         batch.put(timeKey(blob.ts, blob.id), blob.json);
-        batch.put(idKey(blob.id), String(blob.ts));
-        batch.put(changeKey(++seq), JSON.stringify(entry));
+        batch.put(idKey(blob.id), idValue(blob.ts, ++seq));
+        batch.put(changeKey(seq), JSON.stringify(entry));
         count++;
       }
       moved += count - meta.count;
