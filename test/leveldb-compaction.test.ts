@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHANGE, CHANGE_END } from '../src/store/leveldb/keys.js';
+import { CHANGE, CHANGE_END, changeKey, idKey, META, timeKey } from '../src/store/leveldb/keys.js';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import type { CompactionOptions } from '../src/store/leveldb/compaction.js';
 import { InvalidSeqError, type KpiBlob } from '../src/store/store.js';
@@ -111,6 +111,36 @@ describe('the leveldb store, after removals', () => {
     expect(reopened.compaction.logFloor).toBe(floor);
     await expect(reopened.changes(String(floor - 1), { limit: 10, waitMs: 0 })).rejects.toThrow(InvalidSeqError);
     expect((await allChanges(reopened, String(floor), 100)).changes).toEqual((await allChanges(untrimmed, String(floor), 100)).changes);
+  });
+
+  it('trims the write entries an older store kept for its removed blobs (id keys of a bare timestamp)', async () => {
+    // the layout before the id key held its write's seq: a removal there leaves the write entry to the trim
+    const blobs = blobsFrom(0, 1_000);
+    const location = path.join(dataDir, 'old.leveldb');
+    const raw = new ClassicLevel<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await raw.open();
+    const batch = raw.batch();
+    blobs.forEach((blob, i) => {
+      batch.put(timeKey(blob.timestamp, blob._id!), JSON.stringify(blob));
+      batch.put(idKey(blob._id!), String(blob.timestamp));
+      batch.put(changeKey(i + 1), JSON.stringify({ id: blob._id, ts: blob.timestamp, deleted: false }));
+    });
+    batch.put(META, JSON.stringify({ count: 1_000, seq: 1_000 }));
+    await batch.write();
+    await raw.close();
+
+    const store = await open('old', { retainChanges: 100, everyRemoved: 1 });
+    await store.remove(blobs.slice(100).map((blob) => blob._id!)); // seqs 1001-1900, 100 blobs left: a chunked trim
+    await store.compaction.idle();
+    expect(store.compaction.logFloor).toBe(1_800);
+    const { changes, complete } = await store.changes('0', { limit: 1_000, waitMs: 0 }); // one page: a page of 100 would resume below the floor
+    expect(complete).toBe(true);
+    expect(changes.filter((change) => !change.deleted).map((change) => change.id)).toEqual(blobs.slice(0, 100).map((blob) => blob._id));
+    expect(changes.filter((change) => change.deleted).map((change) => Number(change.seq))).toEqual(Array.from({ length: 100 }, (_, i) => 1_801 + i));
+    await store.close();
+    stores.splice(0);
+    // the 100 writes of blobs still stored and the 100 removals retained: the 900 old write entries went
+    expect(await changeKeys(location)).toBe(200);
   });
 
   it('closes cleanly while a compaction runs, and opens again', async () => {
