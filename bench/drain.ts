@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { exitOnTermination, killOnExit } from '../src/loadtest/kill-on-exit.js';
 import { startService, type Backend } from '../src/loadtest/service.js';
+import { scriptArgs } from './lib/script-args.js';
 
 const BACKENDS: readonly Backend[] = ['leveldb', 'memory', 'couchdb'];
 const USAGE = `npm run bench:drain -- [options]
@@ -20,22 +20,11 @@ const USAGE = `npm run bench:drain -- [options]
   --help            this text
   SERVER_NODE_OPTIONS="--max-old-space-size=128" runs the service with those node flags.`;
 
-function usageError(message: string): never {
-  console.error(`bench:drain: ${message} (npm run bench:drain -- --help lists the options)`);
-  process.exit(2);
-}
-let values: { blobs: string; backend: string; help: boolean };
-try {
-  ({ values } = parseArgs({
-    options: { blobs: { type: 'string', default: '1000000' }, backend: { type: 'string', default: 'leveldb' }, help: { type: 'boolean', default: false } },
-  }));
-} catch (error) {
-  usageError(error instanceof Error ? error.message : String(error));
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values, fail: usageError } = scriptArgs('drain', USAGE, {
+  blobs: { type: 'string', default: '1000000' },
+  backend: { type: 'string', default: 'leveldb' },
+  help: { type: 'boolean', default: false },
+});
 if (!BACKENDS.includes(values.backend as Backend)) usageError(`unknown backend: ${values.backend}`);
 const total = Number(values.blobs);
 if (!Number.isInteger(total) || total <= 0) usageError(`--blobs must be a positive integer, not ${values.blobs}`);

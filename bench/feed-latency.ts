@@ -4,11 +4,11 @@
 // The first --warmup seconds run at the same rate and are not measured (the JIT's first second).
 // couchdb uses COUCHDB_URL, else a PouchDB Server (in memory) started for the run.
 import { Agent, request } from 'node:http';
-import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { percentile } from '../src/loadtest/percentiles.js';
 import { exitOnTermination } from '../src/loadtest/kill-on-exit.js';
 import { startService, type Backend } from '../src/loadtest/service.js';
+import { scriptArgs } from './lib/script-args.js';
 
 const BACKENDS: readonly Backend[] = ['memory', 'leveldb', 'couchdb'];
 const USAGE = `npm run bench:feed -- [options]
@@ -23,10 +23,6 @@ const USAGE = `npm run bench:feed -- [options]
   --warmup N          seconds at the same rate before, not measured (default 2)
   --help              this text`;
 
-function usageError(message: string): never {
-  console.error(`bench:feed: ${message} (npm run bench:feed -- --help lists the options)`);
-  process.exit(2);
-}
 const options = {
   backend: { type: 'string', default: 'memory' },
   subscribers: { type: 'string', default: '100' },
@@ -35,16 +31,7 @@ const options = {
   warmup: { type: 'string', default: '2' },
   help: { type: 'boolean', default: false },
 } as const;
-let values: ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
-try {
-  ({ values } = parseArgs({ options }));
-} catch (error) {
-  usageError(error instanceof Error ? error.message : String(error));
-}
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values, fail: usageError } = scriptArgs('feed', USAGE, options);
 if (!BACKENDS.includes(values.backend as Backend)) usageError(`unknown backend: ${values.backend}`);
 for (const name of ['subscribers', 'rate', 'seconds'] as const) {
   if (!(Number(values[name]) > 0)) usageError(`--${name} must be a positive number, not ${values[name]}`);
