@@ -96,8 +96,8 @@ function rangeOptions(query: RangeQuery, after: RangeCursor | undefined, size: n
 /**
  * The change with its `doc` parsed from `json` on first read: the change hub follows the log even
  * with no subscriber, and then reads no doc (parsing each was ~5 % of a batched POST's main-thread
- * time in a profile). An
- * own enumerable property, so that spreading or encoding the change still carries the blob.
+ * time in a profile). An own enumerable property, so that spreading or encoding the change still
+ * carries the blob.
  */
 function withLazyDoc(change: Change, json: string): Change {
   let doc: StoredBlob | undefined;
