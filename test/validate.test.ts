@@ -1,6 +1,6 @@
 import { KpiBlobSchema } from 'kpiggybank-client/wire';
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../src/http/http-error.js';
+import { ValidationError } from '../src/ingest/validation-error.js';
 import { validateBlobs } from '../src/ingest/validate.js';
 
 const LIMITS = { maxBatchBlobs: 100, maxDepth: 32 };
@@ -57,8 +57,8 @@ describe('validateBlobs', () => {
       expect(refused).toBeUndefined();
       expect(accepted).toEqual(zod.data);
     } else {
-      expect(refused).toBeInstanceOf(HttpError);
-      expect((refused as HttpError).code).toBe('invalid_blob');
+      expect(refused).toBeInstanceOf(ValidationError);
+      expect((refused as ValidationError).code).toBe('invalid_blob');
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { ValidationError, type ValidationCode } from '../ingest/validation-error.js';
 import { StoreError, StoreUnavailableError } from '../store/store.js';
 import { HttpError } from './http-error.js';
 
@@ -17,9 +18,13 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   return error instanceof Error && typeof (error as { type?: unknown }).type === 'string';
 }
 
+/** A refused batch's status: too many blobs is the request's size, the rest its content. */
+const VALIDATION_STATUS: Record<ValidationCode, number> = { empty_batch: 400, batch_too_large: 413, too_deep: 400, invalid_blob: 400, duplicate_id: 400 };
+
 /** The HTTP answer for any error; `internal` is true when the fault is ours and worth a log line. */
 export function toHttpError(error: unknown): { http: HttpError; internal: boolean } {
   if (error instanceof HttpError) return { http: error, internal: false };
+  if (error instanceof ValidationError) return { http: new HttpError(VALIDATION_STATUS[error.code], error.code, error.reason, error.index), internal: false };
   if (error instanceof StoreUnavailableError) {
     return {
       http: new HttpError(503, 'store_unavailable', 'the store is unavailable; nothing was stored, retry later', undefined, {

@@ -1,7 +1,7 @@
 import { isWellFormedId, KpiBlobSchema, MAX_ID_LENGTH, type KpiBlob } from 'kpiggybank-client/wire';
-import { HttpError } from '../http/http-error.js';
 import { batchEntries } from './batch.js';
 import { nestingProblem } from './depth.js';
+import { ValidationError } from './validation-error.js';
 
 export interface IngestLimits {
   maxBatchBlobs: number;
@@ -29,20 +29,20 @@ function acceptable(candidate: unknown): candidate is KpiBlob {
 /**
  * Turns a parsed POST body (one blob, or an array of blobs and arrays of blobs: batchEntries)
  * into blobs ready to store, in order, or throws
- * the HttpError that rejects the whole request: one bad blob and nothing is stored.
+ * the ValidationError that rejects the whole request: one bad blob and nothing is stored.
  */
 export function validateBlobs(body: unknown, limits: IngestLimits): KpiBlob[] {
   const { candidates, where, index } = batchEntries(body);
-  if (candidates.length === 0) throw new HttpError(400, 'empty_batch', 'the array is empty: post at least one blob');
+  if (candidates.length === 0) throw new ValidationError('empty_batch', 'the array is empty: post at least one blob');
   if (candidates.length > limits.maxBatchBlobs) {
-    throw new HttpError(413, 'batch_too_large', `the batch holds ${candidates.length} blobs; at most ${limits.maxBatchBlobs} are allowed per request`);
+    throw new ValidationError('batch_too_large', `the batch holds ${candidates.length} blobs; at most ${limits.maxBatchBlobs} are allowed per request`);
   }
   const seen = new Map<string, number>();
   return candidates.map((candidate, i) => {
     const problem = nestingProblem(candidate, limits.maxDepth);
-    if (problem?.kind === 'too_deep') throw new HttpError(400, 'too_deep', `${where(i)} is nested deeper than ${limits.maxDepth} levels`, index(i));
+    if (problem?.kind === 'too_deep') throw new ValidationError('too_deep', `${where(i)} is nested deeper than ${limits.maxDepth} levels`, index(i));
     if (problem?.kind === 'proto_key') {
-      throw new HttpError(400, 'invalid_blob', `${where(i)} is invalid: a field may not be named "__proto__" (at ${problem.path}): JavaScript tools drop it`, index(i));
+      throw new ValidationError('invalid_blob', `${where(i)} is invalid: a field may not be named "__proto__" (at ${problem.path}): JavaScript tools drop it`, index(i));
     }
     let blob: KpiBlob;
     if (acceptable(candidate)) blob = candidate;
@@ -51,14 +51,14 @@ export function validateBlobs(body: unknown, limits: IngestLimits): KpiBlob[] {
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         const field = issue.path.length > 0 && !issue.message.includes(String(issue.path[0])) ? ` (at ${issue.path.join('.')})` : '';
-        throw new HttpError(400, 'invalid_blob', `${where(i)} is invalid: ${issue.message}${field}`, index(i));
+        throw new ValidationError('invalid_blob', `${where(i)} is invalid: ${issue.message}${field}`, index(i));
       }
       blob = parsed.data;
     }
     const id = blob._id;
     if (id !== undefined) {
       const first = seen.get(id);
-      if (first !== undefined) throw new HttpError(400, 'duplicate_id', `${where(first)} and ${where(i)} have the same _id "${id}"`, index(i));
+      if (first !== undefined) throw new ValidationError('duplicate_id', `${where(first)} and ${where(i)} have the same _id "${id}"`, index(i));
       seen.set(id, i);
     }
     return blob;
