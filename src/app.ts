@@ -17,7 +17,7 @@ import { readsRouter } from './http/reads.js';
 import { requestLog, requestMetrics } from './http/request-log.js';
 import { RESPONSE_HEADERS } from './http/response-headers.js';
 import { streamRouter } from './http/stream.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from './observability/metrics.js';
 import type { Store } from './store/store.js';
 
 export interface AppDeps {

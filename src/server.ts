@@ -10,10 +10,10 @@ import { guardConnections, type RefusedReason } from './http/connection-guard.js
 import { boundHeapGrowth } from './heap-growth.js';
 import { originPolicy } from './http/origin-policy.js';
 import { createLogger, exitOnceLogged, logFormat } from './logger.js';
-import { Metrics } from './metrics.js';
+import { Metrics } from './observability/metrics.js';
 import { listenFailure, storeOpenFailure } from './startup-failure.js';
 import { createStore } from './store/create-store.js';
-import { InstrumentedStore } from './store/instrumented.js';
+import { InstrumentedStore } from './observability/instrumented-store.js';
 import { StoreUnavailableError } from './store/store.js';
 
 /**

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChangeHub } from '../src/feed/change-hub.js';
 import type { SharedBatch } from '../src/feed/shared-batch.js';
 import type { FeedSink } from '../src/feed/sink.js';
-import { Metrics } from '../src/metrics.js';
+import { Metrics } from '../src/observability/metrics.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import type { ChangesBatch, ChangesOptions } from '../src/store/store.js';
 import { until } from './support/feed-client.js';

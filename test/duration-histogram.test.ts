@@ -1,6 +1,6 @@
 import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { DurationHistogram } from '../src/duration-histogram.js';
+import { DurationHistogram } from '../src/observability/duration-histogram.js';
 
 const BUCKETS = [0.001, 0.01, 0.1, 1];
 const OBSERVED: [string, string, number][] = [

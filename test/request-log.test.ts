@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { Metrics } from '../src/metrics.js';
+import { Metrics } from '../src/observability/metrics.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { appParts, TEST_LIMITS } from './support/app.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import { rangeRowPages } from '../store/range.js';
 import { readAhead } from './read-ahead.js';
 import type { ClaimDoc, RangeRow, Store, StoredBlob } from '../store/store.js';

@@ -1,6 +1,6 @@
 import type { ChangeMessage } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import { InvalidSeqError, type Change, type Store } from '../store/store.js';
 import type { FeedSink } from './sink.js';
 import { orderOf, Subscription, tick, type FeedMessage } from './subscription.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
-import { givenToken, tokenMatches } from './auth.js';
+import type { Metrics } from '../observability/metrics.js';
+import { givenToken, tokenMatches } from '../access/tokens.js';
 import { toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';
 import { countRejected, formData, INGEST_PATH, storeBody, type IngestDeps } from './ingest.js';

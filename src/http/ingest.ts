@@ -1,7 +1,7 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { IngestResponse } from 'kpiggybank-client/wire';
 import { validateBlobs, type IngestLimits } from '../ingest/validate.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import { toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';

@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /** `GET /metrics`: Prometheus text format. */
 export function metricsRouter(metrics: Metrics): Router {

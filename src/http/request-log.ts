@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import type { DurationSeries } from '../duration-histogram.js';
-import type { Metrics } from '../metrics.js';
+import type { DurationSeries } from '../observability/duration-histogram.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /** A parameter name as the query parsers read it (`%74oken` is `token`), compared without case. */
 function isTokenName(raw: string): boolean {

@@ -1,6 +1,6 @@
-import type { DurationSeries } from '../duration-histogram.js';
-import type { Metrics } from '../metrics.js';
-import type { ChangesBatch, ClaimBook, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, RangeRow, SaveResult, Store, StoredBlob, StoreHealth } from './store.js';
+import type { DurationSeries } from './duration-histogram.js';
+import type { Metrics } from './metrics.js';
+import type { ChangesBatch, ClaimBook, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, RangeRow, SaveResult, Store, StoredBlob, StoreHealth } from '../store/store.js';
 
 /** The same store, timing each operation into `kpiggybank_store_operation_duration_seconds`. */
 export class InstrumentedStore implements Store {
