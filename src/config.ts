@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { defaultMaxConnections, openFilesLimit } from './fd-limit.js';
+import type { CouchConnection } from './store/couchdb/connection.js';
 
 /** A _bulk_docs request's documents: CouchDB's own recommendation is hundreds to a few thousand. */
 const COUCHDB_BATCH_DOCS = 500;
@@ -94,12 +95,7 @@ export const EnvSchema = z.object({
     .describe('a comma-separated list of host names (no port) the service answers for besides the loopback ones, or *'),
 });
 
-export interface CouchConnection {
-  /** Server URL without credentials: safe to log. */
-  url: string;
-  username: string;
-  password: string;
-}
+export type { CouchConnection };
 
 export interface Config {
   backend: 'leveldb' | 'couchdb' | 'memory' | 'dummy';

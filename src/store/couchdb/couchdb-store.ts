@@ -1,5 +1,5 @@
 import nano from 'nano';
-import type { CouchConnection } from '../../config.js';
+import type { CouchConnection } from './connection.js';
 import { DocumentClaimBook } from './claim-book.js';
 import { GroupCommit, type GroupCommitOptions } from '../group-commit.js';
 import { newBlobId, withIds } from '../ids.js';
