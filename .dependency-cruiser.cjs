@@ -1,0 +1,163 @@
+// The dependency rules of docs/architecture.md, checked by `npm run depcheck`.
+// Dependencies point inward: composition root (src/*.ts) -> http/ -> feed/, drain/, ingest/
+// -> access/, observability/ -> store/ (the Store interface) <- store/<backend>/.
+// Parser: swc, because dependency-cruiser 17 cannot use TypeScript 7's package (no compiler
+// API); swc does not tell `import type` apart, so a type-only import counts like any other.
+
+const LAYERS_ABOVE_STORE = '^src/(http|feed|drain|ingest|access|observability|cli|loadtest)/';
+const ROOT_FILE = '^src/[^/]+\\.ts$';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle means two modules are one module; split out what both need, inward.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'store-imports-nothing-above-it',
+      severity: 'error',
+      comment:
+        'src/store/ (the Store interface and its backends) knows nothing of HTTP, the feed, the drain, ' +
+        'ingest, tokens, metrics, the CLI or the composition root. Only create-store.ts may read the ' +
+        'settings type (src/config.ts, a leaf module).',
+      from: { path: '^src/store/' },
+      to: {
+        path: [LAYERS_ABOVE_STORE, ROOT_FILE],
+        pathNot: '^src/config\\.ts$',
+      },
+    },
+    {
+      name: 'store-config-only-in-create-store',
+      severity: 'error',
+      comment: 'Backends get their settings as constructor arguments from create-store.ts, not from src/config.ts.',
+      from: { path: '^src/store/', pathNot: '^src/store/create-store\\.ts$' },
+      to: { path: '^src/config\\.ts$' },
+    },
+    {
+      name: 'backend-imports-no-other-backend',
+      severity: 'error',
+      comment: "A backend folder (src/store/<backend>/) uses only itself and src/store/'s shared files.",
+      from: { path: '^src/store/([^/]+)/' },
+      to: { path: '^src/store/[^/]+/', pathNot: '^src/store/$1/' },
+    },
+    {
+      name: 'only-create-store-imports-a-backend',
+      severity: 'error',
+      comment:
+        'Everything else talks to the Store interface (src/store/store.ts); create-store.ts alone picks a backend.',
+      from: { path: '^src/', pathNot: ['^src/store/create-store\\.ts$', '^src/store/([^/]+)/'] },
+      to: { path: '^src/store/[^/]+/' },
+    },
+    {
+      name: 'domain-imports-no-http',
+      severity: 'error',
+      comment:
+        'ingest/, feed/, drain/, access/, observability/ throw domain errors and export plain functions; ' +
+        'src/http/ maps them to HTTP (src/http/errors.ts).',
+      from: { path: '^src/(ingest|feed|drain|access|observability)/' },
+      to: { path: '^src/http/' },
+    },
+    {
+      name: 'domain-imports-no-transport-or-tools',
+      severity: 'error',
+      comment: 'Inner layers do not reach sideways into feed/drain/cli/loadtest or up into the composition root.',
+      from: { path: '^src/(ingest|access|observability)/' },
+      to: { path: ['^src/(feed|drain|cli|loadtest)/', ROOT_FILE] },
+    },
+    {
+      name: 'access-and-observability-are-leaves',
+      severity: 'error',
+      comment: 'Tokens and metrics sit just above the store: they import neither ingest/ nor each other.',
+      from: { path: '^src/(access|observability)/' },
+      to: { path: '^src/(ingest|access|observability)/', pathNot: '^src/$1/' },
+    },
+    {
+      name: 'feed-and-drain-independent',
+      severity: 'error',
+      comment: 'The feed and the drain are siblings; what they share lives in store/ or observability/.',
+      from: { path: '^src/(feed|drain)/' },
+      to: { path: ['^src/(feed|drain|cli|loadtest)/', ROOT_FILE], pathNot: '^src/$1/' },
+    },
+    {
+      name: 'http-imports-no-root-or-tools',
+      severity: 'error',
+      comment: 'src/http/ is wired by the composition root, never the other way; it does not use cli/ or loadtest/.',
+      from: { path: '^src/http/' },
+      to: { path: ['^src/(cli|loadtest)/', ROOT_FILE] },
+    },
+    {
+      name: 'service-imports-no-cli-or-loadtest',
+      severity: 'error',
+      comment: 'The service (composition root and layers) does not depend on the CLI or the load test.',
+      from: { path: ROOT_FILE },
+      to: { path: '^src/(cli|loadtest)/' },
+    },
+    {
+      name: 'cli-imports-no-service-internals',
+      severity: 'error',
+      comment: 'The CLI talks to a running service over HTTP (through kpiggybank-client), not to its modules.',
+      from: { path: '^src/cli/' },
+      to: { path: ['^src/(http|feed|drain|ingest|access|observability|store)/', ROOT_FILE] },
+    },
+    {
+      name: 'loadtest-imports-no-service-internals',
+      severity: 'error',
+      comment: 'The load test drives the built service as a process, over HTTP; it does not use the CLI either.',
+      from: { path: '^src/loadtest/' },
+      to: { path: ['^src/(http|feed|drain|ingest|access|observability|store|cli)/', ROOT_FILE] },
+    },
+    {
+      name: 'src-imports-no-test-or-bench',
+      severity: 'error',
+      comment: 'Test and benchmark machinery lives outside src/ and is never shipped.',
+      from: { path: '^src/' },
+      to: { path: '^(test|bench|harness)/' },
+    },
+    {
+      name: 'src-imports-no-devdependency',
+      severity: 'error',
+      comment:
+        'src/ must run after `npm install --omit=dev`. (A devDependency resolved at run time, like ' +
+        "src/loadtest/pouchdb-server.ts's createRequire('pouchdb-server/...'), is not seen by this check.)",
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-dev'] },
+    },
+    {
+      name: 'no-undeclared-package',
+      severity: 'error',
+      comment: 'Every package imported is declared in package.json (client/ and web/ rely on their own).',
+      from: { path: '^src/' },
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+    },
+    {
+      name: 'no-unresolvable',
+      severity: 'error',
+      comment: 'An import that does not resolve is a typo or a missing file.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    {
+      name: 'client-and-web-import-no-src',
+      severity: 'error',
+      comment: 'client/ is its own package and web/ the page; both see the service only through the wire.',
+      from: { path: '^(client|web)/' },
+      to: { path: '^src/' },
+    },
+  ],
+  options: {
+    parser: 'swc',
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: ['node_modules', '^client/dist/'] },
+    exclude: { path: ['(^|/)dist/', '\\.d\\.ts$'] },
+    // kpiggybank-client's exports map: resolve its subpaths (./wire, ./undici) like Node and tsc do.
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
+  },
+};
