@@ -1,5 +1,5 @@
 import { KpiggybankError } from './errors.js';
-import { backoffDelay } from './retry.js';
+import { retryDelay } from './retry.js';
 import { FeedCloseCode, FeedMessageSchema, type ChangeMessage } from './wire/changes.js';
 import { resolveWebSocket, type WebSocketConstructor } from './websocket.js';
 
@@ -137,7 +137,7 @@ export class ChangeFeed implements AsyncIterable<ChangeMessage> {
       return this.fail(new KpiggybankFeedError(code, reason || (code === FeedCloseCode.unauthorized ? 'missing or wrong read token' : 'unknown since')));
     }
     if (this.full) return; // reopened by resume() once the queue is read
-    const delay = backoffDelay({ minDelayMs: this.options.minDelayMs ?? 100, maxDelayMs: this.options.maxDelayMs ?? 5_000 }, this.attempts++);
+    const delay = retryDelay({ minDelayMs: this.options.minDelayMs ?? 100, maxDelayMs: this.options.maxDelayMs ?? 5_000 }, this.attempts++);
     this.setState('reconnecting', new Error(`connection lost (${code}${reason ? ` ${reason}` : ''}); reconnecting from ${this.resumeFrom}`));
     this.reconnect = setTimeout(() => void this.connect(), delay);
   }

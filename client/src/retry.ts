@@ -1,3 +1,4 @@
+import { backoffDelay } from './portable/backoff.js';
 import { KpiggybankError, KpiggybankHttpError } from './errors.js';
 
 /**
@@ -15,8 +16,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { retries: 3, minDelayMs: 100, maxDelayMs: 2_000 };
 
 /** Full-jitter exponential backoff: the n-th delay (from 0) is uniform in [0, min(max, min·2ⁿ)]. */
-export function backoffDelay(policy: Pick<RetryPolicy, 'minDelayMs' | 'maxDelayMs'>, attempt: number): number {
-  return Math.random() * Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** attempt);
+export function retryDelay(policy: Pick<RetryPolicy, 'minDelayMs' | 'maxDelayMs'>, attempt: number, random?: () => number): number {
+  return backoffDelay({ firstMs: policy.minDelayMs, maxMs: policy.maxDelayMs, jitter: 'full' }, attempt, random);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,7 +30,7 @@ export async function withRetry<T>(policy: RetryPolicy, call: () => Promise<T>):
     } catch (error) {
       if (!(error instanceof KpiggybankError) || !error.retryable || attempt >= policy.retries) throw error;
       const asked = error instanceof KpiggybankHttpError ? (error.retryAfterMs ?? 0) : 0;
-      await sleep(Math.max(backoffDelay(policy, attempt), Math.min(asked, policy.maxDelayMs)));
+      await sleep(Math.max(retryDelay(policy, attempt), Math.min(asked, policy.maxDelayMs)));
     }
   }
 }

@@ -5,3 +5,5 @@ export * from './wire/responses.js';
 export * from './wire/errors.js';
 export * from './wire/changes.js';
 export * from './wire/drain.js';
+// Not a schema, but shared the same way: the one retry-delay formula (dependency-free).
+export * from './portable/backoff.js';

@@ -1,4 +1,4 @@
-import type { ChangeMessage } from 'kpiggybank-client/wire';
+import { backoffDelay, type ChangeMessage } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 import { InvalidSeqError, type Change, type Store } from '../store/store.js';
@@ -38,7 +38,8 @@ export interface FeedStatus {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const backoff = (failures: number) => Math.min(100 * 2 ** (failures - 1), 5000);
+/** The follower's wait after its n-th failure in a row: 100 ms doubling to 5 s, no jitter (one follower per process). */
+const backoff = (failures: number) => backoffDelay({ firstMs: 100, maxMs: 5_000, jitter: 'none' }, failures - 1);
 const messageFor = (change: Change): FeedMessage => ({ key: `${change.id}\n${change.rev}`, data: messageOf(change), order: orderOf(change.seq) });
 
 function messageOf(change: Change): Buffer {

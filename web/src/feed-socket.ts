@@ -1,12 +1,12 @@
+// web/src/portable is a symbolic link to client/src/portable: the page loads plain ES modules
+// from /assets/ with no bundler, so it cannot import the client package at run time; the link
+// compiles the package's dependency-free files into the page's own output.
+import { backoffDelay, type Backoff } from './portable/backoff.js';
+import { FeedCloseCode } from './portable/close-codes.js';
 import { parseFeedMessage, type BlobChange, type DeletionChange } from './messages.js';
 import { withToken } from './read-token.js';
 
-/** Close codes of the change feed (the client package's FeedCloseCode). */
-const UNAUTHORIZED = 4401;
-const INVALID_SINCE = 4400;
-
-const FIRST_RETRY_MS = 250;
-const MAX_RETRY_MS = 5_000;
+const RECONNECT: Backoff = { firstMs: 250, maxMs: 5_000, jitter: 'half' };
 
 export type FeedStatus =
   | { state: 'connecting' }
@@ -66,14 +66,13 @@ export class FeedSocket {
     socket.onclose = (event: CloseEvent) => {
       if (this.socket !== socket) return; // replaced by a newer connection
       this.socket = undefined;
-      if (event.code === UNAUTHORIZED) {
+      if (event.code === FeedCloseCode.unauthorized) {
         this.handlers.status({ state: 'unauthorized' });
         return;
       }
       // A `since` this store does not know (its data was replaced): start again from now.
-      if (event.code === INVALID_SINCE) this.since = 'now';
-      const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.retries++);
-      const inMs = Math.round(backoff * (0.5 + Math.random() / 2));
+      if (event.code === FeedCloseCode.invalid_since) this.since = 'now';
+      const inMs = Math.round(backoffDelay(RECONNECT, this.retries++));
       this.handlers.status({ state: 'reconnecting', inMs });
       this.timer = setTimeout(() => this.connect(), inMs);
     };

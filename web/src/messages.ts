@@ -1,35 +1,20 @@
 /**
- * The change feed's messages as the page reads them. The page parses by hand with type guards
- * instead of importing the client package's zod schemas, so that it loads as plain ES modules
- * with no bundler; `test/home-page.test.ts` checks these guards against those schemas.
+ * The change feed's messages as the page reads them. The types come from the client package's
+ * wire (`import type`, erased in the output); the page parses by hand with type guards instead of
+ * importing its zod schemas, so that it loads as plain ES modules with no bundler;
+ * `test/home-page.test.ts` checks these guards against those schemas.
  */
+import type { ChangeMessage, LiveMessage, StoredBlob } from 'kpiggybank-client/wire';
+
+export type { LiveMessage };
 
 /** A stored blob: `_id`, a numeric `timestamp` and any other fields (untrusted content). */
-export interface FeedBlob {
-  _id: string;
-  timestamp: number;
-  [field: string]: unknown;
-}
+export type FeedBlob = StoredBlob;
 
-export interface BlobChange {
-  type: 'change';
-  seq: string;
-  id: string;
-  deleted: false;
-  doc: FeedBlob;
-}
-
-export interface DeletionChange {
-  type: 'change';
-  seq: string;
-  id: string;
-  deleted: true;
-}
-
-export interface LiveMessage {
-  type: 'live';
-  seq: string | null;
-}
+/** A change message as the page keeps it: a blob, or a deletion (whose tombstone `doc` is dropped). */
+type ChangeHead = Omit<ChangeMessage, 'deleted' | 'doc'>;
+export type BlobChange = ChangeHead & { deleted: false; doc: FeedBlob };
+export type DeletionChange = ChangeHead & { deleted: true };
 
 export type FeedMessage = BlobChange | DeletionChange | LiveMessage;
 
