@@ -1,7 +1,7 @@
-import { HttpError } from '../http/http-error.js';
+import { ValidationError } from './validation-error.js';
 
 /** The blobs a POST body holds, and how an error names each: its place in the body as sent. */
-export interface BatchEntries {
+interface BatchEntries {
   candidates: unknown[];
   /** "the blob", "blob 3", or "blob 2.1" (the second of the array at 2). */
   where(k: number): string;
@@ -30,7 +30,7 @@ export function batchEntries(body: unknown): BatchEntries {
     }
     entry.forEach((blob: unknown, j) => {
       if (Array.isArray(blob)) {
-        throw new HttpError(400, 'too_deep', `blob ${i}.${j} is an array: a batch may hold blobs and arrays of blobs, nothing nested deeper`, i);
+        throw new ValidationError('too_deep', `blob ${i}.${j} is an array: a batch may hold blobs and arrays of blobs, nothing nested deeper`, i);
       }
       candidates.push(blob);
       outer.push(i);
