@@ -20,7 +20,7 @@ import { streamRouter } from './http/stream.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Store } from './store/store.js';
 
-export interface AppDeps {
+interface AppDeps {
   store: Store;
   metrics: Metrics;
   logger: Logger;

@@ -13,7 +13,7 @@ const REDACT = [
   '*.password',
 ];
 
-export type LogFormat = 'json' | 'pretty';
+type LogFormat = 'json' | 'pretty';
 
 /** Pretty lines for a person at a terminal in dev mode; JSON for pipes, files, collectors and prod. */
 export function logFormat(mode: Config['mode'], isTTY: boolean): LogFormat {

@@ -7,7 +7,7 @@ import { CliError, clock, errorMessage } from './cli-error.js';
 import { OutputFile, WriteError } from './output-file.js';
 import { AnswerError, type Service } from './service.js';
 
-export interface DrainOptions {
+interface DrainOptions {
   out: string;
   format: 'ndjson' | 'csv';
   /** CSV: write formula-like cells as they are (for machine readers). */
@@ -44,7 +44,7 @@ const describeHolders = (held: readonly DrainHolder[]) =>
     .join('; ');
 
 /** The command that finishes a commit cut short; the token is named, never printed. */
-export const resumeCommand = (service: Service, id: string) => `kpiggybank drain --resume ${id} --url ${service.shown} --token "$DRAIN_TOKEN"`;
+const resumeCommand = (service: Service, id: string) => `kpiggybank drain --resume ${id} --url ${service.shown} --token "$DRAIN_TOKEN"`;
 
 /** A commit that cut short: the analyst has the file, so the way on is to finish the commit, never to drain again. */
 function cutShort(service: Service, drain: Drain, out: string, cause: string, exitCode: number): CliError {

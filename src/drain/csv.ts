@@ -5,7 +5,7 @@ import type { StoredBlob } from '../store/store.js';
  * OWASP's rule for CSV injection: a string starting with `=`, `+`, `-`, `@`, tab or CR gets a
  * leading `'`, which spreadsheets show as text. `raw` writes it as it is, for machine readers.
  */
-export type FormulaPolicy = 'escape' | 'raw';
+type FormulaPolicy = 'escape' | 'raw';
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
@@ -21,7 +21,7 @@ function field(value: unknown, formulas: FormulaPolicy): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function csvLine(values: readonly unknown[], formulas: FormulaPolicy): string {
+function csvLine(values: readonly unknown[], formulas: FormulaPolicy): string {
   return `${values.map((value) => field(value, formulas)).join(',')}\r\n`;
 }
 

@@ -33,7 +33,7 @@ export interface DrainHolder {
 type DrainState = 'claiming' | 'claimed' | 'committing' | 'committed' | 'released';
 
 /** `busy`: another service instance is committing it, until `until`. */
-export type DrainProblem = 'unknown' | 'committed' | 'expired' | 'released' | 'busy';
+type DrainProblem = 'unknown' | 'committed' | 'expired' | 'released' | 'busy';
 
 /** A drain that cannot be read, committed or released: unknown id, committed already, past its lease, let go, or busy elsewhere. */
 export class DrainError extends Error {

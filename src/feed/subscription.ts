@@ -20,7 +20,7 @@ export function orderOf(seq: string): number | undefined {
   return /^\d+$/.test(seq) ? Number(seq) : undefined;
 }
 
-export interface SubscriptionHooks {
+interface SubscriptionHooks {
   /** `count` messages were written to the sink (told once a batch: a counter per message cost the fan-out ~2 % of its CPU). */
   sent(count: number): void;
   ended(reason: EndReason | 'closed'): void;

@@ -11,9 +11,9 @@ import { encodedOnce, type SharedBatch } from './shared-batch.js';
 import type { EndReason, FeedSink } from './sink.js';
 import { textFrames } from './ws-frame.js';
 
-export const CHANGES_PATH = '/wsapi/changes';
+const CHANGES_PATH = '/wsapi/changes';
 
-export interface WebSocketRelayOptions {
+interface WebSocketRelayOptions {
   hub: ChangeHub;
   metrics: Metrics;
   logger: Logger;

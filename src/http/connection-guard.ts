@@ -5,7 +5,7 @@ import { RETRY_AFTER_SECONDS } from './errors.js';
 import { BodyBudget } from './body-budget.js';
 import { RESPONSE_HEADERS } from './response-headers.js';
 
-export interface ConnectionGuardOptions {
+interface ConnectionGuardOptions {
   /**
    * Connections open at once. One beyond has its first request answered 503 `overloaded` and is
    * closed; one beyond a sixteenth more (at least 16: `hardConnectionLimit`) is closed by Node at
@@ -72,7 +72,7 @@ export function keepOpenWhileSlow(res: ServerResponse): void {
  * over it is told 503 with Retry-After (Node 20's fetch, its connection closed unanswered, waits
  * for its own timeout instead of failing), while a flood cannot take every file descriptor.
  */
-export function hardConnectionLimit(maxConnections: number): number {
+function hardConnectionLimit(maxConnections: number): number {
   return maxConnections + Math.max(16, Math.floor(maxConnections / 16));
 }
 

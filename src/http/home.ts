@@ -23,7 +23,7 @@ const PLAIN_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
  * names its own WebSocket origins besides 'self' because older browsers do not count a same-host
  * WebSocket as 'self' (a bare `ws:` would let it reach any host).
  */
-export function homeCsp(host: string | undefined): string {
+function homeCsp(host: string | undefined): string {
   const own = host !== undefined && PLAIN_HOST.test(host) ? ` ws://${host} wss://${host}` : '';
   return [
     "default-src 'self'",

@@ -9,7 +9,7 @@ import type { OriginPolicy } from './origin-policy.js';
 import { logRequest, requestTimer } from './request-log.js';
 import { RESPONSE_HEADERS } from './response-headers.js';
 
-export interface FastPathDeps extends Pick<IngestDeps, 'store' | 'metrics' | 'limits'> {
+interface FastPathDeps extends Pick<IngestDeps, 'store' | 'metrics' | 'limits'> {
   logger: Logger;
   writeToken: string | undefined;
   isShuttingDown: () => boolean;

@@ -28,7 +28,7 @@ export function formData(data: unknown): unknown {
 }
 
 /** A POST body that is neither JSON nor a form: 400 without a Content-Type, else 415. */
-export function unsupportedBody(contentType: string | undefined): HttpError {
+function unsupportedBody(contentType: string | undefined): HttpError {
   if (contentType === undefined) {
     return new HttpError(400, 'missing_data', 'the request has no Content-Type: post application/json, or a form with data=<JSON>');
   }

@@ -17,7 +17,7 @@ function isTokenName(raw: string): boolean {
 }
 
 /** A `token` query parameter is a secret: it never reaches a log line, however its name is escaped. */
-export function withoutToken(url: string): string {
+function withoutToken(url: string): string {
   const question = url.indexOf('?');
   if (question < 0) return url;
   const pairs = url.slice(question + 1).split('&').map((pair) => {

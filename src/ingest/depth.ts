@@ -1,5 +1,5 @@
 /** What makes a blob's nesting unacceptable: deeper than the limit, or a key JavaScript drops. */
-export type NestingProblem = { kind: 'too_deep' } | { kind: 'proto_key'; path: string };
+type NestingProblem = { kind: 'too_deep' } | { kind: 'proto_key'; path: string };
 
 /**
  * `__proto__` is an own key after JSON.parse, but copying the object (zod, PouchDB's clone, most

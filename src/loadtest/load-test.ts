@@ -5,7 +5,7 @@ import { undiciHttp } from 'kpiggybank-client/undici';
 import { loginBlob, type LoginBlob } from './login-sequence.js';
 import { percentile } from './percentiles.js';
 
-export interface LoadTestOptions {
+interface LoadTestOptions {
   url: string;
   token?: string | undefined;
   /** Login sequences (blobs) to store; the seed threw 1,000. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 
-export type MemoryField = 'VmRSS' | 'VmHWM' | 'RssAnon';
+type MemoryField = 'VmRSS' | 'VmHWM' | 'RssAnon';
 
 /** Fields of a process's memory from Linux's /proc/<pid>/status, in bytes; 0 when unreadable (the process is gone). */
 export async function processMemory<F extends MemoryField>(pid: number, fields: readonly F[]): Promise<Record<F, number>> {

@@ -18,7 +18,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export interface ServiceOptions {
+interface ServiceOptions {
   /** COUCHDB_URL for couchdb; without it a PouchDB Server is started for the run. */
   couchdbUrl?: string | undefined;
   /** More environment for the service (tokens, LOG_LEVEL, …). */

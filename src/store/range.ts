@@ -1,6 +1,6 @@
 import type { RangeCursor, RangeQuery, RangeRow, Store, StoredBlob } from './store.js';
 
-export const DEFAULT_PAGE_SIZE = 1000;
+const DEFAULT_PAGE_SIZE = 1000;
 
 type Settled<T> = { page: T[] } | { error: unknown };
 

@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { StoreHealth } from './store.js';
 
-export interface WriteRecoveryOptions {
+interface WriteRecoveryOptions {
   /** Wait before the first attempt, doubled after each failed one up to `maxDelayMs` (default 250 ms, up to 2 s). */
   firstDelayMs?: number | undefined;
   maxDelayMs?: number | undefined;

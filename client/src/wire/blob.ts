@@ -14,7 +14,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
 export const isWellFormedId = (id: string): boolean => !LONE_SURROGATE.test(id);
 
 /** A blob's own id: CouchDB reserves ids starting with "_" (`_design/…`, `_local/…`). */
-export const BlobIdSchema = z
+const BlobIdSchema = z
   .string()
   .min(1, '_id must not be empty')
   .max(MAX_ID_LENGTH, `_id must be at most ${MAX_ID_LENGTH} characters`)
@@ -61,6 +61,3 @@ export type KpiBlob = z.infer<typeof KpiBlobSchema>;
 /** What the service returns: the blob as posted, with the `_id` it is stored under. */
 export const StoredBlobSchema = z.looseObject({ timestamp: TimestampSchema, _id: z.string() });
 export type StoredBlob = z.infer<typeof StoredBlobSchema>;
-
-/** A POST body: one blob or a non-empty array of them. */
-export const BatchSchema = z.array(KpiBlobSchema).min(1, 'an empty array stores nothing');

@@ -10,13 +10,12 @@ export const ChangesQuerySchema = z.object({
   since: z.string('since must be given once').min(1, 'since must not be empty').default('now'),
   token: z.string('token must be given once').optional(),
 });
-export type ChangesQuery = z.output<typeof ChangesQuerySchema>;
 
 /**
  * One change of the store: a new blob (`doc` is the blob), or a removed one (`deleted: true`;
  * `doc` is then CouchDB's tombstone `{_id, _deleted: true}`, as the legacy stream always carried a doc).
  */
-export const ChangeMessageSchema = z.object({
+const ChangeMessageSchema = z.object({
   type: z.literal('change'),
   seq: z.string(),
   id: z.string(),
@@ -29,7 +28,7 @@ export type ChangeMessage = z.infer<typeof ChangeMessageSchema>;
  * Sent once, when the subscriber is live: every change after `seq` follows as it happens. For
  * `since=now` it is the subscriber's first resume point; `null` only while the store has never answered.
  */
-export const LiveMessageSchema = z.object({ type: z.literal('live'), seq: z.string().nullable() });
+const LiveMessageSchema = z.object({ type: z.literal('live'), seq: z.string().nullable() });
 export type LiveMessage = z.infer<typeof LiveMessageSchema>;
 
 export const FeedMessageSchema = z.discriminatedUnion('type', [ChangeMessageSchema, LiveMessageSchema]);

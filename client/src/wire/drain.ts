@@ -19,7 +19,7 @@ export const DrainReadQuerySchema = z.object({
  * `drain` until `until` (unix ms; a drain in use renews it). `committing`: that drain's commit
  * has begun, so they will be deleted, not released; past `until` the service finishes it.
  */
-export const DrainHolderSchema = z.object({
+const DrainHolderSchema = z.object({
   drain: z.string(),
   count: z.int().min(0),
   until: z.int(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Every `error` code the service answers with; `reason` says the rest in a sentence. */
-export const ErrorCodeSchema = z.enum([
+const ErrorCodeSchema = z.enum([
   'missing_data', // form body without a `data` field
   'malformed_json', // body (or `data`) is not JSON
   'invalid_blob', // a blob breaks the blob schema; `index` names it in a batch

@@ -16,7 +16,7 @@ const booleanParam = z.enum(['true', 'false', '1', '0'], 'descending must be tru
  * (what its production clients read, and the default), or `blobs`, the blobs themselves (what the
  * typed client asks for).
  */
-export const ShapeSchema = z.enum(['rows', 'blobs'], 'shape must be rows or blobs').default('rows');
+const ShapeSchema = z.enum(['rows', 'blobs'], 'shape must be rows or blobs').default('rows');
 export type Shape = z.output<typeof ShapeSchema>;
 
 /** `GET /wsapi/interaction_data?start=&end=&limit=&descending=&shape=`: `start ≤ timestamp ≤ end`, both optional. */
@@ -27,7 +27,6 @@ export const RangeQuerySchema = z.object({
   descending: booleanParam.optional(),
   shape: ShapeSchema,
 });
-export type RangeQueryParams = z.input<typeof RangeQuerySchema>;
 export type RangeQuery = z.output<typeof RangeQuerySchema>;
 
 /** `GET /wsapi/interaction_data/last?shape=` */

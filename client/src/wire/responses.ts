@@ -23,7 +23,7 @@ export const RangeResponseSchema = z.array(StoredBlobSchema);
  * A blob as the original answered from its CouchDB view `data/all` (`emit(doc.timestamp, doc)`):
  * the timestamp as `key`, the id, and the blob (with its `_id`) as `value`.
  */
-export const ViewRowSchema = z.object({ key: TimestampSchema, id: z.string(), value: StoredBlobSchema });
+const ViewRowSchema = z.object({ key: TimestampSchema, id: z.string(), value: StoredBlobSchema });
 export type ViewRow = z.infer<typeof ViewRowSchema>;
 
 /** `GET /wsapi/interaction_data` (the default shape, `rows`) */

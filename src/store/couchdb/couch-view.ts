@@ -46,7 +46,7 @@ export function designIsCurrent(want: DesignDocument, stored: { views?: Record<s
   return Object.entries(want.views).every(([name, view]) => stored?.views?.[name]?.map === view.map && stored?.views?.[name]?.reduce === view.reduce);
 }
 
-export interface ViewParams {
+interface ViewParams {
   reduce: false;
   include_docs: true;
   descending: boolean;
@@ -79,7 +79,7 @@ export interface ViewRow {
   doc?: Record<string, unknown> | null;
 }
 
-export interface ViewPage {
+interface ViewPage {
   blobs: StoredBlob[];
   /** Where the next page starts when the view gave `size` rows: more may follow even if blobs are fewer. */
   next: RangeCursor | undefined;

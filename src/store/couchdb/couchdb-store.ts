@@ -33,7 +33,7 @@ import {
 /** A CouchDB update sequence: a number (1.x, PouchDB Server), or `N-<base64url>` (2+). */
 const SEQ = /^\d+(-[\w-]+)?$/;
 
-export interface CouchDbStoreOptions {
+interface CouchDbStoreOptions {
   connection: CouchConnection;
   dbName: string;
   groupCommit: GroupCommitOptions;
