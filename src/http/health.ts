@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import type { ChangeHub } from '../feed/change-hub.js';
 import type { Store } from '../store/store.js';
-import { toHttpError } from './errors.js';
+import { RETRY_AFTER_SECONDS, toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';
 
 const READY_TIMEOUT_MS = 2000;
@@ -32,18 +32,18 @@ export function healthRouter(store: Store, hub: ChangeHub, isShuttingDown: () =>
     }
     const health = store.health?.();
     if (health && !health.writable) {
-      throw new HttpError(503, 'store_unavailable', `the ${store.backend} store cannot write: ${health.reason ?? 'its writes are failing'}`, undefined, { 'Retry-After': '5' });
+      throw new HttpError(503, 'store_unavailable', `the ${store.backend} store cannot write: ${health.reason ?? 'its writes are failing'}`, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
     }
     try {
       await withTimeout(store.ping(), READY_TIMEOUT_MS, 'the store check');
     } catch (error) {
       const { http } = toHttpError(error);
-      throw new HttpError(503, 'store_unavailable', `the ${store.backend} store is not reachable`, undefined, { 'Retry-After': '5', ...http.headers });
+      throw new HttpError(503, 'store_unavailable', `the ${store.backend} store is not reachable`, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS), ...http.headers });
     }
     const feed = hub.status();
     if (feed.state === 'reconnecting') {
       throw new HttpError(503, 'store_unavailable', `the change feed lost the store ${Math.round(feed.lastContactSeconds)} s ago and is reconnecting`, undefined, {
-        'Retry-After': '5',
+        'Retry-After': String(RETRY_AFTER_SECONDS),
       });
     }
     res.json({ status: 'ready', backend: store.backend, feed });
