@@ -4,20 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { errorMessage } from './cli-error.js';
 // a type only: erased from the JavaScript, so the harness stays unloaded
-import type { Backend } from '../loadtest/service.js';
+import type { LoadtestOptions } from './loadtest.js';
 import { mistake as refuse, noArguments, type Exit } from './usage.js';
-
-export interface LoadtestOptions {
-  url: string | undefined;
-  backend: Backend;
-  sequences: number;
-  clients: number;
-  batch: number;
-  warmup: number;
-  target: number;
-  json: string | undefined;
-  token: string | undefined;
-}
 
 const OptionsSchema = z.object({
   url: z.string().optional(),

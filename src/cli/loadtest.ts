@@ -4,8 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { runLoadTest, type LoadTestResult } from '../loadtest/load-test.js';
 import { exitOnTermination } from '../loadtest/kill-on-exit.js';
-import { startService, type RunningService } from '../loadtest/service.js';
-import type { LoadtestOptions } from './loadtest-command.js';
+import { startService, type Backend, type RunningService } from '../loadtest/service.js';
 
 function table(result: LoadTestResult, target: number, backend: string): string {
   const rows: [string, string][] = [
@@ -20,6 +19,19 @@ function table(result: LoadTestResult, target: number, backend: string): string 
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return rows.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join('\n');
+}
+
+/** The load test's options, as `kpiggybank loadtest` parsed them (loadtest-command.ts). */
+export interface LoadtestOptions {
+  url: string | undefined;
+  backend: Backend;
+  sequences: number;
+  clients: number;
+  batch: number;
+  warmup: number;
+  target: number;
+  json: string | undefined;
+  token: string | undefined;
 }
 
 /** Runs the load test with checked options; resolves with the exit code. */
