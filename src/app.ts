@@ -12,7 +12,7 @@ import { homeRouter } from './http/home.js';
 import { ingestRouter } from './http/ingest.js';
 import { ingestFastPath } from './http/ingest-fast-path.js';
 import { metricsRouter } from './http/metrics.js';
-import { originPolicy, PREFLIGHT_HEADERS, type OriginPolicy } from './http/origin-policy.js';
+import { originPolicy, PREFLIGHT_HEADERS, type OriginPolicy } from './access/origin-policy.js';
 import { readsRouter } from './http/reads.js';
 import { requestLog, requestMetrics } from './http/request-log.js';
 import { RESPONSE_HEADERS } from './http/response-headers.js';

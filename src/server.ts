@@ -8,7 +8,7 @@ import { ChangeHub } from './feed/change-hub.js';
 import { attachWebSocketRelay } from './feed/ws-relay.js';
 import { guardConnections, type RefusedReason } from './http/connection-guard.js';
 import { boundHeapGrowth } from './heap-growth.js';
-import { originPolicy } from './http/origin-policy.js';
+import { originPolicy } from './access/origin-policy.js';
 import { createLogger, exitOnceLogged, logFormat } from './logger.js';
 import { Metrics } from './observability/metrics.js';
 import { listenFailure, storeOpenFailure } from './startup-failure.js';

@@ -4,7 +4,7 @@ import { ChangesQuerySchema, FeedCloseCode, type LiveMessage } from 'kpiggybank-
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { givenToken, tokenMatches } from '../access/tokens.js';
-import type { OriginPolicy } from '../http/origin-policy.js';
+import type { OriginPolicy } from '../access/origin-policy.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ChangeHub } from './change-hub.js';
 import { encodedOnce, type SharedBatch } from './shared-batch.js';

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { OriginRefusal } from '../access/origin-policy.js';
 import { ValidationError, type ValidationCode } from '../ingest/validation-error.js';
 import { StoreError, StoreUnavailableError } from '../store/store.js';
 import { HttpError } from './http-error.js';
@@ -24,6 +25,7 @@ const VALIDATION_STATUS: Record<ValidationCode, number> = { empty_batch: 400, ba
 /** The HTTP answer for any error; `internal` is true when the fault is ours and worth a log line. */
 export function toHttpError(error: unknown): { http: HttpError; internal: boolean } {
   if (error instanceof HttpError) return { http: error, internal: false };
+  if (error instanceof OriginRefusal) return { http: new HttpError(error.status, error.code, error.reason), internal: false };
   if (error instanceof ValidationError) return { http: new HttpError(VALIDATION_STATUS[error.code], error.code, error.reason, error.index), internal: false };
   if (error instanceof StoreUnavailableError) {
     return {

@@ -5,7 +5,7 @@ import { givenToken, tokenMatches } from '../access/tokens.js';
 import { toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';
 import { countRejected, formData, INGEST_PATH, storeBody, type IngestDeps } from './ingest.js';
-import type { OriginPolicy } from './origin-policy.js';
+import type { OriginPolicy } from '../access/origin-policy.js';
 import { logRequest, requestTimer } from './request-log.js';
 import { RESPONSE_HEADERS } from './response-headers.js';
 

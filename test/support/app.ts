@@ -8,7 +8,7 @@ import { attachWebSocketRelay } from '../../src/feed/ws-relay.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { originPolicy, type OriginPolicyOptions } from '../../src/http/origin-policy.js';
+import { originPolicy, type OriginPolicyOptions } from '../../src/access/origin-policy.js';
 import { guardConnections, type ConnectionGuard } from '../../src/http/connection-guard.js';
 import { InstrumentedStore } from '../../src/observability/instrumented-store.js';
 import type { Store } from '../../src/store/store.js';

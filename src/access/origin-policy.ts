@@ -1,6 +1,23 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { HttpError } from './http-error.js';
+import type { ErrorBody } from 'kpiggybank-client/wire';
+
+/** A request refused for where it comes from: a Host this service does not answer for (421), or a foreign browser origin (403). */
+export class OriginRefusal extends Error {
+  override readonly name = 'OriginRefusal';
+
+  constructor(
+    readonly status: 421 | 403,
+    readonly code: 'unknown_host' | 'forbidden_origin',
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+
+  get body(): ErrorBody {
+    return { error: this.code, reason: this.reason };
+  }
+}
 
 export interface OriginPolicyOptions {
   /** The address the service listens on (HOST): on loopback, only loopback names are accepted as Host. */
@@ -14,7 +31,7 @@ export interface OriginPolicyOptions {
 /** Which hosts and origins may call the service: refusals, and the CORS headers of allowed foreign origins. */
 export interface OriginPolicy {
   /** Why this request is refused, or undefined when it may go on. */
-  refusal(headers: IncomingHttpHeaders): HttpError | undefined;
+  refusal(headers: IncomingHttpHeaders): OriginRefusal | undefined;
   /** Headers that let a browser of an allowed foreign origin read the answer; empty otherwise. */
   corsHeaders(headers: IncomingHttpHeaders): Record<string, string>;
 }
@@ -73,11 +90,11 @@ export function originPolicy({ listenHost, allowedOrigins, allowedHosts }: Origi
     refusal(headers) {
       const { host } = headers;
       if (!anyHost && host !== undefined && !isLoopback(hostName(host)) && !hostNames.has(hostName(host))) {
-        return new HttpError(421, 'unknown_host', `this service does not answer for the host ${JSON.stringify(host.slice(0, 100))}: it listens on ${listenHost}; set ALLOWED_HOSTS to add a name`);
+        return new OriginRefusal(421, 'unknown_host', `this service does not answer for the host ${JSON.stringify(host.slice(0, 100))}: it listens on ${listenHost}; set ALLOWED_HOSTS to add a name`);
       }
       const foreign = foreignOrigin(headers);
       if (foreign === undefined) return undefined;
-      return new HttpError(403, 'forbidden_origin', `requests from ${JSON.stringify(foreign.slice(0, 100))} are not allowed: only the service's own pages, or origins listed in ALLOWED_ORIGINS, may call it from a browser`);
+      return new OriginRefusal(403, 'forbidden_origin', `requests from ${JSON.stringify(foreign.slice(0, 100))} are not allowed: only the service's own pages, or origins listed in ALLOWED_ORIGINS, may call it from a browser`);
     },
 
     corsHeaders(headers): Record<string, string> {
