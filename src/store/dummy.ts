@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { withIds } from './ids.js';
-import { MemoryClaimBook } from './memory/claim-book.js';
+import { MemoryClaimBook } from './memory-claim-book.js';
 import type { ChangesBatch, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
 
 /** Sample sign-in blobs in the shape the seed's clients sent. */

@@ -1,6 +1,6 @@
 import { ChangeSignal } from '../change-signal.js';
 import { newBlobId, withIds } from '../ids.js';
-import { MemoryClaimBook } from './claim-book.js';
+import { MemoryClaimBook } from '../memory-claim-book.js';
 import {
   InvalidSeqError,
   type Change,

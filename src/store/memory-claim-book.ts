@@ -1,6 +1,6 @@
-import type { ClaimBook, ClaimDoc } from '../store.js';
+import type { ClaimBook, ClaimDoc } from './store.js';
 
-/** The claim book of an in-process store: a map, revisions counted. */
+/** The claim book of an in-process store (memory, dummy): a map, revisions counted. */
 export class MemoryClaimBook implements ClaimBook {
   private readonly docs = new Map<string, ClaimDoc & { _rev: string }>();
   private revisions = 0;
