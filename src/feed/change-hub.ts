@@ -19,7 +19,7 @@ export interface ChangeHubOptions {
   lingerMs: number;
 }
 
-export type FollowerState = 'starting' | 'following' | 'reconnecting' | 'stopped';
+type FollowerState = 'starting' | 'following' | 'reconnecting' | 'stopped';
 
 export interface FeedStatus {
   state: FollowerState;

@@ -2,7 +2,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { DurationHistogram } from './duration-histogram.js';
 
 /** What the change feed's follower reports about itself (see ChangeHub.status). */
-export interface FollowerReport {
+interface FollowerReport {
   state: string;
   lastContactSeconds: number;
   heartbeatSeconds: number;

@@ -45,6 +45,9 @@ async function* pagesOf<T>(
   }
 }
 
+/** A blob as a range row: its JSON encoded here. */
+export const rowOf = (blob: StoredBlob): RangeRow => ({ timestamp: blob.timestamp, id: blob._id, json: JSON.stringify(blob) });
+
 /** A range's blobs, page by page, each asked for when the consumer wants it. */
 export function rangePages(store: Store, query: RangeQuery, pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<StoredBlob[]> {
   return pagesOf((after, size) => store.page(query, after, size), (blob) => ({ timestamp: blob.timestamp, id: blob._id }), query, pageSize, false);
@@ -57,7 +60,7 @@ export function rangePages(store: Store, query: RangeQuery, pageSize = DEFAULT_P
 export function rangeRowPages(store: Store, query: RangeQuery, pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<RangeRow[]> {
   const fetch = store.pageJson
     ? (after: RangeCursor | undefined, size: number) => store.pageJson!(query, after, size)
-    : async (after: RangeCursor | undefined, size: number) => (await store.page(query, after, size)).map((blob) => ({ timestamp: blob.timestamp, id: blob._id, json: JSON.stringify(blob) }));
+    : async (after: RangeCursor | undefined, size: number) => (await store.page(query, after, size)).map(rowOf);
   return pagesOf(fetch, (row) => ({ timestamp: row.timestamp, id: row.id }), query, pageSize, true);
 }
 

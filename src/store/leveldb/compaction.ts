@@ -16,10 +16,10 @@ export interface CompactionOptions {
   readWindowMs: number;
 }
 
-export const COMPACTION_DEFAULTS: CompactionOptions = { everyRemoved: 100_000, retainChanges: 100_000, quietMs: 1_000, readWindowMs: 5_000 };
+const COMPACTION_DEFAULTS: CompactionOptions = { everyRemoved: 100_000, retainChanges: 100_000, quietMs: 1_000, readWindowMs: 5_000 };
 
 /** What a step needs of its store, read afresh at each chunk: the store may be closed or reopened meanwhile. */
-export interface CompactionHost {
+interface CompactionHost {
   db(): Db | undefined;
   /** The store's newest sequence and its blob count, as committed. */
   meta(): { seq: number; count: number };

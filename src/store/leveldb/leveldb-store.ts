@@ -46,7 +46,7 @@ import {
 import { migrateFromPouchDb } from './pouchdb-migration.js';
 import { Compaction, type CompactionOptions } from './compaction.js';
 
-export interface LevelDbStoreOptions {
+interface LevelDbStoreOptions {
   /** Folder holding the store's folders; created if missing. */
   dataDir: string;
   dbName: string;

@@ -24,7 +24,7 @@ const FIRST = 't/';
 /** Above every blob key: a digit follows `t/`. */
 const LAST = 't/\uffff';
 
-export interface PouchDbMigrationOptions {
+interface PouchDbMigrationOptions {
   db: Db;
   meta: Meta;
   /** The pouchdb store's folder, DATA_DIR/<DB_NAME>. */
@@ -38,7 +38,7 @@ const exists = (location: string) => access(location).then(() => true, () => fal
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The migration's state as stored, undefined when none was begun. */
-export async function migrationState(db: Db): Promise<Migration | undefined> {
+async function migrationState(db: Db): Promise<Migration | undefined> {
   const json = await db.get(MIGRATION);
   return json === undefined ? undefined : (JSON.parse(json) as Migration);
 }
