@@ -10,6 +10,7 @@ import { createLogger } from '../src/logger.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { appParts, serveApp, TEST_LIMITS, type TestApp } from './support/app.js';
+import { expectServedBy, servedBy, type IngestPath } from './support/served-by.js';
 
 // Common POSTs are served before Express (src/http/ingest-fast-path.ts), the rest by the Express
 // route: both must answer alike, log alike and count alike.
@@ -45,18 +46,20 @@ describe('the ingest fast path and the Express route', () => {
   });
 
   const blob = (n: number) => JSON.stringify({ timestamp: 1_400_000_000 + n, lang: 'en-US', n });
-  const cases: { name: string; send: (n: number) => ReturnType<typeof rawPost> }[] = [
-    { name: 'JSON', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json' }, blob(n)) },
-    { name: 'JSON; charset=utf-8', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json; charset=UTF-8' }, blob(n)) },
-    { name: 'a legacy form', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `data=${encodeURIComponent(blob(n))}`) },
-    { name: 'gzip JSON (Express)', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, new Uint8Array(gzipSync(blob(n)))) },
-    { name: 'chunked JSON (Express)', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, blob(n), true) },
-    { name: 'application/vnd+json (Express)', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/kpi+json' }, blob(n)) },
-    { name: 'a trailing slash (Express)', send: (n) => rawPost(t.url, `${PATH}/`, { 'content-type': 'application/json' }, blob(n)) },
+  const cases: { name: string; path: IngestPath; send: (n: number) => ReturnType<typeof rawPost> }[] = [
+    { name: 'JSON', path: 'fast', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json' }, blob(n)) },
+    { name: 'a JSON batch', path: 'fast', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json' }, `[${blob(n)},${blob(n + 1000)}]`) },
+    { name: 'JSON; charset=utf-8', path: 'fast', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json; charset=UTF-8' }, blob(n)) },
+    { name: 'a legacy form', path: 'fast', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `data=${encodeURIComponent(blob(n))}`) },
+    { name: 'a legacy form with a batch', path: 'fast', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `data=${encodeURIComponent(`[${blob(n)},${blob(n + 1000)}]`)}`) },
+    { name: 'gzip JSON', path: 'express', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, new Uint8Array(gzipSync(blob(n)))) },
+    { name: 'chunked JSON', path: 'express', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, blob(n), true) },
+    { name: 'application/vnd+json', path: 'express', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/kpi+json' }, blob(n)) },
+    { name: 'a trailing slash', path: 'express', send: (n) => rawPost(t.url, `${PATH}/`, { 'content-type': 'application/json' }, blob(n)) },
   ];
 
-  it.each(cases.map((c, i) => ({ ...c, i })))('stores $name with the same 201', async ({ send, i }) => {
-    const res = await send(i);
+  it.each(cases.map((c, i) => ({ ...c, i })))('stores $name with the same 201, served by the $path path', async ({ send, path, i }) => {
+    const res = await expectServedBy(t.metrics, path, () => send(i));
     expect(res.status).toBe(201);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const { ids, existing } = IngestResponseSchema.parse(res.body);
@@ -67,8 +70,8 @@ describe('the ingest fast path and the Express route', () => {
 
   it('answers errors alike on both paths', async () => {
     const bad = '{"timestamp": "soon"}';
-    const fast = await rawPost(t.url, PATH, { 'content-type': 'application/json' }, bad);
-    const slow = await rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, new Uint8Array(gzipSync(bad)));
+    const fast = await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/json' }, bad));
+    const slow = await expectServedBy(t.metrics, 'express', () => rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, new Uint8Array(gzipSync(bad))));
     expect(fast.status).toBe(400);
     expect(fast.body).toEqual(slow.body);
     expect(ErrorBodySchema.parse(fast.body).error).toBe('invalid_blob');
@@ -77,10 +80,10 @@ describe('the ingest fast path and the Express route', () => {
   it('takes a body that starts with a UTF-8 byte order mark on both paths, JSON and form alike', async () => {
     const bom = '\ufeff';
     const sent = [
-      await rawPost(t.url, PATH, { 'content-type': 'application/json' }, `${bom}${blob(100)}`),
-      await rawPost(t.url, PATH, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, `${bom}${blob(101)}`, true),
-      await rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `${bom}data=${encodeURIComponent(blob(102))}`),
-      await rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' }, `${bom}data=${encodeURIComponent(blob(103))}`, true),
+      await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/json' }, `${bom}${blob(100)}`)),
+      await expectServedBy(t.metrics, 'express', () => rawPost(t.url, PATH, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, `${bom}${blob(101)}`, true)),
+      await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `${bom}data=${encodeURIComponent(blob(102))}`)),
+      await expectServedBy(t.metrics, 'express', () => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' }, `${bom}data=${encodeURIComponent(blob(103))}`, true)),
     ];
     for (const [k, res] of sent.entries()) {
       expect(res.status, `case ${k}: ${JSON.stringify(res.body)}`).toBe(201);
@@ -90,23 +93,23 @@ describe('the ingest fast path and the Express route', () => {
   });
 
   it('reads an empty JSON body as {} (a missing timestamp), as Express does', async () => {
-    const res = await rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-length': '0' }, '');
+    const res = await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-length': '0' }, ''));
     expect(res.status).toBe(400);
     expect(ErrorBodySchema.parse(res.body)).toMatchObject({ error: 'invalid_blob', reason: expect.stringMatching(/timestamp is required/) });
   });
 
   it('refuses a form with two data fields, or with more than 100 fields', async () => {
-    const twice = await rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, 'data=%7B%7D&data=%7B%7D');
+    const twice = await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, 'data=%7B%7D&data=%7B%7D'));
     expect(twice.status).toBe(400);
     expect(ErrorBodySchema.parse(twice.body).error).toBe('missing_data');
     const many = Array.from({ length: 101 }, (_, i) => `f${i}=1`).join('&');
-    const crowded = await rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `${many}&data=%7B%7D`);
+    const crowded = await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `${many}&data=%7B%7D`));
     expect(crowded.status).toBe(413);
     expect(ErrorBodySchema.parse(crowded.body).error).toBe('too_large');
   });
 
   it('refuses a declared length over the limit before reading the body', async () => {
-    const res = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+    const res = await expectServedBy(t.metrics, 'fast', () => new Promise<{ status: number; body: unknown }>((resolve, reject) => {
       const req = httpRequest(`${t.url}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(TEST_LIMITS.maxBodyBytes + 1) } }, (r) => {
         let text = '';
         r.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -114,7 +117,7 @@ describe('the ingest fast path and the Express route', () => {
       });
       req.on('error', reject);
       req.write('{"timestamp":1,'); // the rest never comes: the answer must not wait for it
-    });
+    }));
     expect(res.status).toBe(413);
     expect(ErrorBodySchema.parse(res.body).error).toBe('too_large');
   });
@@ -140,9 +143,10 @@ describe('the ingest fast path with a write token', () => {
   it('takes the token from the Authorization header or the token parameter, and refuses anything else', async () => {
     const json = { 'content-type': 'application/json' };
     const body = '{"timestamp":1}';
-    expect((await rawPost(t.url, PATH, { ...json, authorization: `Bearer ${WRITE}` }, body)).status).toBe(201);
-    expect((await rawPost(t.url, `${PATH}?token=${WRITE}`, json, body)).status).toBe(201);
-    for (const res of [await rawPost(t.url, PATH, json, body), await rawPost(t.url, `${PATH}?token=wrong`, json, body)]) {
+    const fast = (path: string, headers: Record<string, string>) => expectServedBy(t.metrics, 'fast', () => rawPost(t.url, path, headers, body));
+    expect((await fast(PATH, { ...json, authorization: `Bearer ${WRITE}` })).status).toBe(201);
+    expect((await fast(`${PATH}?token=${WRITE}`, json)).status).toBe(201);
+    for (const res of [await fast(PATH, json), await fast(`${PATH}?token=wrong`, json)]) {
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer');
       expect(ErrorBodySchema.parse(res.body).error).toBe('unauthorized');
@@ -170,6 +174,7 @@ describe('the ingest fast path, logging and shutting down', () => {
     shuttingDown = true;
     const last = await request(app).post(PATH).send({ timestamp: 2 }).expect(201);
     expect(last.headers.connection).toBe('close');
+    expect(await servedBy(metrics)).toEqual({ fast: 3, express: 0 });
     const requests = lines.filter((l) => l.msg === 'request completed');
     expect(requests.map((l) => [l.level, l.res?.statusCode])).toEqual([
       [30, 201],

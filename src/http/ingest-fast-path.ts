@@ -80,6 +80,7 @@ export function ingestFastPath({ store, metrics, limits, logger, writeToken, isS
     if (kind === undefined) return false;
 
     const started = performance.now();
+    metrics.ingestRequests.inc({ path: 'fast' });
     let body: unknown;
     const answer = (status: number, json: string, headers: Record<string, string> = {}) => {
       if (isShuttingDown()) res.setHeader('Connection', 'close');

@@ -68,7 +68,12 @@ export function ingestRouter({ store, metrics, limits, writeAccess }: IngestDeps
     express.urlencoded({ extended: false, limit: limits.maxBodyBytes, parameterLimit: 100 }),
   ];
 
-  router.post(INGEST_PATH, writeAccess, ...bodyParsers, async (req, res) => {
+  const counted: RequestHandler = (_req, _res, next) => {
+    metrics.ingestRequests.inc({ path: 'express' });
+    next();
+  };
+
+  router.post(INGEST_PATH, counted, writeAccess, ...bodyParsers, async (req, res) => {
     res.status(201).json(await storeBody(parsedBody(req), { store, metrics, limits }));
   });
 

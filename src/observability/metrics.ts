@@ -33,6 +33,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly ingestRequests = new Counter({
+    name: 'kpiggybank_ingest_requests_total',
+    help: 'Ingest POSTs by the path that served them: fast (plain node:http, the common JSON and form bodies) or express (compressed, chunked, other types)',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+
   readonly storeDuration = new DurationHistogram(
     'kpiggybank_store_operation_duration_seconds',
     'Store operation latency by backend, operation and outcome',
