@@ -5,6 +5,7 @@ import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { StoreUnavailableError, type StoredBlob } from '../src/store/store.js';
 import { metric, pool, serveApp, startTestApp, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
+import { ManualClock } from './support/manual-clock.js';
 import { BACKENDS } from './support/stores.js';
 
 const TOKEN = 'drain-token';
@@ -163,7 +164,8 @@ describe.each(BACKENDS)('draining the %s backend', (backend) => {
 
 describe('drain leases, formats and access', () => {
   it('lets a new drain take every blob of a drain abandoned mid-stream once its lease is over', async () => {
-    const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN }, drainLeaseMs: 500 });
+    const clock = new ManualClock();
+    const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN }, drainLeaseMs: 60_000, drainClock: clock.now });
     try {
       const ids = await post(t.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
       const abandoned = await begin(t.url);
@@ -173,7 +175,9 @@ describe('drain leases, formats and access', () => {
       await res.body!.getReader().read(); // a first chunk, then the client goes away
       controller.abort();
       expect((await begin(t.url)).count).toBe(0); // still claimed
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      clock.advance(59_999);
+      expect((await begin(t.url)).count).toBe(0); // still claimed, a moment before the lease ends
+      clock.advance(1);
       const expired = await commit(t.url, abandoned.id);
       expect(expired.status).toBe(410);
       expect(ErrorBodySchema.parse(await expired.json()).error).toBe('drain_expired');
@@ -186,18 +190,24 @@ describe('drain leases, formats and access', () => {
     }
   });
 
-  it('keeps a drain alive while it is used: a lease is renewed by reading the drain, not counted from its start', { timeout: 30_000 }, async () => {
-    const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN }, drainLeaseMs: 3000 });
+  it('keeps a drain alive while it is used: a lease is renewed by reading the drain, not counted from its start', async () => {
+    const clock = new ManualClock();
+    const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN }, drainLeaseMs: 3000, drainClock: clock.now });
     try {
-      await post(t.url, [{ timestamp: 1 }, { timestamp: 2 }]);
+      await post(t.url, [{ timestamp: 1 }, { timestamp: 2 }, { timestamp: 3 }]);
       const drain = await begin(t.url);
       for (let i = 0; i < 7; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        clock.advance(2999);
         const info = await fetch(`${t.url}/wsapi/drains/${drain.id}`, { headers: auth });
-        expect(info.status).toBe(200); // 7 s after the claim, past the 3 s lease: renewed by each look
+        expect(info.status).toBe(200); // 21 s after the claim, past the 3 s lease: renewed by each look
       }
       expect((await commit(t.url, drain.id)).status).toBe(200);
       expect(await count(t)).toBe(0);
+      // left alone, the same lease ends: a drain not looked at for 3 s is gone
+      await post(t.url, [{ timestamp: 4 }]);
+      const idle = await begin(t.url);
+      clock.advance(3000);
+      expect((await fetch(`${t.url}/wsapi/drains/${idle.id}`, { headers: auth })).status).toBe(410);
     } finally {
       await t.close();
     }
@@ -230,7 +240,8 @@ describe('drain leases, formats and access', () => {
 
   it('a commit cut short in another instance: 409 with Retry-After until its lease; past it, the next claim finishes the commit', { timeout: 30_000 }, async () => {
     const store = new FailingStore();
-    const [a, b] = await Promise.all([0, 1].map(() => serveApp(store, { tokens: { drain: TOKEN }, drainLeaseMs: 1000 })));
+    const clock = new ManualClock(); // one clock for both instances, as if on one host
+    const [a, b] = await Promise.all([0, 1].map(() => serveApp(store, { tokens: { drain: TOKEN }, drainLeaseMs: 1000, drainClock: clock.now })));
     try {
       await post(a!.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
       const drain = await begin(a!.url);
@@ -241,7 +252,7 @@ describe('drain leases, formats and access', () => {
       expect(busy.status).toBe(409);
       expect(Number(busy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(ErrorBodySchema.parse(await busy.json()).reason).toMatch(/another service instance/);
-      await new Promise((resolve) => setTimeout(resolve, 1100)); // a's lease runs out: it died, for all b knows
+      clock.advance(1000); // a's lease runs out: it died, for all b knows
       const next = await claim(b!.url);
       expect(next.count).toBe(0); // never released to a second drain
       expect(next.held).toEqual([{ drain: drain.id, count: 2000, until: expect.any(Number), committing: true }]);

@@ -88,13 +88,15 @@ export class DrainService {
     private readonly leaseMs: number,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    /** Unix ms now: leases are read against it (tests pass a clock they move, instead of waiting out a lease). */
+    private readonly now: () => number = Date.now,
   ) {
     this.renewEveryMs = Math.min(leaseMs / 4, 30_000);
   }
 
   async begin(range: { start?: number | undefined; end?: number | undefined }): Promise<DrainInfo & { held: DrainHolder[] }> {
     const id = randomBytes(12).toString('hex');
-    const doc: DrainDoc = { _id: drainKey(id), start: range.start, end: range.end, count: 0, expiresAt: Date.now() + this.leaseMs, state: 'claiming' };
+    const doc: DrainDoc = { _id: drainKey(id), start: range.start, end: range.end, count: 0, expiresAt: this.now() + this.leaseMs, state: 'claiming' };
     await this.store.claims.write([doc]);
     const renew = this.renewal(id, 'claiming');
     /** Other drains met among the claims: each one's hold when first seen, or undefined if it held none (one that lets go later is left alone: conservative). */
@@ -120,7 +122,7 @@ export class DrainService {
       count += (await this.store.claims.write(wanted)).filter(Boolean).length;
       await renew();
     }
-    const claimed = await this.update(id, ['claiming'], (current) => ({ ...current, count, state: 'claimed', expiresAt: Date.now() + this.leaseMs }));
+    const claimed = await this.update(id, ['claiming'], (current) => ({ ...current, count, state: 'claimed', expiresAt: this.now() + this.leaseMs }));
     this.metrics.drains.inc({ event: 'started' });
     this.logger.info({ drain: id, count, start: range.start, end: range.end }, 'drain claimed its blobs');
     const held = [...others.values()].filter((holder): holder is DrainHolder => holder !== undefined && holder.count > 0);
@@ -145,7 +147,7 @@ export class DrainService {
 
   /** The drain, if it can still be read or committed; asking renews its lease. */
   async info(id: string): Promise<DrainInfo> {
-    const doc = await this.update(id, ['claimed'], (current) => ({ ...current, expiresAt: Date.now() + this.leaseMs }));
+    const doc = await this.update(id, ['claimed'], (current) => ({ ...current, expiresAt: this.now() + this.leaseMs }));
     return { id, start: doc.start, end: doc.end, count: doc.count, expiresAt: doc.expiresAt, state: doc.state };
   }
 
@@ -176,14 +178,14 @@ export class DrainService {
 
   private async runCommit(id: string): Promise<{ removed: number }> {
     const doc = await this.update(id, ['claimed', 'committing'], (current) => {
-      if (current.state === 'committing' && current.committer !== this.instance && current.expiresAt > Date.now()) {
+      if (current.state === 'committing' && current.committer !== this.instance && current.expiresAt > this.now()) {
         throw new DrainError(
           'busy',
           `drain ${id} is being committed by another service instance; if that one died, its commit can be resumed after ${iso(current.expiresAt)}`,
           current.expiresAt,
         );
       }
-      return { ...current, state: 'committing', committer: this.instance, expiresAt: Date.now() + this.leaseMs };
+      return { ...current, state: 'committing', committer: this.instance, expiresAt: this.now() + this.leaseMs };
     });
     const renew = this.renewal(id, 'committing');
     let removed = 0;
@@ -220,7 +222,7 @@ export class DrainService {
         throw new DrainError('committed', `drain ${id} is being committed: it can no longer be read or released; commit it again to finish the commit`);
       }
       if (current.state === 'released') throw new DrainError('released', `drain ${id} was released: it holds no blobs and deleted none; start a new drain`);
-      if (current.state !== 'committing' && current.expiresAt <= Date.now()) {
+      if (current.state !== 'committing' && current.expiresAt <= this.now()) {
         this.metrics.drains.inc({ event: 'expired' });
         throw new DrainError('expired', `drain ${id} expired at ${iso(current.expiresAt)}: its blobs are drainable again; start a new drain`);
       }
@@ -232,11 +234,11 @@ export class DrainService {
 
   /** A function that renews the drain's lease when a quarter of it (at most 30 s) has passed since the last renewal. */
   private renewal(id: string, state: DrainState): () => Promise<void> {
-    let renewedAt = Date.now();
+    let renewedAt = this.now();
     return async () => {
-      if (Date.now() - renewedAt < this.renewEveryMs) return;
-      renewedAt = Date.now();
-      await this.update(id, [state], (current) => ({ ...current, expiresAt: Date.now() + this.leaseMs }));
+      if (this.now() - renewedAt < this.renewEveryMs) return;
+      renewedAt = this.now();
+      await this.update(id, [state], (current) => ({ ...current, expiresAt: this.now() + this.leaseMs }));
     };
   }
 
@@ -249,7 +251,7 @@ export class DrainService {
     const unseen = [...new Set(drains)].filter((drain) => !known.has(drain));
     if (unseen.length === 0) return;
     const docs = await this.store.claims.fetch(unseen.map(drainKey));
-    const now = Date.now();
+    const now = this.now();
     for (const drain of unseen) {
       const doc = docs.get(drainKey(drain)) as DrainDoc | undefined;
       if (!doc || !holds(doc, now)) {

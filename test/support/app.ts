@@ -28,6 +28,8 @@ export interface ServeOptions {
   tokens?: Config['tokens'];
   feed?: Partial<typeof TEST_FEED>;
   drainLeaseMs?: number;
+  /** The drain service's clock (Unix ms), e.g. a ManualClock's `now`; the real one by default. */
+  drainClock?: () => number;
   /** Browser origins and host names allowed besides the loopback service's own. */
   origins?: Omit<OriginPolicyOptions, 'listenHost'>;
   /** Listen on this port (a restart on the same address); any free port by default. */
@@ -56,7 +58,7 @@ export async function serveApp(store: Store, options: ServeOptions = {}): Promis
   const logger = createLogger({ logLevel: 'silent' });
   const instrumented = new InstrumentedStore(store, metrics);
   const hub = new ChangeHub(instrumented, feed, metrics, logger);
-  const drains = new DrainService(instrumented, options.drainLeaseMs ?? 60_000, metrics, logger);
+  const drains = new DrainService(instrumented, options.drainLeaseMs ?? 60_000, metrics, logger, options.drainClock);
   const origins = originPolicy({ listenHost: '127.0.0.1', allowedOrigins: [], ...options.origins });
   const app = createApp({ store: instrumented, metrics, logger, limits, hub, drains, tokens, origins });
   const server = await new Promise<Server>((resolve) => {
