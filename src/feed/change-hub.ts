@@ -37,7 +37,14 @@ export interface FeedStatus {
   heartbeatSeconds: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The hub's clock and waits: real time in the service; a test passes its own to see the follower's backoff without waiting it out. */
+interface HubTime {
+  /** Unix ms. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL_TIME: HubTime = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 /** The follower's wait after its n-th failure in a row: 100 ms doubling to 5 s, no jitter (one follower per process). */
 const backoff = (failures: number) => backoffDelay({ firstMs: 100, maxMs: 5_000, jitter: 'none' }, failures - 1);
 const messageFor = (change: Change): FeedMessage => ({ key: `${change.id}\n${change.rev}`, data: messageOf(change), order: orderOf(change.seq) });
@@ -70,7 +77,7 @@ export class ChangeHub {
   private readonly subscriptions = new Set<Subscription>();
   private position: string | undefined;
   private state: FollowerState = 'starting';
-  private lastContact = Date.now();
+  private lastContact: number;
   private stopped = false;
   private started = false;
 
@@ -79,7 +86,9 @@ export class ChangeHub {
     private readonly options: ChangeHubOptions,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    private readonly time: HubTime = REAL_TIME,
   ) {
+    this.lastContact = time.now();
     metrics.observeFeed(() => this.status());
   }
 
@@ -94,7 +103,7 @@ export class ChangeHub {
       state: this.state,
       seq: this.position ?? null,
       subscribers: this.subscriptions.size,
-      lastContactSeconds: (Date.now() - this.lastContact) / 1000,
+      lastContactSeconds: (this.time.now() - this.lastContact) / 1000,
       heartbeatSeconds: this.options.waitMs / 1000,
     };
   }
@@ -155,7 +164,7 @@ export class ChangeHub {
         // someone subscribed during a read without the blobs: the same changes again, with them
         if (!listening && this.subscriptions.size > 0) batch = await this.store.changes(this.position, { limit: this.options.batchSize, waitMs: 0 });
         if (this.stopped) return;
-        this.lastContact = Date.now();
+        this.lastContact = this.time.now();
         if (failures > 0) this.logger.info({ seq: this.position }, 'change feed: following the store again');
         failures = 0;
         this.state = 'following';
@@ -166,13 +175,13 @@ export class ChangeHub {
         }
         this.position = batch.lastSeq;
         if (batch.complete) for (const subscription of this.subscriptions) subscription.forgetBefore(issuedAt);
-        if (batch.changes.length > 0 && this.options.lingerMs > 0) await sleep(this.options.lingerMs);
+        if (batch.changes.length > 0 && this.options.lingerMs > 0) await this.time.sleep(this.options.lingerMs);
       } catch (error) {
         if (this.stopped) return;
         failures++;
         this.state = 'reconnecting';
         if (failures === 1) this.logger.warn({ err: error, seq: this.position ?? null }, 'change feed: the store is unavailable; retrying');
-        await sleep(backoff(failures));
+        await this.time.sleep(backoff(failures));
       }
     }
   }
@@ -197,7 +206,7 @@ export class ChangeHub {
         }
         // The store is down: the subscriber stays connected and catches up when it is back.
         failures++;
-        await sleep(backoff(failures));
+        await this.time.sleep(backoff(failures));
       }
     }
     subscription.goLive(cursor);
