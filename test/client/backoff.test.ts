@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay, type Backoff } from 'kpiggybank-client/wire';
-import { retryDelay } from '../../client/src/retry.js';
+import { KpiggybankHttpError, KpiggybankNetworkError } from '../../client/src/errors.js';
+import { retryDelay, withRetry } from '../../client/src/retry.js';
 
 // A fixed "random" source, so that each jittered delay is exact.
 const always = (value: number) => () => value;
@@ -39,5 +40,71 @@ describe('backoffDelay: the one retry-delay formula (server follower, client ret
     const policy = { minDelayMs: 100, maxDelayMs: 2_000 };
     expect(retryDelay(policy, 3, always(0.5))).toBe(400);
     expect(retryDelay(policy, 8, always(0.5))).toBe(1_000);
+  });
+});
+
+describe("withRetry: the client's waits between attempts, on fake timers", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  /** A call that fails with `errors` in turn, then answers 'ok'; `calls` counts its attempts. */
+  function flaky(errors: Error[]) {
+    const call = { calls: 0, run: async () => {
+      const error = errors[call.calls++];
+      if (error) throw error;
+      return 'ok';
+    } };
+    return call;
+  }
+
+  const down = () => new KpiggybankNetworkError('GET', '/count', false, { cause: new Error('ECONNREFUSED') });
+  const unavailable = (retryAfterMs: number) => new KpiggybankHttpError('GET', '/count', 503, 'store_unavailable', 'down', undefined, retryAfterMs);
+
+  it('waits each jittered backoff delay, no less, before the next attempt', async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0.5); // the jitter's share: delays of 50, 100, 200 ms
+    const call = flaky([down(), down(), down()]);
+    const result = withRetry({ retries: 3, minDelayMs: 100, maxDelayMs: 2_000 }, call.run);
+    const attemptsAfter = async (ms: number) => {
+      await vi.advanceTimersByTimeAsync(ms);
+      return call.calls;
+    };
+    expect(await attemptsAfter(0)).toBe(1);
+    expect(await attemptsAfter(49)).toBe(1);
+    expect(await attemptsAfter(1)).toBe(2);
+    expect(await attemptsAfter(99)).toBe(2);
+    expect(await attemptsAfter(1)).toBe(3);
+    expect(await attemptsAfter(199)).toBe(3);
+    expect(await attemptsAfter(1)).toBe(4);
+    await expect(result).resolves.toBe('ok');
+  });
+
+  it("waits at least the server's Retry-After (capped at maxDelayMs), gives up after its retries, and never retries a 4xx", async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const asked = flaky([unavailable(1_500)]);
+    const first = withRetry({ retries: 3, minDelayMs: 100, maxDelayMs: 2_000 }, asked.run);
+    await vi.advanceTimersByTimeAsync(1_499);
+    expect(asked.calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(first).resolves.toBe('ok');
+
+    const capped = flaky([unavailable(60_000)]);
+    const second = withRetry({ retries: 3, minDelayMs: 100, maxDelayMs: 2_000 }, capped.run);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await expect(second).resolves.toBe('ok');
+
+    const always = flaky([down(), down(), down()]);
+    const third = withRetry({ retries: 2, minDelayMs: 100, maxDelayMs: 2_000 }, always.run);
+    third.catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await expect(third).rejects.toBeInstanceOf(KpiggybankNetworkError);
+    expect(always.calls).toBe(3);
+
+    const refused = flaky([new KpiggybankHttpError('POST', '/wsapi/interaction_data', 400, 'invalid_blob', 'no timestamp')]);
+    await expect(withRetry({ retries: 3, minDelayMs: 100, maxDelayMs: 2_000 }, refused.run)).rejects.toMatchObject({ status: 400 });
+    expect(refused.calls).toBe(1);
   });
 });
