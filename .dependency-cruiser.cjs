@@ -119,11 +119,20 @@ module.exports = {
       to: { path: '^(test|bench|harness)/' },
     },
     {
+      name: 'harness-imports-no-test-or-bench',
+      severity: 'error',
+      comment:
+        'harness/ (PouchDB Server, the checkout\'s loadtest wrapper, test and bench helpers) is what tests and benchmarks ' +
+        'share: both import it, never each other; it uses src/loadtest\'s process starter, and no test/ or bench/ file.',
+      from: { path: '^harness/' },
+      to: { path: '^(test|bench)/' },
+    },
+    {
       name: 'src-imports-no-devdependency',
       severity: 'error',
       comment:
         'src/ must run after `npm install --omit=dev`. (A devDependency resolved at run time, like ' +
-        "src/loadtest/pouchdb-server.ts's createRequire('pouchdb-server/...'), is not seen by this check.)",
+        "harness/pouchdb-server.ts's createRequire('pouchdb-server/...'), is not seen by this check: keep such code in harness/.)",
       from: { path: '^src/' },
       to: { dependencyTypes: ['npm-dev'] },
     },

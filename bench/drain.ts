@@ -6,7 +6,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exitOnTermination, killOnExit } from '../src/loadtest/kill-on-exit.js';
-import { startService, type Backend } from '../src/loadtest/service.js';
+import { startService, type Backend } from '../harness/service.js';
 import { scriptArgs } from './lib/script-args.js';
 
 const BACKENDS: readonly Backend[] = ['leveldb', 'memory', 'couchdb'];

@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { WebSocket } from 'ws';
 import { percentile } from '../src/loadtest/percentiles.js';
 import { exitOnTermination } from '../src/loadtest/kill-on-exit.js';
-import { startService, type Backend } from '../src/loadtest/service.js';
+import { startService, type Backend } from '../harness/service.js';
 import { scriptArgs } from './lib/script-args.js';
 
 const BACKENDS: readonly Backend[] = ['memory', 'leveldb', 'couchdb'];

@@ -6,7 +6,7 @@
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { percentile } from '../src/loadtest/percentiles.js';
-import { startService } from '../src/loadtest/service.js';
+import { startService } from '../harness/service.js';
 import { launchChromium } from '../test/support/browser.js';
 
 const { values } = parseArgs({

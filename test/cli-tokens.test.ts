@@ -29,8 +29,8 @@ describe('the CLI reads KPIGGYBANK_URL, DRAIN_TOKEN and READ_TOKEN; flags win; a
   let open: string; // no DRAIN_TOKEN: draining disabled
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-cli-tokens-'));
-    const a = spawnServer({ DB_BACKEND: 'memory', READ_TOKEN: READ, DRAIN_TOKEN: DRAIN, LOG_LEVEL: 'info' });
-    const b = spawnServer({ DB_BACKEND: 'memory', LOG_LEVEL: 'info' });
+    const a = await spawnServer({ DB_BACKEND: 'memory', READ_TOKEN: READ, DRAIN_TOKEN: DRAIN, LOG_LEVEL: 'info' });
+    const b = await spawnServer({ DB_BACKEND: 'memory', LOG_LEVEL: 'info' });
     servers.push(a, b);
     [guarded, open] = await Promise.all([a.ready, b.ready]);
     expect((await post(guarded, [{ timestamp: 1, n: 1 }, { timestamp: 2, n: 2 }])).status).toBe(201);

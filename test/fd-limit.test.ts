@@ -55,7 +55,7 @@ describe('the open-file limit', () => {
 describe('under ulimit -n 256, 300 idle connections', () => {
   it('are capped below the limit (the rest closed at once), and the store keeps its descriptors: every write is stored', { timeout: 60_000 }, async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-fd-'));
-    const server = spawnServer({ DATA_DIR: dataDir, MODE: 'prod', LOG_LEVEL: 'info' }, { openFiles: 256 });
+    const server = await spawnServer({ DATA_DIR: dataDir, MODE: 'prod', LOG_LEVEL: 'info' }, { openFiles: 256 });
     const clients: RawClient[] = [];
     try {
       const url = await server.ready;

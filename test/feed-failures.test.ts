@@ -9,7 +9,8 @@ import { CouchDbStore } from '../src/store/couchdb/couchdb-store.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { metric, serveApp, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
-import { freePort, startPouchDbServer, type RunningCouch } from './support/pouchdb-server.js';
+import { startPouchDbServer, type RunningCouch } from '../harness/pouchdb-server.js';
+import { freePort } from '../src/loadtest/free-port.js';
 
 async function post(url: string, blobs: object[]): Promise<Response> {
   return fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });

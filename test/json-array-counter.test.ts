@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonArrayCounter } from '../bench/lib/json-array-counter.js';
+import { JsonArrayCounter } from '../harness/json-array-counter.js';
 
 describe('the range benchmark\'s JsonArrayCounter', () => {
   it('counts the objects of a streamed array however the text is cut, braces and quotes in strings included', () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { alive } from './support/alive.js';
+import { alive } from '../harness/alive.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

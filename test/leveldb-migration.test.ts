@@ -125,7 +125,7 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
   it('refuses to start while a pouchdb-backed service still holds the store, in words an operator can act on', { timeout: 60_000 }, async () => {
     const old = await openPouchDb(dataDir, dbName); // as the former service did: its LevelDB, locked
     try {
-      const upgraded = spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+      const upgraded = await spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
       void upgraded.ready.catch(() => undefined);
       expect(await upgraded.exited).toBe(1);
       expect(upgraded.output()).toMatch(/DATA_DIR .* is in use by another kpiggybank \(its LevelDB is locked\)/);
@@ -133,7 +133,7 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
       await old.close();
     }
     // and once it is stopped, the migration runs (nothing to move: an empty store)
-    const upgraded = spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    const upgraded = await spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
     await upgraded.ready;
     upgraded.child.kill('SIGTERM');
     expect(await upgraded.exited).toBe(0);
@@ -148,7 +148,7 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
     await pouch.close();
     const filled = Date.now();
     const env = { DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
-    const first = spawnServer(env);
+    const first = await spawnServer(env);
     void first.ready.catch(() => undefined); // it is killed before it listens
     while (!/migrating/.test(first.output())) {
       if (first.child.exitCode !== null) throw new Error(`the server exited before migrating:\n${first.output()}`);
@@ -167,7 +167,7 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
     expect(cut.blobs).toBe(cut.meta.count);
     const movedBeforeKill = cut.meta.count;
 
-    const second = spawnServer(env);
+    const second = await spawnServer(env);
     const resumed = Date.now();
     await second.ready;
     const listening = Date.now();

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoadTest } from '../src/loadtest/load-test.js';
-import { alive } from './support/alive.js';
+import { alive } from '../harness/alive.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { BACKENDS } from './support/stores.js';
 

@@ -5,7 +5,7 @@ const SHUTDOWN_TIMEOUT_MS = 3000;
 
 describe('a server whose log output is gone', () => {
   it('exits on SIGTERM within SHUTDOWN_TIMEOUT_MS when the reader of its stdout has died', async () => {
-    const server = spawnServer({ DB_BACKEND: 'memory', MODE: 'dev', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+    const server = await spawnServer({ DB_BACKEND: 'memory', MODE: 'dev', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
     const url = await server.ready;
     try {
       for (let i = 0; i < 5; i++) await (await fetch(`${url}/wsapi/ping`)).text(); // a log line each
@@ -26,7 +26,7 @@ describe('a server whose log output is gone', () => {
   });
 
   it('exits on SIGTERM within SHUTDOWN_TIMEOUT_MS when the reader of its stdout has stopped reading', async () => {
-    const server = spawnServer({ DB_BACKEND: 'memory', MODE: 'dev', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+    const server = await spawnServer({ DB_BACKEND: 'memory', MODE: 'dev', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
     const url = await server.ready;
     try {
       // The reader stalls: once the pipe is full (64 KiB), each log write would block (EAGAIN).

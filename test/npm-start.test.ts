@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
-import { alive } from './support/alive.js';
+import { alive } from '../harness/alive.js';
 import { postBlobs } from './support/post.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -60,14 +60,14 @@ describe('the CouchDB password', () => {
   });
 
   it('is not printed when the service refuses to start on rejected credentials', async () => {
-    const server = spawnServer({ DB_BACKEND: 'couchdb', COUCHDB_URL: wrongCredentialsUrl(), DB_NAME: 'kpiggybank_secret_start' });
+    const server = await spawnServer({ DB_BACKEND: 'couchdb', COUCHDB_URL: wrongCredentialsUrl(), DB_NAME: 'kpiggybank_secret_start' });
     await expect(server.ready).rejects.toThrow(/exited with 1/);
     expect(server.output()).toMatch(/cannot open the store/);
     expect(server.output()).not.toContain(SECRET);
   });
 
   it('is not printed when the configuration is invalid', async () => {
-    const server = spawnServer({ COUCHDB_URL: `ftp://intruder:${SECRET}@localhost`, PORT: 'eighty' });
+    const server = await spawnServer({ COUCHDB_URL: `ftp://intruder:${SECRET}@localhost`, PORT: 'eighty' });
     await expect(server.ready).rejects.toThrow(/exited with 2/);
     expect(server.output()).toMatch(/PORT must be an integer port 0–65535 \(HTTP\) \(got "eighty"\)/);
     expect(server.output()).toMatch(/COUCHDB_URL must be an http\(s\) URL/);

@@ -51,7 +51,7 @@ describe('shutdown with a store that never answers', () => {
 
   it('exits by SHUTDOWN_TIMEOUT_MS plus the margin, not when the store finally gives up', async () => {
     // The store's own timeout is far beyond the shutdown's: only the shutdown's deadline can end it.
-    const server = spawnServer({
+    const server = await spawnServer({
       DB_BACKEND: 'couchdb',
       COUCHDB_URL: couch.url,
       DB_NAME: dbName,

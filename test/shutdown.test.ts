@@ -16,7 +16,7 @@ describe('graceful shutdown on the leveldb backend (the default)', () => {
 
   it('keeps every blob that got a 201 when SIGTERM arrives mid-load, across a restart', async () => {
     const env = { DATA_DIR: dataDir, LOG_LEVEL: 'info' };
-    const first = spawnServer(env);
+    const first = await spawnServer(env);
     const url = await first.ready;
 
     const acknowledged: string[] = [];
@@ -51,7 +51,7 @@ describe('graceful shutdown on the leveldb backend (the default)', () => {
     expect(acknowledged.length).toBeGreaterThan(100);
     expect(first.output()).toContain('"msg":"stopped"');
 
-    const second = spawnServer(env);
+    const second = await spawnServer(env);
     const url2 = await second.ready;
     try {
       const stored = RangeResponseSchema.parse(await (await fetch(`${url2}/wsapi/interaction_data?shape=blobs`)).json());

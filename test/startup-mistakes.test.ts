@@ -18,7 +18,7 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
   let url: URL;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-startup-'));
-    first = spawnServer({ DATA_DIR: dataDir });
+    first = await spawnServer({ DATA_DIR: dataDir });
     url = new URL(await first.ready);
   });
   afterAll(async () => {
@@ -28,7 +28,7 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
   });
 
   it('a port in use: names the port and PORT', async () => {
-    const second = spawnServer({ DB_BACKEND: 'memory', PORT: url.port });
+    const second = await spawnServer({ DB_BACKEND: 'memory', PORT: url.port });
     expect(await second.exited).toBe(1);
     expectOneLineNoStack(
       second.output(),
@@ -37,7 +37,7 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
   });
 
   it('a DATA_DIR another kpiggybank holds: names the folder and DATA_DIR', async () => {
-    const second = spawnServer({ DATA_DIR: dataDir });
+    const second = await spawnServer({ DATA_DIR: dataDir });
     expect(await second.exited).toBe(1);
     expectOneLineNoStack(
       second.output(),
@@ -48,14 +48,14 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
   });
 
   it('a DATA_DIR that cannot be created: names the folder, what the system said, and DATA_DIR', async () => {
-    const second = spawnServer({ DATA_DIR: '/dev/null/data' });
+    const second = await spawnServer({ DATA_DIR: '/dev/null/data' });
     expect(await second.exited).toBe(1);
     expectOneLineNoStack(second.output(), /kpiggybank: DATA_DIR \/dev\/null\/data cannot be used \(not a directory: mkdir \/dev\/null\/data\): .*set DATA_DIR to another folder\n/);
   });
 
   it('DB_BACKEND=pouchdb, from an env file of before the leveldb backend: starts on leveldb, with a one-line notice', async () => {
     const oldDir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-alias-'));
-    const old = spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: oldDir, MODE: 'prod', LOG_LEVEL: 'info' });
+    const old = await spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: oldDir, MODE: 'prod', LOG_LEVEL: 'info' });
     try {
       const ready = new URL(await old.ready);
       expect((await fetch(new URL('/readyz', ready))).status).toBe(200);

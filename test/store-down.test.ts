@@ -4,7 +4,8 @@ import { ErrorBodySchema } from 'kpiggybank-client/wire';
 import { loadConfig } from '../src/config.js';
 import { CouchDbStore } from '../src/store/couchdb/couchdb-store.js';
 import { serveApp, type TestApp } from './support/app.js';
-import { freePort, startPouchDbServer, type RunningCouch } from './support/pouchdb-server.js';
+import { startPouchDbServer, type RunningCouch } from '../harness/pouchdb-server.js';
+import { freePort } from '../src/loadtest/free-port.js';
 
 async function expectUnavailable(res: request.Response): Promise<void> {
   expect(res.status).toBe(503);

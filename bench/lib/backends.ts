@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startPouchDbServer, type RunningCouch } from '../../test/support/pouchdb-server.js';
+import { startPouchDbServer, type RunningCouch } from '../../harness/pouchdb-server.js';
 import { startService, type Running } from './processes.js';
 
 export const BACKENDS = ['memory', 'leveldb', 'couchdb'] as const;

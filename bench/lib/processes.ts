@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { freePort } from '../../src/loadtest/free-port.js';
 import { killOnExit } from '../../src/loadtest/kill-on-exit.js';
 import { processMemory } from '../../src/loadtest/proc-status.js';
-import { freePort } from '../../test/support/pouchdb-server.js';
+import { spawnService } from '../../src/loadtest/service-process.js';
+import { waitUntil } from '../../src/loadtest/wait-until.js';
 
 /** A server process under test, with its resident memory sampled while it runs. */
 export interface Running {
@@ -31,20 +33,9 @@ async function cpuSecondsOf(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function waitUntil(check: () => Promise<boolean>, child: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} before answering`);
-    if (Date.now() > deadline) throw new Error(`${what} did not answer within 30 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function track(name: string, child: ChildProcess, port: number, ready: (url: string) => Promise<boolean>): Promise<Running> {
-  killOnExit(child);
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitUntil(() => ready(url), child, name);
+/** Samples a started (and ready) process's memory every 100 ms until it is stopped. */
+function track(name: string, child: ChildProcess, url: string): Running {
+  const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
   let peak = 0;
   let peakAnon = 0;
   const sampler = setInterval(
@@ -57,7 +48,7 @@ async function track(name: string, child: ChildProcess, port: number, ready: (ur
   );
   return {
     name,
-    port,
+    port: Number(new URL(url).port),
     url,
     child,
     cpuSeconds: () => cpuSecondsOf(child.pid!),
@@ -69,7 +60,7 @@ async function track(name: string, child: ChildProcess, port: number, ready: (ur
     },
     async stop() {
       clearInterval(sampler);
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
@@ -77,17 +68,17 @@ async function track(name: string, child: ChildProcess, port: number, ready: (ur
 
 /** `node <entry>` (dist/server.js unless the bench's --service says otherwise) with the given environment; PORT is chosen here. */
 export async function startService(env: Record<string, string>, entry = 'dist/server.js'): Promise<Running> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return track(`service (${env.DB_BACKEND})`, child, port, (url) => fetch(`${url}/readyz`).then((r) => r.ok, () => false));
+  const service = await spawnService({ env, entry, inheritStderr: true, keepOutput: 16_384 });
+  await service.ready;
+  return track(`service (${env.DB_BACKEND})`, service.child, service.url);
 }
 
 /** The bare node:http baseline (bench/baseline-server.ts). */
 export async function startBaseline(): Promise<Running> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return track('bare node:http', child, port, (url) => fetch(url, { method: 'POST', body: '{}' }).then((r) => r.status === 201, () => false));
+  killOnExit(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(() => fetch(url, { method: 'POST', body: '{}' }).then((r) => r.status === 201, () => false), { what: 'bare node:http', child });
+  return track('bare node:http', child, url);
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { killOnExit } from '../../src/loadtest/kill-on-exit.js';
 import { batchBody, formBody, jsonBody, kpiBlob } from './blobs.js';
-import { JsonArrayCounter } from './json-array-counter.js';
+import { JsonArrayCounter } from '../../harness/json-array-counter.js';
 import type { Backend, Backends } from './backends.js';
 import { runLoad, type LoadOptions, type LoadResult } from './load.js';
 import { startBaseline, type Running } from './processes.js';

@@ -1,9 +1,9 @@
-// kpiggybank loadtest: its options and help. The harness (src/loadtest) is imported only when it
+// kpiggybank loadtest: its options and help. The load test (src/loadtest) is imported only when it
 // runs: the analyst's commands and --help must load without it.
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { errorMessage } from './cli-error.js';
-// a type only: erased from the JavaScript, so the harness stays unloaded
+// a type only: erased from the JavaScript, so the load test stays unloaded
 import type { LoadtestOptions } from './loadtest.js';
 import { mistake as refuse, noArguments, type Exit } from './usage.js';
 
@@ -21,7 +21,7 @@ const OptionsSchema = z.object({
 
 // paragraphs: commander wraps them to the terminal
 const DESCRIPTION = [
-  "Without --url it starts the service itself, on a fresh store of the backend (default leveldb; couchdb uses COUCHDB_URL, or a PouchDB Server it starts). Exits 1 when the store+retrieve rate is below --target blobs/s (default 200: twice the seed's 100 sign-ins/s), or a blob is lost, altered or refused. --warmup sign-ins are stored and read back first, in rounds of --sequences, and not counted.",
+  "Without --url it starts the service itself, on a fresh store of the backend (default leveldb; couchdb makes a fresh database on the CouchDB that COUCHDB_URL names — in a checkout, `npm run loadtest` starts a PouchDB Server for it when COUCHDB_URL is unset). Exits 1 when the store+retrieve rate is below --target blobs/s (default 200: twice the seed's 100 sign-ins/s), or a blob is lost, altered or refused. --warmup sign-ins are stored and read back first, in rounds of --sequences, and not counted.",
   "With --url it writes --warmup + --sequences blobs (6,000 by default) into that service's store, and they stay there: it deletes nothing. It says so before it starts.",
 ].join('\n\n');
 

@@ -8,7 +8,7 @@ import { LevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
 import type { Store } from '../../src/store/store.js';
 import { serveApp, startTestApp, type TestApp } from '../support/app.js';
 import { until } from '../support/feed-client.js';
-import { freePort } from '../support/pouchdb-server.js';
+import { freePort } from '../../src/loadtest/free-port.js';
 import { BACKENDS, couchConnection, dropCouchDb, uniqueDbName } from '../support/stores.js';
 
 const groupCommit = { maxItems: 500, concurrency: 4 };

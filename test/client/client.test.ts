@@ -9,7 +9,7 @@ import { undiciHttp, type UndiciHttp } from 'kpiggybank-client/undici';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { freePort } from '../support/pouchdb-server.js';
+import { freePort } from '../../src/loadtest/free-port.js';
 import { BACKENDS } from '../support/stores.js';
 
 const DRAIN = 'drain-token';

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startPouchDbServer } from './pouchdb-server.js';
+import { startPouchDbServer } from '../../harness/pouchdb-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
