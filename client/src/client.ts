@@ -1,26 +1,27 @@
+import type { z } from 'zod';
 import { ChangeFeed, type ChangeFeedOptions } from './change-feed.js';
 import { KpiggybankResponseError } from './errors.js';
 import { lines } from './ndjson.js';
-import { Transport, type ClientOptions } from './transport.js';
+import { drainRoutes, Routes } from './portable/routes.js';
+import { Transport, type CallOptions, type ClientOptions } from './transport.js';
 import { StoredBlobSchema, type KpiBlob, type StoredBlob } from './wire/blob.js';
-import { DrainCommitResponseSchema, DrainSchema, type Drain } from './wire/drain.js';
+import { DrainCommitResponseSchema, DrainReleaseResponseSchema, DrainSchema, type Drain, type DrainReadQuerySchema } from './wire/drain.js';
+import type { RangeQuery } from './wire/query.js';
 import { CountResponseSchema, GetResponseSchema, IngestResponseSchema, RangeResponseSchema, RowsResponseSchema, type IngestResponse, type ViewRow } from './wire/responses.js';
 
-export interface RangeOptions {
-  /** `start ≤ timestamp ≤ end`, both optional. */
-  start?: number | undefined;
-  end?: number | undefined;
-  limit?: number | undefined;
-  descending?: boolean | undefined;
-}
+/**
+ * A range: `start ≤ timestamp ≤ end`, both optional; `limit` caps the whole range. The wire's
+ * range query without its `shape` (each method picks that).
+ */
+export type RangeOptions = Omit<RangeQuery, 'shape'>;
 
 export interface IterateOptions extends Omit<RangeOptions, 'limit'> {
   /** Blobs asked for per request; default 1,000. */
   pageSize?: number | undefined;
 }
 
-const BLOBS = '/wsapi/interaction_data';
-const DRAINS = '/wsapi/drains';
+/** How a drain's blobs are streamed (`format` ndjson or csv; CSV `formulas` escape or raw): the wire's query. */
+export type DrainStreamOptions = z.input<typeof DrainReadQuerySchema>;
 
 /**
  * The typed client of a kpiggybank service: every answer is checked against the wire schemas the
@@ -39,13 +40,13 @@ export class KpiggybankClient {
    */
   save(blobs: KpiBlob | readonly KpiBlob[]): Promise<IngestResponse> {
     const idempotent = Array.isArray(blobs) ? blobs.every((blob) => blob._id !== undefined) : (blobs as KpiBlob)._id !== undefined;
-    return this.http.json({ method: 'POST', path: BLOBS, body: blobs, idempotent }, IngestResponseSchema);
+    return this.http.json({ method: 'POST', path: Routes.blobs, body: blobs, idempotent }, IngestResponseSchema);
   }
 
   /** The blob with this id, or `undefined`. */
   async get(id: string): Promise<StoredBlob | undefined> {
     try {
-      return (await this.http.json({ method: 'GET', path: BLOBS, query: { id }, idempotent: true }, GetResponseSchema)).results;
+      return (await this.http.json({ method: 'GET', path: Routes.blobs, query: { id }, idempotent: true }, GetResponseSchema)).results;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -54,12 +55,12 @@ export class KpiggybankClient {
 
   /** A range in one array; for ranges too large to hold, `iterate()`. */
   range(options: RangeOptions = {}): Promise<StoredBlob[]> {
-    return this.http.json({ method: 'GET', path: BLOBS, query: { ...options, shape: 'blobs' }, idempotent: true }, RangeResponseSchema);
+    return this.http.json({ method: 'GET', path: Routes.blobs, query: { ...options, shape: 'blobs' }, idempotent: true }, RangeResponseSchema);
   }
 
   /** A range as the original's CouchDB view rows, `{key, id, value}` (what its clients read): the service's default shape. */
   rows(options: RangeOptions = {}): Promise<ViewRow[]> {
-    return this.http.json({ method: 'GET', path: BLOBS, query: { ...options, shape: 'rows' }, idempotent: true }, RowsResponseSchema);
+    return this.http.json({ method: 'GET', path: Routes.blobs, query: { ...options, shape: 'rows' }, idempotent: true }, RowsResponseSchema);
   }
 
   /**
@@ -89,14 +90,24 @@ export class KpiggybankClient {
     }
   }
 
-  count(): Promise<number> {
-    return this.http.json({ method: 'GET', path: `${BLOBS}/count`, idempotent: true }, CountResponseSchema);
+  /**
+   * A range as the service sends it, a JSON array of blobs (`shape=blobs`), as a stream of bytes:
+   * for passing a range of any size on (to a file, to stdout) without holding or parsing it.
+   */
+  async rangeStream(options: RangeOptions & CallOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    const { signal, ...range } = options;
+    const res = await this.http.send({ method: 'GET', path: Routes.blobs, query: { ...range, shape: 'blobs' }, idempotent: true, signal });
+    return res.stream();
+  }
+
+  count({ signal }: CallOptions = {}): Promise<number> {
+    return this.http.json({ method: 'GET', path: Routes.count, idempotent: true, signal }, CountResponseSchema);
   }
 
   /** The blob with the greatest timestamp, or `undefined` when the store is empty. */
   async last(): Promise<StoredBlob | undefined> {
     try {
-      return await this.http.json({ method: 'GET', path: `${BLOBS}/last`, query: { shape: 'blobs' }, idempotent: true }, StoredBlobSchema);
+      return await this.http.json({ method: 'GET', path: Routes.last, query: { shape: 'blobs' }, idempotent: true }, StoredBlobSchema);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -105,32 +116,31 @@ export class KpiggybankClient {
 
   /** Resolves when the service answers. */
   async ping(): Promise<void> {
-    const res = await this.http.send({ method: 'GET', path: '/wsapi/ping', idempotent: true });
+    const res = await this.http.send({ method: 'GET', path: Routes.ping, idempotent: true });
     await res.text();
   }
 
   /** The live change feed, resumable: `for await (const change of client.changes({since}))`. */
   changes(options: ChangeFeedOptions = {}): ChangeFeed {
-    const ws = new URL(`${this.http.baseUrl}/wsapi/changes`);
+    const ws = new URL(`${this.http.baseUrl}${Routes.changes}`);
     ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
     return new ChangeFeed(ws.toString(), this.http.token, options);
   }
 
   /** Claims the blobs of a range (all, by default) for a new drain; needs the drain token. Not retried: a repeat would claim again. */
-  startDrain(range: Pick<RangeOptions, 'start' | 'end'> = {}): Promise<Drain> {
-    return this.http.json({ method: 'POST', path: DRAINS, query: { ...range }, idempotent: false }, DrainSchema);
+  startDrain(range: Pick<RangeOptions, 'start' | 'end'> = {}, { signal }: CallOptions = {}): Promise<Drain> {
+    return this.http.json({ method: 'POST', path: Routes.drains, query: { ...range }, idempotent: false, signal }, DrainSchema);
   }
 
   /** The drain, while it can still be read and committed. */
-  drainInfo(id: string): Promise<Drain> {
-    return this.http.json({ method: 'GET', path: `${DRAINS}/${encodeURIComponent(id)}`, idempotent: true }, DrainSchema);
+  drainInfo(id: string, { signal }: CallOptions = {}): Promise<Drain> {
+    return this.http.json({ method: 'GET', path: drainRoutes(id).status, idempotent: true, signal }, DrainSchema);
   }
 
   /** The drain's blobs, streamed (NDJSON read line by line). */
-  async *drainBlobs(id: string): AsyncGenerator<StoredBlob> {
-    const path = `${DRAINS}/${encodeURIComponent(id)}/blobs`;
-    const res = await this.http.send({ method: 'GET', path, query: { format: 'ndjson' }, idempotent: true });
-    for await (const line of lines(res.stream())) {
+  async *drainBlobs(id: string, { signal }: CallOptions = {}): AsyncGenerator<StoredBlob> {
+    const path = drainRoutes(id).blobs;
+    for await (const line of lines(await this.drainStream(id, { format: 'ndjson', signal }))) {
       const blob = StoredBlobSchema.safeParse(JSON.parse(line));
       if (!blob.success) throw new KpiggybankResponseError('GET', this.http.url(path), `a drained line is not a blob: ${line.slice(0, 100)}`);
       yield blob.data;
@@ -138,8 +148,17 @@ export class KpiggybankClient {
   }
 
   /** The drain's blobs as CSV text, a stream of bytes, for writing to a file as it comes. */
-  async drainCsv(id: string): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.http.send({ method: 'GET', path: `${DRAINS}/${encodeURIComponent(id)}/blobs`, query: { format: 'csv' }, idempotent: true });
+  drainCsv(id: string): Promise<ReadableStream<Uint8Array>> {
+    return this.drainStream(id, { format: 'csv' });
+  }
+
+  /**
+   * The drain's blobs as the service sends them, a stream of bytes: NDJSON (the default), or CSV
+   * (with `formulas: 'raw'`, cells that look like formulas are not escaped).
+   */
+  async drainStream(id: string, options: DrainStreamOptions & CallOptions = {}): Promise<ReadableStream<Uint8Array>> {
+    const { signal, ...query } = options;
+    const res = await this.http.send({ method: 'GET', path: drainRoutes(id).blobs, query, idempotent: true, signal });
     return res.stream();
   }
 
@@ -147,10 +166,18 @@ export class KpiggybankClient {
    * Deletes the drain's blobs. Not retried: when its answer is lost, `drainInfo(id)` answering 409
    * `drain_committed` says the commit went through (and 200 that it did not).
    */
-  async commitDrain(id: string): Promise<{ removed: number }> {
-    const path = `${DRAINS}/${encodeURIComponent(id)}/commit`;
-    const { removed } = await this.http.json({ method: 'POST', path, idempotent: false }, DrainCommitResponseSchema);
+  async commitDrain(id: string, { signal }: CallOptions = {}): Promise<{ removed: number }> {
+    const { removed } = await this.http.json({ method: 'POST', path: drainRoutes(id).commit, idempotent: false, signal }, DrainCommitResponseSchema);
     return { removed };
+  }
+
+  /**
+   * Lets the drain's blobs go, deleting none: another drain may claim them at once, rather than
+   * when the lease ends. Not retried: a repeat of a release that went through answers an error.
+   */
+  async releaseDrain(id: string, { signal }: CallOptions = {}): Promise<{ released: number }> {
+    const { released } = await this.http.json({ method: 'POST', path: drainRoutes(id).release, idempotent: false, signal }, DrainReleaseResponseSchema);
+    return { released };
   }
 }
 

@@ -6,6 +6,8 @@ export interface HttpRequest {
   body?: string | undefined;
   /** Until the answer's headers arrive; 0: no limit. */
   timeoutMs: number;
+  /** Aborts the request, and the answer's body while it streams; the exchange rejects with its reason. */
+  signal?: AbortSignal | undefined;
 }
 
 /** What the client reads of an answer: the part of fetch's `Response` it uses. */
@@ -29,13 +31,14 @@ export const timeoutError = (timeoutMs: number): DOMException => new DOMExceptio
 
 /** An exchange over a `fetch` (the global one in browsers, or one of your own: tests, proxies). */
 export function fetchHttp(fetchImpl: typeof fetch): HttpExchange {
-  return async ({ method, url, headers, body, timeoutMs }) => {
+  return async ({ method, url, headers, body, timeoutMs, signal }) => {
     const abort = new AbortController();
     const timer = timeoutMs > 0 ? setTimeout(() => abort.abort(timeoutError(timeoutMs)), timeoutMs) : undefined;
     let res: Response;
     try {
-      res = await fetchImpl(url, { method, headers, body, signal: abort.signal });
+      res = await fetchImpl(url, { method, headers, body, signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal });
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       if (abort.signal.aborted) throw timeoutError(timeoutMs);
       throw error;
     } finally {

@@ -22,15 +22,16 @@ export function retryDelay(policy: Pick<RetryPolicy, 'minDelayMs' | 'maxDelayMs'
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs `call`, repeating it on retryable kpiggybank errors while the policy allows. */
-export async function withRetry<T>(policy: RetryPolicy, call: () => Promise<T>): Promise<T> {
+/** Runs `call`, repeating it on retryable kpiggybank errors while the policy allows and `signal` has not aborted. */
+export async function withRetry<T>(policy: RetryPolicy, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
     } catch (error) {
-      if (!(error instanceof KpiggybankError) || !error.retryable || attempt >= policy.retries) throw error;
+      if (!(error instanceof KpiggybankError) || !error.retryable || attempt >= policy.retries || signal?.aborted) throw error;
       const asked = error instanceof KpiggybankHttpError ? (error.retryAfterMs ?? 0) : 0;
       await sleep(Math.max(retryDelay(policy, attempt), Math.min(asked, policy.maxDelayMs)));
+      if (signal?.aborted) throw error;
     }
   }
 }

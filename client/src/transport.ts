@@ -5,7 +5,10 @@ import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
 import { ErrorBodySchema } from './wire/errors.js';
 
 export interface ClientOptions {
-  /** Where the service listens, e.g. `http://127.0.0.1:3000`. */
+  /**
+   * Where the service listens, e.g. `http://127.0.0.1:3000`. A `user:password@` in it (a proxy's)
+   * is sent as Basic auth when no `token` is given, and left out of the URLs errors name.
+   */
   baseUrl: string;
   /** Sent as `Authorization: Bearer` (and `?token=` on the WebSocket): the read, write or drain token. */
   token?: string | undefined;
@@ -27,18 +30,35 @@ export interface RequestSpec {
   body?: unknown;
   /** Whether repeating the call is harmless (reads; writes of blobs that all carry `_id`). */
   idempotent: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+/** What every call may take besides its own options. */
+export interface CallOptions {
+  /**
+   * Aborts the call, and a streamed answer's body as it arrives: the call rejects with a
+   * KpiggybankNetworkError whose `cause` is the signal's reason, and is not retried.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** HTTP to one kpiggybank service: URLs, the token, timeouts, retries and error decoding. */
 export class Transport {
   readonly baseUrl: string;
   readonly token: string | undefined;
+  /** Basic auth from the URL's `user:password@`, used when there is no token. */
+  private readonly basic: string | undefined;
   private readonly timeoutMs: number;
   private readonly retry: RetryPolicy;
   private readonly exchange: HttpExchange;
 
   constructor(options: ClientOptions) {
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const base = URL.canParse(options.baseUrl) ? new URL(options.baseUrl) : undefined;
+    if (base && (base.username || base.password)) {
+      this.basic = `Basic ${base64(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`)}`;
+      base.username = base.password = '';
+    }
+    this.baseUrl = (base?.toString() ?? options.baseUrl).replace(/\/+$/, '');
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -55,7 +75,7 @@ export class Transport {
   /** The answer, once its status is 2xx; its body is the caller's to read. */
   send(spec: RequestSpec): Promise<HttpResponse> {
     const attempt = () => this.attempt(spec);
-    return spec.idempotent ? withRetry(this.retry, attempt) : attempt();
+    return spec.idempotent ? withRetry(this.retry, attempt, spec.signal) : attempt();
   }
 
   /** The answer's JSON, checked against `schema`. */
@@ -73,18 +93,19 @@ export class Transport {
       return parsed.data;
     };
     // the body is read inside the retry: a connection cut mid-body is retried like one cut before it
-    return spec.idempotent ? withRetry(this.retry, read) : read();
+    return spec.idempotent ? withRetry(this.retry, read, spec.signal) : read();
   }
 
-  private async attempt({ method, path, query, body }: RequestSpec): Promise<HttpResponse> {
+  private async attempt({ method, path, query, body, signal }: RequestSpec): Promise<HttpResponse> {
     const url = this.url(path, query);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
+    else if (this.basic) headers.authorization = this.basic;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: HttpResponse;
     try {
       // The limit covers the wait for the headers only: a long range or drain body may stream for minutes.
-      res = await this.exchange({ method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: this.timeoutMs });
+      res = await this.exchange({ method, url, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: this.timeoutMs, signal });
     } catch (error) {
       throw new KpiggybankNetworkError(method, url, error instanceof Error && error.name === 'TimeoutError', { cause: error });
     }
@@ -109,3 +130,6 @@ export class Transport {
     );
   }
 }
+
+/** Base64 of the text's UTF-8 bytes, in browsers and on Node alike. */
+const base64 = (text: string): string => btoa(Array.from(new TextEncoder().encode(text), (byte) => String.fromCharCode(byte)).join(''));

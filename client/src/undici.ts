@@ -22,13 +22,14 @@ export interface UndiciHttp {
  */
 export function undiciHttp({ connections = 50 }: UndiciHttpOptions = {}): UndiciHttp {
   const agent = new Agent({ connections });
-  const http: HttpExchange = async ({ method, url, headers, body, timeoutMs }) => {
+  const http: HttpExchange = async ({ method, url, headers, body, timeoutMs, signal }) => {
     const { origin, pathname, search } = new URL(url);
     let answer: Awaited<ReturnType<Agent['request']>>;
     try {
-      answer = await agent.request({ origin, path: pathname + search, method, headers, body, headersTimeout: timeoutMs });
+      answer = await agent.request({ origin, path: pathname + search, method, headers, body, headersTimeout: timeoutMs, signal });
     } catch (error) {
       if (error instanceof errors.HeadersTimeoutError) throw timeoutError(timeoutMs);
+      if (signal?.aborted) throw signal.reason;
       throw error;
     }
     const { statusCode, headers: answerHeaders, body: answerBody } = answer;

@@ -2,7 +2,7 @@
 // test: a production install has no devDependencies, and the load test's PouchDB Server is one.
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
-import { CountResponseSchema } from 'kpiggybank-client/wire';
+import type { RangeOptions } from 'kpiggybank-client';
 import type { TokenVariable } from './auth-advice.js';
 import { CliError, errorMessage } from './cli-error.js';
 import { drain, resume } from './drain-command.js';
@@ -26,7 +26,7 @@ const rangeOptions = (command: Command) =>
   command.option('--start <S>', 'only blobs from this timestamp on (an integer, as the blobs have it)').option('--end <E>', 'only blobs up to this timestamp');
 
 /** The service and the range the options name, checked. */
-function connect(command: Command, variable: TokenVariable): { service: Service; range: URLSearchParams } {
+function connect(command: Command, variable: TokenVariable): { service: Service; range: Pick<RangeOptions, 'start' | 'end'> } {
   const options = CommonSchema.parse(command.opts());
   for (const bound of ['start', 'end'] as const) {
     const value = options[bound];
@@ -36,10 +36,8 @@ function connect(command: Command, variable: TokenVariable): { service: Service;
   if (!/^https?:\/\/[^/]/.test(options.url)) mistake(command, `${urlFrom} must be an http:// or https:// URL, not ${JSON.stringify(options.url)}`);
   const source = command.getOptionValueSource('token');
   const service = new Service(options.url, { token: options.token, from: options.token === undefined ? undefined : source === 'env' ? 'env' : 'flag', variable });
-  const range = new URLSearchParams();
-  if (options.start !== undefined) range.set('start', options.start);
-  if (options.end !== undefined) range.set('end', options.end);
-  return { service, range };
+  const bound = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+  return { service, range: { start: bound(options.start), end: bound(options.end) } };
 }
 
 /** Every failure is one line with what to do next: a stack trace helps nobody who runs this. */
@@ -62,37 +60,49 @@ const action = (exit: Exit, body: (command: Command) => Promise<number>) => asyn
   exit(code);
 };
 
-async function drainAction(command: Command): Promise<number> {
-  const { service, range } = connect(command, 'DRAIN_TOKEN');
-  const options = DrainOptionsSchema.parse(command.opts());
-  if (options.resume !== undefined) {
-    if (options.out !== undefined) mistake(command, '--resume finishes the commit of a drain whose file is written already: it takes no --out');
-    return resume(service, options.resume);
-  }
-  if (options.out === undefined || options.out === '') return mistake(command, 'drain needs --out FILE (or --resume ID)');
-  if (options.format !== 'ndjson' && options.format !== 'csv') return mistake(command, `--format must be ndjson or csv, not ${JSON.stringify(options.format)}`);
-  if (options.csvRaw && options.format !== 'csv') mistake(command, '--csv-raw goes with --format csv');
-  return drain(service, { out: options.out, format: options.format, csvRaw: options.csvRaw, force: options.force, range });
-}
-
-async function countAction(command: Command): Promise<number> {
-  const { service } = connect(command, 'READ_TOKEN');
-  process.stdout.write(`${CountResponseSchema.parse(await service.json('GET', '/wsapi/interaction_data/count'))}\n`);
-  return 0;
-}
-
-async function rangeAction(command: Command): Promise<number> {
-  const { service, range } = connect(command, 'READ_TOKEN');
-  const query = new URLSearchParams(range);
-  query.set('shape', 'blobs'); // the blobs themselves, not the original's view rows
-  const res = await service.call('GET', `/wsapi/interaction_data?${query}`);
+/** Runs `body` with the service the options name; closes its connections after. */
+async function withService(command: Command, variable: TokenVariable, body: (service: Service, range: Pick<RangeOptions, 'start' | 'end'>) => Promise<number>): Promise<number> {
+  const { service, range } = connect(command, variable);
   try {
-    for await (const chunk of res as AsyncIterable<Uint8Array>) process.stdout.write(chunk);
-  } catch (error) {
-    throw new CliError(`the connection to ${service.shown} was cut during the range (${errorMessage(error)})`);
+    return await body(service, range);
+  } finally {
+    await service.close();
   }
-  process.stdout.write('\n');
-  return 0;
+}
+
+function drainAction(command: Command): Promise<number> {
+  return withService(command, 'DRAIN_TOKEN', (service, range) => {
+    const options = DrainOptionsSchema.parse(command.opts());
+    if (options.resume !== undefined) {
+      if (options.out !== undefined) mistake(command, '--resume finishes the commit of a drain whose file is written already: it takes no --out');
+      return resume(service, options.resume);
+    }
+    if (options.out === undefined || options.out === '') return mistake(command, 'drain needs --out FILE (or --resume ID)');
+    if (options.format !== 'ndjson' && options.format !== 'csv') return mistake(command, `--format must be ndjson or csv, not ${JSON.stringify(options.format)}`);
+    if (options.csvRaw && options.format !== 'csv') mistake(command, '--csv-raw goes with --format csv');
+    return drain(service, { out: options.out, format: options.format, csvRaw: options.csvRaw, force: options.force, range });
+  });
+}
+
+function countAction(command: Command): Promise<number> {
+  return withService(command, 'READ_TOKEN', async (service) => {
+    process.stdout.write(`${await service.ask((client) => client.count())}\n`);
+    return 0;
+  });
+}
+
+function rangeAction(command: Command): Promise<number> {
+  return withService(command, 'READ_TOKEN', async (service, range) => {
+    // the blobs themselves, not the original's view rows, passed on as they come
+    const body = await service.ask((client) => client.rangeStream(range));
+    try {
+      for await (const chunk of body) process.stdout.write(chunk);
+    } catch (error) {
+      throw new CliError(`the connection to ${service.shown} was cut during the range (${errorMessage(error)})`);
+    }
+    process.stdout.write('\n');
+    return 0;
+  });
 }
 
 const READ_TOKEN_HELP = "the service's read token, if it has one";

@@ -1,8 +1,8 @@
 // kpiggybank drain: claim → write to a temporary file → fsync, count → rename → commit; and --resume.
-import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
-import { DrainCommitResponseSchema, DrainReleaseResponseSchema, DrainSchema, type Drain, type DrainHolder } from 'kpiggybank-client/wire';
+import type { RangeOptions } from 'kpiggybank-client';
+import type { Drain, DrainHolder } from 'kpiggybank-client/wire';
 import { CliError, clock, errorMessage } from './cli-error.js';
 import { OutputFile, WriteError } from './output-file.js';
 import { AnswerError, type Service } from './service.js';
@@ -13,7 +13,7 @@ interface DrainOptions {
   /** CSV: write formula-like cells as they are (for machine readers). */
   csvRaw: boolean;
   force: boolean;
-  range: URLSearchParams;
+  range: Pick<RangeOptions, 'start' | 'end'>;
 }
 
 /** Exit codes of a signalled CLI, as a shell reports them (128 + the signal's number). */
@@ -64,7 +64,7 @@ class Settled extends CliError {}
  */
 async function release(service: Service, drain: Drain, leaseMs: number): Promise<string> {
   try {
-    DrainReleaseResponseSchema.parse(await service.json('POST', `/wsapi/drains/${drain.id}/release`, { signal: AbortSignal.timeout(10_000) }));
+    await service.ask((client) => client.releaseDrain(drain.id, { signal: AbortSignal.timeout(10_000) }));
     return `drain ${drain.id} is released: its blobs can be drained again now`;
   } catch (error) {
     const why = error instanceof AnswerError ? (error.reason ?? `status ${error.status}`) : errorMessage(error);
@@ -97,8 +97,7 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
   let committing = false;
   let leaseMs = 0;
   try {
-    const answer = await service.json('POST', `/wsapi/drains${options.range.size > 0 ? `?${options.range}` : ''}`, { signal: stop.signal });
-    claim = DrainSchema.parse(answer);
+    claim = await service.ask((client) => client.startDrain(options.range, { signal: stop.signal }));
     leaseMs = Math.max(0, claim.expiresAt - Date.now());
     interrupted();
     const held = claim.held ?? [];
@@ -114,10 +113,9 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
     if (held.length > 0) say(`note: more blobs of the range are not in this drain: ${describeHolders(held)}`);
     bar?.start(claim.count, 0, { mib: '0.0', rate: 0 });
 
-    const query = new URLSearchParams({ format: options.format });
-    if (options.csvRaw) query.set('formulas', 'raw');
-    const res = await service.call('GET', `/wsapi/drains/${claim.id}/blobs?${query}`, { signal: stop.signal });
-    const { received, bytes } = await copy(res, file, { format: options.format, claimed: claim.count, base: service.shown, bar });
+    const { id } = claim;
+    const body = await service.ask((client) => client.drainStream(id, { format: options.format, formulas: options.csvRaw ? 'raw' : 'escape', signal: stop.signal }));
+    const { received, bytes } = await copy(body, file, { format: options.format, claimed: claim.count, base: service.shown, bar });
     await file.finish();
     bar?.stop();
     interrupted();
@@ -127,7 +125,7 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
 
     committing = true;
     say(`committing drain ${claim.id}: deleting its ${claim.count} blobs from the store (${options.out} is complete and fsynced)`);
-    const committed = DrainCommitResponseSchema.parse(await service.json('POST', `/wsapi/drains/${claim.id}/commit`, { signal: stop.signal }));
+    const committed = await service.ask((client) => client.commitDrain(id, { signal: stop.signal }));
     say(`${committed.removed} blobs written to ${options.out} (${bytes} bytes, fsynced) and deleted from the store`);
     return 0;
   } catch (error) {
@@ -156,7 +154,7 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
 
 /** Streams the answer into the file, counting records; a cut connection says after how many. */
 async function copy(
-  res: IncomingMessage,
+  body: ReadableStream<Uint8Array>,
   file: OutputFile,
   { format, claimed, base, bar }: { format: 'ndjson' | 'csv'; claimed: number; base: string; bar: SingleBar | undefined },
 ): Promise<{ received: number; bytes: number }> {
@@ -166,7 +164,7 @@ async function copy(
   let records = 0;
   let bytes = 0;
   try {
-    for await (const chunk of res as AsyncIterable<Uint8Array>) {
+    for await (const chunk of body) {
       records += count(chunk);
       bytes += chunk.length;
       await file.write(chunk);
@@ -190,7 +188,7 @@ export async function resume(service: Service, id: string): Promise<number> {
   let waiting = false;
   for (;;) {
     try {
-      const { removed } = DrainCommitResponseSchema.parse(await service.json('POST', `/wsapi/drains/${encodeURIComponent(id)}/commit`));
+      const { removed } = await service.ask((client) => client.commitDrain(id));
       say(`drain ${id} committed: its blobs are deleted from the store (${removed} by the commit that finished it)`);
       return 0;
     } catch (error) {

@@ -1,6 +1,5 @@
-import { request, type IncomingMessage } from 'node:http';
-import { request as requestTls } from 'node:https';
-import { ErrorBodySchema } from 'kpiggybank-client/wire';
+import { KpiggybankClient, KpiggybankHttpError, KpiggybankNetworkError } from 'kpiggybank-client';
+import { undiciHttp, type UndiciHttp } from 'kpiggybank-client/undici';
 import { authAdvice, type Credentials } from './auth-advice.js';
 import { errorMessage } from './cli-error.js';
 
@@ -35,10 +34,6 @@ export class UnreachableError extends Error {
   }
 }
 
-interface CallOptions {
-  signal?: AbortSignal | undefined;
-}
-
 function withoutPassword(url: string): string {
   if (!URL.canParse(url)) return url;
   const parsed = new URL(url);
@@ -47,60 +42,50 @@ function withoutPassword(url: string): string {
   return parsed.toString().replace(/\/+$/, '');
 }
 
-/** The kpiggybank service as the CLI calls it. The token goes in a header only, never in a message. */
+/**
+ * The kpiggybank service as the CLI calls it: the typed client, its failures in the CLI's words.
+ * The token goes in a header only, never in a message.
+ */
 export class Service {
-  readonly base: string;
-  /** `base` as messages print it: a password in the URL is masked (a message may end up in a log or a ticket). */
+  /** The URL as messages print it: a password in it is masked (a message may end up in a log or a ticket). */
   readonly shown: string;
-  private readonly headers: Record<string, string>;
+  private readonly client: KpiggybankClient;
+  private readonly undici: UndiciHttp;
 
   constructor(
     url: string,
     private readonly credentials: Credentials,
   ) {
-    this.base = url.replace(/\/+$/, '');
-    this.shown = withoutPassword(this.base);
-    this.headers = credentials.token ? { Authorization: `Bearer ${credentials.token}` } : {};
+    this.shown = withoutPassword(url.replace(/\/+$/, ''));
+    // undici with no time limit: claiming a million blobs takes minutes before the first byte of
+    // the answer, past fetch's fixed 300 s wait for response headers.
+    this.undici = undiciHttp({ connections: 4 });
+    this.client = new KpiggybankClient({ baseUrl: url, token: credentials.token, timeoutMs: 0, http: this.undici.http });
   }
 
-  /**
-   * The answer, if 2xx; else throws AnswerError or UnreachableError. node:http rather than fetch:
-   * claiming a million blobs takes minutes before the first byte of the answer, past fetch's
-   * fixed 300 s wait for response headers.
-   */
-  async call(method: string, path: string, options: CallOptions = {}): Promise<IncomingMessage> {
-    const url = new URL(`${this.base}${path}`);
-    const issue = url.protocol === 'https:' ? requestTls : request;
-    const res = await new Promise<IncomingMessage>((resolve, reject) =>
-      issue(url, { method, headers: this.headers, signal: options.signal }, resolve)
-        .on('error', reject)
-        .end(),
-    ).catch((error: unknown) => {
-      throw new UnreachableError(this.shown, error);
-    });
-    const status = res.statusCode ?? 0;
-    if (status >= 200 && status < 300) return res;
-    const body = ErrorBodySchema.safeParse(await text(res).then(JSON.parse, () => undefined).catch(() => undefined));
-    const retryAfter = Number(res.headers['retry-after']);
-    const advice = authAdvice(status, body.data?.error, this.credentials);
-    throw new AnswerError(method, path, status, body.data?.error, body.data?.reason, Number.isFinite(retryAfter) && res.headers['retry-after'] ? retryAfter : undefined, advice);
-  }
-
-  async json(method: string, path: string, options: CallOptions = {}): Promise<unknown> {
-    const res = await this.call(method, path, options);
-    const body = await text(res).catch((error: unknown) => {
-      throw new UnreachableError(this.shown, error);
-    });
+  /** The client's call; a failure to answer, or an error answer, thrown as UnreachableError or AnswerError. */
+  async ask<T>(call: (client: KpiggybankClient) => Promise<T>): Promise<T> {
     try {
-      return JSON.parse(body);
-    } catch {
-      throw new Error(`${method} ${path}: the answer is not JSON: ${body.slice(0, 100)}`);
+      return await call(this.client);
+    } catch (error) {
+      throw this.explained(error);
     }
   }
-}
 
-async function text(res: IncomingMessage): Promise<string> {
-  let body = '';
-  for await (const chunk of res) body += String(chunk);
-  return body;
+  /** A client error in the CLI's words (an auth error says what to set); any other error as it is. */
+  explained(error: unknown): unknown {
+    if (error instanceof KpiggybankHttpError) {
+      const { pathname, search } = new URL(error.url);
+      const advice = authAdvice(error.status, error.code, this.credentials);
+      const retryAfter = error.retryAfterMs === undefined ? undefined : error.retryAfterMs / 1000;
+      return new AnswerError(error.method, pathname + search, error.status, error.code, error.code === undefined ? undefined : error.reason, retryAfter, advice);
+    }
+    if (error instanceof KpiggybankNetworkError) return new UnreachableError(this.shown, error.cause);
+    return error;
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): Promise<void> {
+    return this.undici.close();
+  }
 }
