@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { percentile } from '../src/loadtest/percentiles.js';
 import { startService } from '../harness/service.js';
-import { launchChromium } from '../test/support/browser.js';
+import { launchChromium } from '../harness/browser.js';
 
 const { values } = parseArgs({
   options: {

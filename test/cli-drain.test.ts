@@ -65,7 +65,7 @@ describe('kpiggybank drain (the CLI)', () => {
   let dir: string;
   const servers: Server[] = [];
   const serve = async (env: Record<string, string>) => {
-    const server = await spawnServer({ DRAIN_TOKEN: TOKEN, LOG_LEVEL: 'info', ...env }); // info: its "listening" line says where
+    const server = await spawnServer({ DRAIN_TOKEN: TOKEN, LOG_LEVEL: 'info', ...env });
     servers.push(server);
     return { server, url: await server.ready };
   };

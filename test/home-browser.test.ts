@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../src/http/api-catalog.js';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import { serveApp, startTestApp } from './support/app.js';
-import { launchChromium, skipBrowserTests } from './support/browser.js';
+import { launchChromium, skipBrowserTests } from '../harness/browser.js';
 import { postBlobs as post } from './support/post.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');

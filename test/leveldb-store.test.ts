@@ -144,7 +144,7 @@ describe('the leveldb store killed (SIGKILL) under concurrent POSTs', () => {
   });
 
   it('keeps every blob that got a 201, and its blobs, ids, changes and count in step', { timeout: 30_000 }, async () => {
-    const server = await spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' }) // info: the line that says it listens;
+    const server = await spawnServer({ DB_BACKEND: 'leveldb', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
     const url = await server.ready;
     const acknowledged: string[] = [];
     const refusals: string[] = [];

@@ -5,20 +5,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
+import { waitUntil } from '../src/loadtest/wait-until.js';
 import { alive } from '../harness/alive.js';
 import { postBlobs } from './support/post.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** Resolves once the pid is gone, or with false after `ms`. */
-async function gone(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
 
 /*
  * What systemd or a container supervisor does: signal the process it started, `npm start`.
@@ -63,7 +54,7 @@ describe('npm start', () => {
 
         npm.kill(signal);
         expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).not.toBe('still running');
-        expect(await gone(pid, 5000)).toBe(true); // no orphan left serving
+        await waitUntil(() => !alive(pid), { what: `the server's exit (pid ${pid})`, timeoutMs: 5000 }); // no orphan left serving
         await expect(fetch(`${url}/wsapi/ping`)).rejects.toThrow();
         expect(output).toContain(`"signal":"${signal}"`);
         expect(output).toContain('"msg":"stopped"');

@@ -3,7 +3,7 @@ import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { launchChromium, skipBrowserTests } from '../support/browser.js';
+import { launchChromium, skipBrowserTests } from '../../harness/browser.js';
 
 const entry = fileURLToPath(new URL('../../client/dist/index.js', import.meta.url));
 
