@@ -128,6 +128,15 @@ module.exports = {
       to: { path: '^(test|bench)/' },
     },
     {
+      name: 'test-and-bench-apart',
+      severity: 'error',
+      comment:
+        'Tests and benchmarks share what they both need through harness/, not by importing each other. ' +
+        "Only a test of a benchmark's own code (test/bench-*.test.ts) imports bench/.",
+      from: { path: '^(test|bench)/', pathNot: '^test/bench-[^/]+\\.test\\.ts$' },
+      to: { path: '^(test|bench)/', pathNot: '^$1/' },
+    },
+    {
       name: 'src-imports-no-devdependency',
       severity: 'error',
       comment:
