@@ -5,11 +5,12 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Routes } from 'kpiggybank-client/wire';
 import { exitOnTermination, killOnExit } from '../src/loadtest/kill-on-exit.js';
 import { startService, type Backend } from '../harness/service.js';
+import { BACKENDS } from './lib/backends.js';
 import { scriptArgs } from './lib/script-args.js';
 
-const BACKENDS: readonly Backend[] = ['leveldb', 'memory', 'couchdb'];
 const USAGE = `npm run bench:drain -- [options]
   Fills the service with N small blobs (POSTs of 1,000), drains them all with the CLI to a file,
   and prints the times, blobs/s and the service's peak RSS as JSON. Writes no file but its own
@@ -42,7 +43,7 @@ const { url } = server;
 const fillStarted = performance.now();
 for (let i = 0; i < total; i += 1000) {
   const blobs = Array.from({ length: Math.min(1000, total - i) }, (_, j) => ({ timestamp: 1_338_000_000 + i + j, lang: 'en', ok: true }));
-  const res = await fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
+  const res = await fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
   if (res.status !== 201) throw new Error(`fill: POST answered ${res.status}`);
   await res.arrayBuffer();
 }
@@ -55,7 +56,7 @@ const cli = spawn(process.execPath, ['dist/cli/kpiggybank.js', 'drain', '--url',
 killOnExit(cli);
 const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
 const drainSeconds = (performance.now() - drainStarted) / 1000;
-const left = (await (await fetch(`${url}/wsapi/interaction_data/count`)).json()) as number;
+const left = (await (await fetch(`${url}${Routes.count}`)).json()) as number;
 console.log(
   JSON.stringify(
     {

@@ -5,12 +5,13 @@
 // couchdb uses COUCHDB_URL, else a PouchDB Server (in memory) started for the run.
 import { Agent, request } from 'node:http';
 import { WebSocket } from 'ws';
+import { Routes } from 'kpiggybank-client/wire';
 import { percentile } from '../src/loadtest/percentiles.js';
 import { exitOnTermination } from '../src/loadtest/kill-on-exit.js';
 import { startService, type Backend } from '../harness/service.js';
+import { BACKENDS } from './lib/backends.js';
 import { scriptArgs } from './lib/script-args.js';
 
-const BACKENDS: readonly Backend[] = ['memory', 'leveldb', 'couchdb'];
 const USAGE = `npm run bench:feed -- [options]
   N WebSocket subscribers of /wsapi/changes; blobs POSTed one per request at a steady, open-loop
   rate; prints as JSON the p50/p99/max from each POST's sending (and from its 201) to each
@@ -71,7 +72,7 @@ let received = 0;
 const sockets = await Promise.all(
   Array.from({ length: subscriberCount }, async () => {
     // The messages are the service's own JSON: checking their UTF-8 here only costs the generator CPU.
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/wsapi/changes`, { skipUTF8Validation: true });
+    const ws = new WebSocket(`${url.replace('http', 'ws')}${Routes.changes}`, { skipUTF8Validation: true });
     ws.on('message', (data) => {
       const now = performance.now();
       const n = Buffer.isBuffer(data) ? blobNumber(data) : -1;
@@ -96,7 +97,7 @@ const post = (n: number) =>
   new Promise<void>((resolve) => {
     postedAt[n] = performance.now();
     const body = JSON.stringify({ timestamp: Date.now(), n: String(n), user_agent: { browser: 'bench' }, event_stream: [['screen.rp_info', 0]] });
-    const req = request(`${url}/wsapi/interaction_data`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request(`${url}${Routes.blobs}`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
       res.resume();
       res.on('end', () => {
         if (res.statusCode === 201) {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { defaultMaxConnections, openFilesLimit } from './fd-limit.js';
+import { BACKENDS } from './store/backends.js';
 import type { CouchConnection } from './store/couchdb/connection.js';
 
 /** A _bulk_docs request's documents: CouchDB's own recommendation is hundreds to a few thousand. */
@@ -45,7 +46,7 @@ const about = (section: string, doc: string, unset?: string) => (unset === undef
 export const EnvSchema = z.object({
   // pouchdb: the former embedded default, now a name of leveldb, so that old env files keep working
   DB_BACKEND: z
-    .enum(['leveldb', 'couchdb', 'memory', 'dummy', 'pouchdb'])
+    .enum([...BACKENDS, 'pouchdb'] as const)
     .default('leveldb')
     .describe('one of leveldb, couchdb, memory, dummy')
     .meta(about('storage', 'Where blobs are kept. `leveldb`: embedded, persistent, each 201 durable on disk. `couchdb`: an Apache CouchDB 3 server. `memory`: nothing persists (a warning at start). `dummy`: stores nothing, logs each blob and serves canned ones. `pouchdb`, the former embedded backend, starts `leveldb` with a one-line notice, first moving a pouchdb store found in `DATA_DIR` over.')),

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CouchDbStore } from '../src/store/couchdb/couchdb-store.js';
+import { couchHeaders } from '../harness/couchdb.js';
 import { couchConnection, dropCouchDb, uniqueDbName } from './support/stores.js';
 
 // The original kept its blobs in CouchDB with a design document `_design/data`: operator tooling
 // (Persona's docs/KPI_LOAD_GENERATION.md, the original's end-to-end test) reads its views directly.
 
 const connection = couchConnection();
-const headers: Record<string, string> = connection.username
-  ? { Authorization: `Basic ${Buffer.from(`${connection.username}:${connection.password}`).toString('base64')}` }
-  : {};
+const headers = couchHeaders(connection);
 const couch = async <T>(path: string): Promise<{ status: number; body: T }> => {
   const res = await fetch(`${connection.url}/${path}`, { headers });
   return { status: res.status, body: (await res.json()) as T };

@@ -1,11 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { StoreBackend } from '../../src/store/backends.js';
+import { couchServer, dropCouchDb } from '../../harness/couchdb.js';
 import { startPouchDbServer, type RunningCouch } from '../../harness/pouchdb-server.js';
 import { startService, type Running } from './processes.js';
 
-export const BACKENDS = ['memory', 'leveldb', 'couchdb'] as const;
-export type Backend = (typeof BACKENDS)[number];
+export { STORE_BACKENDS as BACKENDS } from '../../src/store/backends.js';
+export type Backend = StoreBackend;
 
 /**
  * Starts services on a fresh store each time: a new DATA_DIR for leveldb, a new database for
@@ -41,7 +43,7 @@ export class Backends {
     service.stop = async () => {
       await stop();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
-      if (couchUrl) await Promise.all([dbName, `${dbName}-claims`].map((db) => deleteDatabase(couchUrl, db)));
+      if (couchUrl) await Promise.all([dbName, `${dbName}-claims`].map((db) => dropCouchDb(couchServer(couchUrl), db)));
     };
     return service;
   }
@@ -49,13 +51,4 @@ export class Backends {
   async close(): Promise<void> {
     await this.couch?.stop();
   }
-}
-
-async function deleteDatabase(serverUrl: string, db: string): Promise<void> {
-  const url = new URL(`/${db}`, serverUrl);
-  const headers: Record<string, string> = {};
-  if (url.username) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-  url.username = '';
-  url.password = '';
-  await fetch(url, { method: 'DELETE', headers }).catch(() => undefined);
 }

@@ -3,14 +3,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
+import { dropCouchDb } from '../../harness/couchdb.js';
 import { loadConfig, type CouchConnection } from '../../src/config.js';
 import { CouchDbStore } from '../../src/store/couchdb/couchdb-store.js';
 import { LevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import type { StoreBackend } from '../../src/store/backends.js';
 import type { Change, ChangesBatch, ClaimBook, Store } from '../../src/store/store.js';
 
-export const BACKENDS = ['memory', 'leveldb', 'couchdb'] as const;
-export type Backend = (typeof BACKENDS)[number];
+/** Every backend that keeps blobs: the tests run on each. */
+export { STORE_BACKENDS as BACKENDS } from '../../src/store/backends.js';
+export type Backend = StoreBackend;
 
 export interface TestStore {
   store: Store;
@@ -28,13 +31,7 @@ export function uniqueDbName(): string {
   return `kpiggybank_test_${randomBytes(6).toString('hex')}`;
 }
 
-/** Deletes a test database, whatever state it is in. */
-export async function dropCouchDb(connection: CouchConnection, dbName: string): Promise<void> {
-  const headers: Record<string, string> = connection.username
-    ? { Authorization: `Basic ${Buffer.from(`${connection.username}:${connection.password}`).toString('base64')}` }
-    : {};
-  await fetch(`${connection.url}/${dbName}`, { method: 'DELETE', headers }).catch(() => undefined);
-}
+export { dropCouchDb };
 
 /** An embedded store in a DATA_DIR of its own (nested: the store creates what is missing), removed afterwards. */
 async function inTempDir(make: (dataDir: string) => Store): Promise<TestStore> {
