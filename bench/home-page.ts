@@ -5,6 +5,7 @@
 // --paused presses the feed's Pause button first: what receiving the feed costs without the list.
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
+import { Routes } from 'kpiggybank-client/wire';
 import { percentile } from '../src/loadtest/percentiles.js';
 import { startService } from '../harness/service.js';
 import { launchChromium } from '../harness/browser.js';
@@ -90,7 +91,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 const post = (blobs: object[]) =>
   new Promise<void>((resolve, reject) => {
     const body = JSON.stringify(blobs);
-    const req = request(`${url}/wsapi/interaction_data`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request(`${url}${Routes.blobs}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.resume();
       res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`POST answered ${res.statusCode}`))));
     });

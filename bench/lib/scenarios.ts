@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { Routes } from 'kpiggybank-client/wire';
 import { killOnExit } from '../../src/loadtest/kill-on-exit.js';
 import { batchBody, formBody, jsonBody, kpiBlob } from './blobs.js';
 import { JsonArrayCounter } from '../../harness/json-array-counter.js';
@@ -16,7 +17,7 @@ export interface Context {
   rows: Row[];
 }
 
-const INGEST_PATH = '/wsapi/interaction_data';
+const INGEST_PATH = Routes.blobs;
 const BODIES = 64;
 const single: Omit<LoadOptions, 'port' | 'seconds' | 'connections'> = {
   path: INGEST_PATH,

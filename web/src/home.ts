@@ -7,6 +7,7 @@ import { fetchJson, UnauthorizedError } from './fetch-json.js';
 import { isFeedBlob, type FeedBlob } from './messages.js';
 import { MINUTE_MS, MinuteHistogram } from './minute-histogram.js';
 import { RateMeter } from './rate-meter.js';
+import { Routes } from './portable/routes.js';
 import { readiness } from './readiness.js';
 import { saveReadToken } from './read-token.js';
 
@@ -103,7 +104,7 @@ function failed(error: unknown): void {
  */
 async function syncCount(): Promise<void> {
   try {
-    const value = await fetchJson('/wsapi/interaction_data/count');
+    const value = await fetchJson(Routes.count);
     if (typeof value === 'number') {
       count = value;
       render(); // now, not at the next second's redraw
@@ -126,7 +127,7 @@ async function loadChart(): Promise<void> {
       [1000, 1].map(async (unit) => {
         const start = Math.floor((now - HOUR_MS) / unit);
         const end = Math.ceil((now + MINUTE_MS) / unit);
-        const answer = await fetchJson(`/wsapi/interaction_data?start=${start}&end=${end}&descending=true&limit=${LOAD_LIMIT}&shape=blobs`);
+        const answer = await fetchJson(`${Routes.blobs}?start=${start}&end=${end}&descending=true&limit=${LOAD_LIMIT}&shape=blobs`);
         return Array.isArray(answer) ? answer.filter(isFeedBlob) : [];
       }),
     );
@@ -189,7 +190,7 @@ async function readNewest(): Promise<void> {
   try {
     const answers = await Promise.all(
       NEWEST_RANGES.map(async (range) => {
-        const answer = await fetchJson(`/wsapi/interaction_data?${range}&descending=true&limit=${limit}&shape=blobs`);
+        const answer = await fetchJson(`${Routes.blobs}?${range}&descending=true&limit=${limit}&shape=blobs`);
         return Array.isArray(answer) ? answer.filter(isFeedBlob) : [];
       }),
     );
@@ -214,7 +215,7 @@ function showEmpty(shown: number, held: number): void {
   page.feedEmpty.hidden = shown > 0;
   if (shown > 0) return;
   page.feedEmpty.textContent =
-    held > 0 ? 'No loaded row matches the filter.' : newest === 'read' ? 'No blobs yet — POST one to /wsapi/interaction_data' : 'Loading the newest blobs…';
+    held > 0 ? 'No loaded row matches the filter.' : newest === 'read' ? `No blobs yet — POST one to ${Routes.blobs}` : 'Loading the newest blobs…';
 }
 
 function statusText(status: FeedStatus): string {
@@ -237,7 +238,7 @@ function showStatus(status: FeedStatus): void {
   if (status.state === 'unauthorized') askForToken();
 }
 
-const socket = new FeedSocket(new URL('/wsapi/changes', location.href.replace(/^http/, 'ws')), {
+const socket = new FeedSocket(new URL(Routes.changes, location.href.replace(/^http/, 'ws')), {
   change(change, live) {
     if (change.deleted) {
       deletedDuringRead?.add(change.id);

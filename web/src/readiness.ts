@@ -1,4 +1,5 @@
 import { isRecord } from './messages.js';
+import { Routes } from './portable/routes.js';
 
 export type Readiness = { state: 'ready' } | { state: 'down'; reason: string };
 
@@ -9,7 +10,7 @@ export type Readiness = { state: 'ready' } | { state: 'down'; reason: string };
 export async function readiness(): Promise<Readiness> {
   let res: Response;
   try {
-    res = await fetch('/readyz', { headers: { Accept: 'application/json' }, cache: 'no-store' });
+    res = await fetch(Routes.readyz, { headers: { Accept: 'application/json' }, cache: 'no-store' });
   } catch {
     return { state: 'down', reason: 'the service does not answer' };
   }
@@ -20,6 +21,6 @@ export async function readiness(): Promise<Readiness> {
     body = undefined;
   }
   if (res.ok && isRecord(body) && body.status === 'ready') return { state: 'ready' };
-  const reason = isRecord(body) && typeof body.reason === 'string' && body.reason !== '' ? body.reason : `/readyz answered ${res.status}`;
+  const reason = isRecord(body) && typeof body.reason === 'string' && body.reason !== '' ? body.reason : `${Routes.readyz} answered ${res.status}`;
   return { state: 'down', reason };
 }
