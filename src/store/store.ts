@@ -1,14 +1,12 @@
-import type { KpiBlob, StoredBlob } from 'kpiggybank-client/wire';
+import type { KpiBlob, StoredBlob, RangeQuery as WireRangeQuery } from 'kpiggybank-client/wire';
 
 export type { KpiBlob, StoredBlob };
 
-/** Inclusive timestamp bounds, both optional; `limit` caps the whole range, not a page. */
-export interface RangeQuery {
-  start?: number | undefined;
-  end?: number | undefined;
-  limit?: number | undefined;
-  descending?: boolean | undefined;
-}
+/**
+ * Inclusive timestamp bounds, both optional; `limit` caps the whole range, not a page: the wire's
+ * range query without its `shape`, which is the HTTP layer's to render.
+ */
+export type RangeQuery = Omit<WireRangeQuery, 'shape'>;
 
 /** Where a page ends: ranges are ordered by timestamp, then id. */
 export interface RangeCursor {
