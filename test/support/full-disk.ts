@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ErrorBodySchema, IngestResponseSchema, RangeResponseSchema } from 'kpiggybank-client/wire';
+import { ErrorBodySchema, IngestResponseSchema, RangeResponseSchema, Routes } from 'kpiggybank-client/wire';
 import { expect } from 'vitest';
 
 // A file system that fills while LevelDB writes: a small tmpfs, filled by a file and freed again.
@@ -34,7 +34,7 @@ export async function fillAllBut4Mb(mountPoint: string, file: string): Promise<v
 }
 
 export function post(url: string, blobs: object[]): Promise<Response> {
-  return fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
+  return fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
 }
 
 export async function expectStoreUnavailable(res: Response): Promise<void> {
@@ -68,6 +68,6 @@ export async function postUntilStored(url: string, blob: object, ms: number): Pr
 }
 
 export async function storedIds(url: string): Promise<Set<string>> {
-  const blobs = RangeResponseSchema.parse(await (await fetch(`${url}/wsapi/interaction_data?shape=blobs`)).json());
+  const blobs = RangeResponseSchema.parse(await (await fetch(`${url}${Routes.blobs}?shape=blobs`)).json());
   return new Set(blobs.map((blob) => blob._id));
 }

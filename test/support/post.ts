@@ -1,8 +1,8 @@
-import { IngestResponseSchema } from 'kpiggybank-client/wire';
+import { IngestResponseSchema, Routes } from 'kpiggybank-client/wire';
 
 /** POSTs blobs as JSON; resolves with their ids, or throws with the answer when it is not 201. */
 export async function postBlobs(url: string, blobs: object[]): Promise<string[]> {
-  const res = await fetch(`${url}/wsapi/interaction_data`, {
+  const res = await fetch(`${url}${Routes.blobs}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(blobs),

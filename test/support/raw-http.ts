@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { Routes } from 'kpiggybank-client/wire';
 
 export interface RawResponse {
   status: number;
@@ -96,7 +97,7 @@ export function rawRequest(method: string, path: string, headers: Record<string,
 export function postOnce(url: string, blobs: object): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(blobs);
-    const req = request(`${url}/wsapi/interaction_data`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const req = request(`${url}${Routes.blobs}`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
