@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
-import { DummyStore } from '../src/store/dummy.js';
+import { createLogger } from '../src/observability/logger.js';
+import { DummyStore } from '../src/store/dummy/dummy-store.js';
 import { serveApp, type TestApp } from './support/app.js';
 
 describe('HTTP API on the dummy backend', () => {

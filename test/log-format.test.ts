@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createLogger, logFormat } from '../src/logger.js';
+import { createLogger, logFormat } from '../src/observability/logger.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ChangesQuerySchema, FeedCloseCode, type LiveMessage } from 'kpiggybank-client/wire';
+import { ChangesQuerySchema, FeedCloseCode, Routes, type LiveMessage } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { givenToken, tokenMatches } from '../access/tokens.js';
@@ -10,8 +10,6 @@ import type { ChangeHub } from './change-hub.js';
 import { encodedOnce, type SharedBatch } from './shared-batch.js';
 import type { EndReason, FeedSink } from './sink.js';
 import { textFrames } from './ws-frame.js';
-
-const CHANGES_PATH = '/wsapi/changes';
 
 interface WebSocketRelayOptions {
   hub: ChangeHub;
@@ -95,8 +93,8 @@ export function attachWebSocketRelay(
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== CHANGES_PATH) {
-      refuse(socket, 404, { error: 'not_found', reason: `no WebSocket at ${url.pathname}; the change feed is ${CHANGES_PATH}` });
+    if (url.pathname !== Routes.changes) {
+      refuse(socket, 404, { error: 'not_found', reason: `no WebSocket at ${url.pathname}; the change feed is ${Routes.changes}` });
       return;
     }
     const refused = origins.refusal(req.headers);

@@ -1,8 +1,9 @@
 import express, { type RequestHandler, type Response, type Router } from 'express';
-import { DrainReadQuerySchema, DrainStartQuerySchema, type Drain } from 'kpiggybank-client/wire';
+import { DrainReadQuerySchema, DrainStartQuerySchema, Routes, type Drain } from 'kpiggybank-client/wire';
 import { CsvColumns } from '../drain/csv.js';
 import { DrainError, type DrainHolder, type DrainInfo, type DrainService } from '../drain/drain-service.js';
 import { requireToken } from './auth.js';
+import { DRAIN_PATTERNS } from './drain-patterns.js';
 import { HttpError } from './http-error.js';
 import { writable } from './json-array.js';
 import { parseQuery } from './query.js';
@@ -53,9 +54,9 @@ function describe(drain: DrainInfo, held?: DrainHolder[]): Drain {
  */
 export function drainRouter(drains: DrainService, token: string | undefined): Router {
   const router = express.Router();
-  router.use('/wsapi/drains', drainAccess(token));
+  router.use(Routes.drains, drainAccess(token));
 
-  router.post('/wsapi/drains', async (req, res) => {
+  router.post(Routes.drains, async (req, res) => {
     const range = parseQuery(DrainStartQuerySchema, req.query);
     if (range.start !== undefined && range.end !== undefined && range.start > range.end) {
       throw new HttpError(400, 'invalid_query', 'start must not be after end');
@@ -68,11 +69,11 @@ export function drainRouter(drains: DrainService, token: string | undefined): Ro
     res.status(201).json(describe(drain, drain.held));
   });
 
-  router.get('/wsapi/drains/:id', async (req, res) => {
+  router.get(DRAIN_PATTERNS.status, async (req, res) => {
     res.json(describe(await drainCall(() => drains.info(req.params.id))));
   });
 
-  router.get('/wsapi/drains/:id/blobs', async (req, res) => {
+  router.get(DRAIN_PATTERNS.blobs, async (req, res) => {
     const { format, formulas } = parseQuery(DrainReadQuerySchema, req.query);
     const drain = await drainCall(() => drains.info(req.params.id));
     res.status(200).setHeader('X-Drain-Count', String(drain.count));
@@ -95,12 +96,12 @@ export function drainRouter(drains: DrainService, token: string | undefined): Ro
     res.end();
   });
 
-  router.post('/wsapi/drains/:id/commit', async (req, res) => {
+  router.post(DRAIN_PATTERNS.commit, async (req, res) => {
     const { removed } = await drainCall(() => drains.commit(req.params.id));
     res.json({ ok: true, id: req.params.id, removed });
   });
 
-  router.post('/wsapi/drains/:id/release', async (req, res) => {
+  router.post(DRAIN_PATTERNS.release, async (req, res) => {
     const { released } = await drainCall(() => drains.release(req.params.id));
     res.json({ ok: true, id: req.params.id, released });
   });

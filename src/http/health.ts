@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { Routes } from 'kpiggybank-client/wire';
 import type { ChangeHub } from '../feed/change-hub.js';
 import type { Store } from '../store/store.js';
 import { RETRY_AFTER_SECONDS, toHttpError } from './errors.js';
@@ -18,15 +19,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export function healthRouter(store: Store, hub: ChangeHub, isShuttingDown: () => boolean): Router {
   const router = express.Router();
 
-  router.get('/wsapi/ping', (_req, res) => {
+  router.get(Routes.ping, (_req, res) => {
     res.type('text/plain').send('pong');
   });
 
-  router.get('/healthz', (_req, res) => {
+  router.get(Routes.healthz, (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  router.get('/readyz', async (_req, res) => {
+  router.get(Routes.readyz, async (_req, res) => {
     if (isShuttingDown()) {
       throw new HttpError(503, 'store_unavailable', 'the service is shutting down', undefined, { 'Retry-After': '1' });
     }

@@ -1,3 +1,4 @@
+import { Routes } from 'kpiggybank-client/wire';
 import type { ApiRoute } from './api-catalog.js';
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -12,11 +13,11 @@ function apiRow({ route, does }: ApiRoute): string {
 
 const CLIENT_EXAMPLE = `KPIGGYBANK=http://127.0.0.1:3000   # this service's address
 # store a blob (timestamp: unix seconds or milliseconds)
-curl -X POST $KPIGGYBANK/wsapi/interaction_data -H 'content-type: application/json' \\
+curl -X POST $KPIGGYBANK${Routes.blobs} -H 'content-type: application/json' \\
      -d '{"timestamp": 1338000000, "event_stream": [["screen.rp_info", 0], ["signin", 4200]]}'
 # count them, read a range
-curl $KPIGGYBANK/wsapi/interaction_data/count
-curl "$KPIGGYBANK/wsapi/interaction_data?start=1338000000&end=1338003600"
+curl $KPIGGYBANK${Routes.count}
+curl "$KPIGGYBANK${Routes.blobs}?start=1338000000&end=1338003600"
 
 // the typed client, in Node.js or a browser: kpiggybank-client, in this repository's client/
 // (not on the npm registry). Here it is an npm workspace; elsewhere: npm run build here, then
@@ -40,9 +41,9 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>kpiggybank</title>
-<link rel="stylesheet" href="/assets/home.css">
-<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
-<script type="module" src="/assets/home.js"></script>
+<link rel="stylesheet" href="${Routes.assets}/home.css">
+<link rel="icon" href="${Routes.assets}/favicon.svg" type="image/svg+xml">
+<script type="module" src="${Routes.assets}/home.js"></script>
 </head>
 <body>
 <header>
@@ -56,7 +57,7 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
     <div><dt>Blobs stored</dt><dd id="count">–</dd></div>
     <div><dt>Ingest rate</dt><dd id="rate">–</dd></div>
     <div><dt>Live feed</dt><dd><span id="status" role="status" aria-live="polite" data-state="idle">needs JavaScript</span></dd></div>
-    <div><dt>Service</dt><dd class="service"><span id="ready" data-state="unknown">–</span> <a href="/metrics">metrics</a></dd></div>
+    <div><dt>Service</dt><dd class="service"><span id="ready" data-state="unknown">–</span> <a href="${Routes.metrics}">metrics</a></dd></div>
   </dl>
   <form id="token-form" class="token-form" hidden>
     <p>The change feed and the reads need the read token.</p>

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import express, { type Router } from 'express';
+import { Routes } from 'kpiggybank-client/wire';
 import { API_ROUTES } from './api-catalog.js';
 import { renderHomePage } from './home-page.js';
 
@@ -46,7 +47,7 @@ export function homeRouter(backend: string): Router {
   const router = express.Router();
   const page = renderHomePage({ backend, routes: API_ROUTES });
 
-  router.get('/', (req, res) => {
+  router.get(Routes.home, (req, res) => {
     res.vary('Accept');
     if (req.accepts(['json', 'html']) === 'html') {
       res.setHeader('Content-Security-Policy', homeCsp(req.headers.host));
@@ -57,6 +58,6 @@ export function homeRouter(backend: string): Router {
   });
 
   const assets = { index: false, fallthrough: true };
-  router.use('/assets', express.static(WEB_ASSETS.scripts, assets), express.static(WEB_ASSETS.styles, assets));
+  router.use(Routes.assets, express.static(WEB_ASSETS.scripts, assets), express.static(WEB_ASSETS.styles, assets));
   return router;
 }

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Routes } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 import { givenToken, tokenMatches } from '../access/tokens.js';
 import { toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';
-import { countRejected, formData, INGEST_PATH, storeBody, type IngestDeps } from './ingest.js';
+import { countRejected, formData, storeBody, type IngestDeps } from './ingest.js';
 import type { OriginPolicy } from '../access/origin-policy.js';
 import { logRequest, requestTimer } from './request-log.js';
 import { RESPONSE_HEADERS } from './response-headers.js';
@@ -69,13 +70,13 @@ function parse(kind: Kind, body: string): unknown {
  * Express route; returns false, touching nothing, for any request it does not take.
  */
 export function ingestFastPath({ store, metrics, limits, logger, writeToken, isShuttingDown, origins }: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const timer = requestTimer(metrics, 'POST', INGEST_PATH);
+  const timer = requestTimer(metrics, 'POST', Routes.blobs);
 
   return (req, res) => {
     if (req.method !== 'POST') return false;
     const url = req.url ?? '';
     const question = url.indexOf('?');
-    if ((question < 0 ? url : url.slice(0, question)) !== INGEST_PATH) return false;
+    if ((question < 0 ? url : url.slice(0, question)) !== Routes.blobs) return false;
     const kind = kindOf(req);
     if (kind === undefined) return false;
 
@@ -91,7 +92,7 @@ export function ingestFastPath({ store, metrics, limits, logger, writeToken, isS
     };
     const fail = (error: unknown) => {
       const { http, internal } = toHttpError(error);
-      if (internal) logger.error({ err: error, method: req.method, url: INGEST_PATH }, 'request failed');
+      if (internal) logger.error({ err: error, method: req.method, url: Routes.blobs }, 'request failed');
       countRejected(metrics, http.code, body);
       if (res.headersSent || res.destroyed) return;
       answer(http.status, JSON.stringify(http.body), http.headers);

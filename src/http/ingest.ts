@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler, type Router } from 'express';
-import type { IngestResponse } from 'kpiggybank-client/wire';
+import { Routes, type IngestResponse } from 'kpiggybank-client/wire';
 import { validateBlobs, type IngestLimits } from '../ingest/validate.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
@@ -13,8 +13,6 @@ export interface IngestDeps {
   /** Checks the write token (before the body is read). */
   writeAccess: RequestHandler;
 }
-
-export const INGEST_PATH = '/wsapi/interaction_data';
 
 /** The legacy form's `data` field (a string when sent once), parsed as the blob(s) it carries. */
 export function formData(data: unknown): unknown {
@@ -73,12 +71,12 @@ export function ingestRouter({ store, metrics, limits, writeAccess }: IngestDeps
     next();
   };
 
-  router.post(INGEST_PATH, counted, writeAccess, ...bodyParsers, async (req, res) => {
+  router.post(Routes.blobs, counted, writeAccess, ...bodyParsers, async (req, res) => {
     res.status(201).json(await storeBody(parsedBody(req), { store, metrics, limits }));
   });
 
   // Count what was refused before handing the error on to the app's JSON error handler.
-  router.use(INGEST_PATH, ((error, req, _res, next) => {
+  router.use(Routes.blobs, ((error, req, _res, next) => {
     if (req.method === 'POST') countRejected(metrics, toHttpError(error).http.code, req.body);
     next(error);
   }) as express.ErrorRequestHandler);

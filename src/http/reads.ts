@@ -1,5 +1,5 @@
 import express, { type RequestHandler, type Router } from 'express';
-import { GetQuerySchema, LastQuerySchema, RangeQuerySchema, type GetResponse } from 'kpiggybank-client/wire';
+import { GetQuerySchema, LastQuerySchema, RangeQuerySchema, Routes, type GetResponse } from 'kpiggybank-client/wire';
 import { lastBlob, rangeRowPages } from '../store/range.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './http-error.js';
@@ -15,7 +15,7 @@ import { encoderFor, rowEncoderFor } from './view-row.js';
 export function readsRouter(store: Store, readAccess: RequestHandler): Router {
   const router = express.Router();
 
-  router.get('/wsapi/interaction_data', readAccess, async (req, res) => {
+  router.get(Routes.blobs, readAccess, async (req, res) => {
     if (req.query.id !== undefined) {
       const { id } = parseQuery(GetQuerySchema, req.query);
       // ids starting with "_" are CouchDB's own documents (the design document), never blobs
@@ -30,11 +30,11 @@ export function readsRouter(store: Store, readAccess: RequestHandler): Router {
     await streamJsonArray(res, rangeRowPages(store, query), rowEncoderFor(query.shape));
   });
 
-  router.get('/wsapi/interaction_data/count', readAccess, async (_req, res) => {
+  router.get(Routes.count, readAccess, async (_req, res) => {
     res.json(await store.count());
   });
 
-  router.get('/wsapi/interaction_data/last', readAccess, async (req, res) => {
+  router.get(Routes.last, readAccess, async (req, res) => {
     const { shape } = parseQuery(LastQuerySchema, req.query);
     const blob = await lastBlob(store);
     if (!blob) throw new HttpError(404, 'not_found', 'the store holds no blobs yet');

@@ -1,7 +1,6 @@
 import { constants, openSync } from 'node:fs';
-import { pino, symbols, type DestinationStream, type Logger } from 'pino';
+import { pino, symbols, type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import type { Config } from './config.js';
 
 /** Anything that could carry a secret is censored before a line is written. */
 const REDACT = [
@@ -16,7 +15,7 @@ const REDACT = [
 type LogFormat = 'json' | 'pretty';
 
 /** Pretty lines for a person at a terminal in dev mode; JSON for pipes, files, collectors and prod. */
-export function logFormat(mode: Config['mode'], isTTY: boolean): LogFormat {
+export function logFormat(mode: 'dev' | 'prod', isTTY: boolean): LogFormat {
   return mode === 'dev' && isTTY ? 'pretty' : 'json';
 }
 
@@ -70,7 +69,7 @@ function stdoutSink(): Sink | undefined {
 }
 
 /** A logger writing to `destination` (default stdout), as JSON or, for a terminal, pretty lines. */
-export function createLogger(config: Pick<Config, 'logLevel'>, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
+export function createLogger(config: { logLevel: LevelWithSilent }, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const options = { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } };
   const sink = destination ?? stdoutSink();
   if (format === 'json') return pino(options, sink);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { CouchDbStore } from './couchdb/couchdb-store.js';
-import { DummyStore } from './dummy.js';
+import { DummyStore } from './dummy/dummy-store.js';
 import { LevelDbStore } from './leveldb/leveldb-store.js';
 import { MemoryStore } from './memory/memory-store.js';
 import type { Store } from './store.js';

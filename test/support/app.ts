@@ -1,16 +1,14 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { createApp } from '../../src/app.js';
-import { DrainService } from '../../src/drain/drain-service.js';
-import { ChangeHub, type ChangeHubOptions } from '../../src/feed/change-hub.js';
-import { attachWebSocketRelay } from '../../src/feed/ws-relay.js';
+import { Routes } from 'kpiggybank-client/wire';
 import type { Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { originPolicy, type OriginPolicyOptions } from '../../src/access/origin-policy.js';
-import { guardConnections, type ConnectionGuard } from '../../src/http/connection-guard.js';
-import { InstrumentedStore } from '../../src/observability/instrumented-store.js';
+import type { ChangeHub, ChangeHubOptions } from '../../src/feed/change-hub.js';
+import type { DrainService } from '../../src/drain/drain-service.js';
+import type { OriginPolicyOptions } from '../../src/access/origin-policy.js';
+import type { ConnectionGuard } from '../../src/http/connection-guard.js';
+import { createLogger } from '../../src/observability/logger.js';
+import type { Metrics } from '../../src/observability/metrics.js';
+import { createService, serviceParts } from '../../src/service.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore, type Backend } from './stores.js';
 
@@ -20,6 +18,9 @@ export const TEST_FEED: ChangeHubOptions & { pingMs: number } = { batchSize: 500
 
 /** The service's own defaults, but for the connection cap, which does not depend on this machine's file limit here. */
 export const TEST_CONNECTIONS: Config['connections'] = { maxConnections: 2000, bodyTimeoutMs: 20_000, maxInflightBodyBytes: 64 * 1024 * 1024, responseIdleTimeoutMs: 30_000 };
+
+/** Tests cut requests still open at once when they close an app, as they always did: nothing waits for them. */
+export const TEST_SHUTDOWN_TIMEOUT_MS = 0;
 
 export interface ServeOptions {
   /** The connection guard's bounds (connection-guard.ts), over TEST_CONNECTIONS. */
@@ -34,6 +35,12 @@ export interface ServeOptions {
   origins?: Omit<OriginPolicyOptions, 'listenHost'>;
   /** Listen on this port (a restart on the same address); any free port by default. */
   port?: number;
+  /**
+   * How long close() lets requests in flight finish before cutting their connections (the
+   * service's SHUTDOWN_TIMEOUT_MS); TEST_SHUTDOWN_TIMEOUT_MS by default.
+   */
+  shutdownTimeoutMs?: number;
+  /** Run by close() last, where the service would close its store: the test's store is its own. */
   onClose?: () => Promise<void>;
 }
 
@@ -45,46 +52,37 @@ export interface TestApp {
   metrics: Metrics;
   hub: ChangeHub;
   guard: ConnectionGuard;
+  drains: DrainService;
   /** `ws://…` of the change feed. */
   wsUrl: string;
   close(): Promise<void>;
 }
 
-/** The real app on a real port, over the given store, logging nothing. */
+/** The real service on a real port, over the given store, logging nothing: createService, as `npm start` builds it. */
 export async function serveApp(store: Store, options: ServeOptions = {}): Promise<TestApp> {
   const { limits = TEST_LIMITS, tokens = {}, onClose = async () => {} } = options;
-  const feed = { ...TEST_FEED, ...options.feed };
-  const metrics = new Metrics();
-  const logger = createLogger({ logLevel: 'silent' });
-  const instrumented = new InstrumentedStore(store, metrics);
-  const hub = new ChangeHub(instrumented, feed, metrics, logger);
-  const drains = new DrainService(instrumented, options.drainLeaseMs ?? 60_000, metrics, logger, options.drainClock);
-  const origins = originPolicy({ listenHost: '127.0.0.1', allowedOrigins: [], ...options.origins });
-  const app = createApp({ store: instrumented, metrics, logger, limits, hub, drains, tokens, origins });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
-  });
-  const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: tokens.read, pingMs: feed.pingMs, origins });
-  const guard = guardConnections(server, { ...TEST_CONNECTIONS, ...options.connections, maxBodyBytes: limits.maxBodyBytes, onRefused: (reason) => metrics.httpRefused.inc({ reason }) });
-  hub.start();
-  const { port } = server.address() as AddressInfo;
-  return {
-    app,
-    server,
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/wsapi/changes`,
-    store: instrumented,
-    metrics,
-    hub,
-    guard,
-    async close() {
-      guard.close();
-      hub.close();
-      await relay.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await onClose();
+  const service = createService(
+    store,
+    {
+      host: '127.0.0.1',
+      port: options.port ?? 0,
+      limits,
+      tokens,
+      feed: { ...TEST_FEED, ...options.feed },
+      drainLeaseMs: options.drainLeaseMs ?? 60_000,
+      connections: { ...TEST_CONNECTIONS, ...options.connections },
+      origins: { allowedOrigins: [], ...options.origins },
+      shutdownTimeoutMs: options.shutdownTimeoutMs ?? TEST_SHUTDOWN_TIMEOUT_MS,
     },
+    createLogger({ logLevel: 'silent' }),
+    // The test owns the store (several apps may share one): closing the app runs onClose instead of closing it.
+    { drainClock: options.drainClock, closeStore: onClose },
+  );
+  const { port } = await service.listen();
+  return {
+    ...service,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}${Routes.changes}`,
   };
 }
 
@@ -95,8 +93,7 @@ export async function startTestApp(backend: Backend, options: Omit<ServeOptions,
 
 /** The feed and drain of an app built without serving it (the hub is not started: no change is read). */
 export function appParts(store: Store, metrics: Metrics): { hub: ChangeHub; drains: DrainService } {
-  const logger = createLogger({ logLevel: 'silent' });
-  return { hub: new ChangeHub(store, TEST_FEED, metrics, logger), drains: new DrainService(store, 60_000, metrics, logger) };
+  return serviceParts(store, { feed: TEST_FEED, drainLeaseMs: 60_000 }, metrics, createLogger({ logLevel: 'silent' }));
 }
 
 /** Runs `task(i)` for i in [0, total) with at most `concurrency` in flight. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { withIds } from './ids.js';
-import { MemoryClaimBook } from './memory-claim-book.js';
-import type { ChangesBatch, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from './store.js';
+import { withIds } from '../ids.js';
+import { MemoryClaimBook } from '../memory-claim-book.js';
+import type { ChangesBatch, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, SaveResult, Store, StoredBlob } from '../store.js';
 
 /** Sample sign-in blobs in the shape the seed's clients sent. */
 const CANNED: readonly StoredBlob[] = [
