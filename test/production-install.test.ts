@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnService, type ServiceProcess } from '../src/loadtest/service-process.js';
 import { hasStackTrace, runCli } from './support/cli.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,7 +21,7 @@ describe('a production install (npm pack, npm install --omit=dev)', () => {
   let dir: string;
   let installed: string;
   let bin: string;
-  let server: ReturnType<typeof spawn> | undefined;
+  let server: ServiceProcess | undefined;
   let url: string;
   // npm needs PATH and HOME (its cache); nothing else of the caller's environment (npm_config_* of an `npm test`) leaks in
   // and no node_modules/.bin of this checkout on PATH (npx and npm put it there): the deployment has no tsc
@@ -40,25 +41,11 @@ describe('a production install (npm pack, npm install --omit=dev)', () => {
     bin = path.join(dir, 'node_modules/.bin/kpiggybank');
 
     // the service from the installed copy, on its default store (leveldb: LevelDB's binary must load)
-    server = spawn(process.execPath, [path.join(installed, 'dist/server.js')], {
-      cwd: dir,
-      env: { PATH: npmEnv.PATH, HOST: '127.0.0.1', PORT: '0', DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /"url":"(http:\/\/[^"]+)".*"msg":"kpiggybank listening"/.exec(output);
-        if (match) resolve(match[1]!);
-      };
-      server!.stdout!.on('data', onData);
-      server!.stderr!.on('data', onData);
-      server!.once('exit', (code) => reject(new Error(`the installed server exited with ${code}:\n${output}`)));
-    });
+    server = await spawnService({ entry: path.join(installed, 'dist/server.js'), cwd: dir, env: { PATH: npmEnv.PATH, DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'info' } });
+    url = await server.ready;
   }, 180_000);
   afterAll(async () => {
-    server?.kill('SIGKILL');
+    await server?.stop('SIGKILL');
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

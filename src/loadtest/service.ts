@@ -14,7 +14,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-interface ServiceOptions {
+export interface ServiceOptions {
   /** COUCHDB_URL, for couchdb: a fresh database is made there for the run. */
   couchdbUrl?: string | undefined;
   /** More environment for the service (tokens, LOG_LEVEL, …). */
