@@ -110,6 +110,23 @@ describe('kpiggybank loadtest (the CLI)', () => {
     await expect.poll(() => alive(service!), { timeout: 5000 }).toBe(false);
   });
 
+  it("in a checkout, `npm run loadtest` (harness/loadtest.ts) runs --backend couchdb on a PouchDB Server it starts when COUCHDB_URL is unset", { timeout: 60_000 }, async () => {
+    const { COUCHDB_URL: _unset, ...env } = process.env;
+    const { stdout } = await execute(process.execPath, ['--import', 'tsx', 'harness/loadtest.ts', '--backend', 'couchdb', '--sequences', '30', '--warmup', '0', '--clients', '3', '--target', '1'], { cwd: root, env });
+    expect(stdout).toMatch(/service\s+couchdb \(started for the run\)/);
+    expect(stdout).toMatch(/came back intact\s+30 of 30/);
+  });
+
+  it('the shipped CLI does not start a CouchDB: --backend couchdb without COUCHDB_URL is one line, exit 1', async () => {
+    const { COUCHDB_URL: _unset, ...env } = process.env;
+    const run = await execute(process.execPath, ['dist/cli/kpiggybank.js', 'loadtest', '--backend', 'couchdb'], { cwd: root, env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^kpiggybank loadtest: --backend couchdb loads the CouchDB that COUCHDB_URL names, and it is not set: .*npm run loadtest/);
+  });
+
   it('refuses a bad option with a message', async () => {
     const run = await cli(['--backend', 'oracle']);
     expect(run.code).toBe(2);
