@@ -98,6 +98,31 @@ module.exports = {
       to: { path: '^src/(cli|loadtest)/' },
     },
     {
+      name: 'one-composition-root',
+      severity: 'error',
+      comment:
+        'service.ts (createService) is the one wiring of the service: in src/, only server.ts (the process) imports it, ' +
+        'and only service.ts imports app.ts. The tests build it through service.ts too (test/support/app.ts).',
+      from: { path: '^src/', pathNot: '^src/server\\.ts$' },
+      to: { path: '^src/service\\.ts$' },
+    },
+    {
+      name: 'app-wired-by-the-service-only',
+      severity: 'error',
+      comment: 'The Express app is wired to its parts in one place, createService (src/service.ts).',
+      from: { path: '^src/', pathNot: '^src/service\\.ts$' },
+      to: { path: '^src/app\\.ts$' },
+    },
+    {
+      name: 'process-files-for-the-process',
+      severity: 'error',
+      comment:
+        'heap-growth.ts, startup-failure.ts and fd-limit.ts are the process around the service: server.ts uses them ' +
+        '(config.ts reads the open-file limit for its default connection cap); the service and its layers do not.',
+      from: { path: '^src/', pathNot: '^src/(server|config)\\.ts$' },
+      to: { path: '^src/(heap-growth|startup-failure|fd-limit)\\.ts$' },
+    },
+    {
       name: 'cli-imports-no-service-internals',
       severity: 'error',
       comment: 'The CLI talks to a running service over HTTP (through kpiggybank-client), not to its modules.',
