@@ -3,6 +3,7 @@ import {
   KpiggybankHttpError,
   KpiggybankNetworkError,
   KpiggybankResponseError,
+  Routes,
   type StoredBlob,
 } from 'kpiggybank-client';
 import { undiciHttp, type UndiciHttp } from 'kpiggybank-client/undici';
@@ -87,6 +88,22 @@ describe.each(BACKENDS.flatMap((backend) => TRANSPORTS.map((transport) => [backe
     await expect(drainer.commitDrain(drain.id)).rejects.toMatchObject({ status: 409, code: 'drain_committed' });
     await expect(client.startDrain()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
   });
+
+  it('streams a range and a drain as the service sends them; a released drain lets its blobs go at once', async () => {
+    await client.save([{ timestamp: 20, _id: 's-a', cell: '=1+1' }, { timestamp: 21, _id: 's-b' }]);
+    expect(JSON.parse(await new Response(await client.rangeStream({ start: 20, end: 21 })).text())).toEqual(await client.range({ start: 20, end: 21 }));
+    const drainer = new KpiggybankClient({ baseUrl: t.url, token: DRAIN, http: undici?.http });
+    const drain = await drainer.startDrain({ start: 20, end: 21 });
+    expect(drain.count).toBe(2);
+    const ndjson = await new Response(await drainer.drainStream(drain.id)).text();
+    expect(ndjson.trim().split('\n').map((line) => (JSON.parse(line) as StoredBlob)._id).sort()).toEqual(['s-a', 's-b']);
+    expect(await new Response(await drainer.drainStream(drain.id, { format: 'csv', formulas: 'raw' })).text()).toContain(',=1+1');
+    expect(await new Response(await drainer.drainStream(drain.id, { format: 'csv' })).text()).toContain(",'=1+1");
+    expect(await drainer.releaseDrain(drain.id)).toEqual({ released: 2 });
+    const again = await drainer.startDrain({ start: 20, end: 21 }); // at once: not held until the lease ends
+    expect(again.count).toBe(2);
+    expect(await drainer.commitDrain(again.id)).toEqual({ removed: 2 });
+  });
 });
 
 describe('the client when things fail', () => {
@@ -111,6 +128,36 @@ describe('the client when things fail', () => {
     };
   }
   const quick = { retries: 3, minDelayMs: 1, maxDelayMs: 5 };
+
+  it('an aborted call rejects with the signal\'s reason as cause, and is not retried', async () => {
+    const counting = flaky(0);
+    const stop = new AbortController();
+    const client = new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: counting.fetch, retry: quick });
+    const why = new Error('stopped by the caller');
+    stop.abort(why);
+    const error = await client.count({ signal: stop.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KpiggybankNetworkError);
+    expect((error as KpiggybankNetworkError).cause).toBe(why);
+    expect(counting.calls()).toBe(1);
+    expect(await client.count({ signal: new AbortController().signal })).toBe(0); // an unaborted signal changes nothing
+  });
+
+  it('sends a password in baseUrl as Basic auth, and leaves it out of error URLs', async () => {
+    const seen: (string | null)[] = [];
+    const client = new KpiggybankClient({
+      baseUrl: `${t.url.replace('http://', 'http://analyst:s%C3%A9cret@')}/`,
+      retry: { retries: 0 },
+      fetch: (input, init) => {
+        seen.push(new Headers(init?.headers).get('authorization'));
+        return fetch(input, init);
+      },
+    });
+    const error = await client.count().catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 401 });
+    expect(seen).toEqual([`Basic ${Buffer.from('analyst:sécret').toString('base64')}`]);
+    expect(String((error as Error).message)).not.toMatch(/cret/);
+    expect((error as KpiggybankHttpError).url).toBe(`${t.url}${Routes.count}`);
+  });
 
   it('tells a network failure from an HTTP error, and names the token problem', async () => {
     const port = await freePort(); // nothing listens there
