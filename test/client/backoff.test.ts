@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { backoffDelay, type Backoff } from 'kpiggybank-client/wire';
+import { backoffDelay, Routes, type Backoff } from 'kpiggybank-client/wire';
 import { KpiggybankHttpError, KpiggybankNetworkError } from '../../client/src/errors.js';
 import { retryDelay, withRetry } from '../../client/src/retry.js';
 
@@ -103,7 +103,7 @@ describe("withRetry: the client's waits between attempts, on fake timers", () =>
     await expect(third).rejects.toBeInstanceOf(KpiggybankNetworkError);
     expect(always.calls).toBe(3);
 
-    const refused = flaky([new KpiggybankHttpError('POST', '/wsapi/interaction_data', 400, 'invalid_blob', 'no timestamp')]);
+    const refused = flaky([new KpiggybankHttpError('POST', Routes.blobs, 400, 'invalid_blob', 'no timestamp')]);
     await expect(withRetry({ retries: 3, minDelayMs: 100, maxDelayMs: 2_000 }, refused.run)).rejects.toMatchObject({ status: 400 });
     expect(refused.calls).toBe(1);
   });

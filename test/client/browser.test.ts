@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { Routes } from 'kpiggybank-client/wire';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -43,7 +44,7 @@ describe.skipIf(skipBrowserTests)('the client package bundled for a browser', ()
     // A page the service itself serves (Chromium lets only such a page reach a loopback address),
     // into which the bundle is loaded as a module, as a web app would load it.
     await page.route(`${t.url}/client-test/kpiggybank-client.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: bundle }));
-    await page.goto(`${t.url}/wsapi/ping`);
+    await page.goto(`${t.url}${Routes.ping}`);
     await page.addScriptTag({ type: 'module', content: "import * as kpiggybank from '/client-test/kpiggybank-client.js'; window.kpiggybank = kpiggybank;" });
     await page.waitForFunction(() => 'kpiggybank' in window);
     const report = await page.evaluate(async (): Promise<PageReport> => {
