@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DrainSchema } from 'kpiggybank-client/wire';
+import { drainRoutes, DrainSchema, Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metric } from './support/app.js';
 import { until } from './support/feed-client.js';
@@ -36,7 +36,7 @@ function expectNoStack(output: string): void {
 
 async function fill(url: string, total: number, blob: (i: number) => object = (i) => ({ timestamp: i, lang: 'en', event_stream: [['screen.rp_info', 0]] })): Promise<void> {
   for (let i = 0; i < total; i += 1000) {
-    const res = await fetch(`${url}/wsapi/interaction_data`, {
+    const res = await fetch(`${url}${Routes.blobs}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(Array.from({ length: Math.min(1000, total - i) }, (_, j) => blob(i + j))),
@@ -45,9 +45,9 @@ async function fill(url: string, total: number, blob: (i: number) => object = (i
   }
 }
 
-const count = async (url: string) => (await (await fetch(`${url}/wsapi/interaction_data/count`)).json()) as number;
-const claim = async (url: string) => DrainSchema.parse(await (await fetch(`${url}/wsapi/drains`, { method: 'POST', headers: auth })).json());
-const release = (url: string, id: string) => fetch(`${url}/wsapi/drains/${id}/release`, { method: 'POST', headers: auth });
+const count = async (url: string) => (await (await fetch(`${url}${Routes.count}`)).json()) as number;
+const claim = async (url: string) => DrainSchema.parse(await (await fetch(`${url}${Routes.drains}`, { method: 'POST', headers: auth })).json());
+const release = (url: string, id: string) => fetch(`${url}${drainRoutes(id).release}`, { method: 'POST', headers: auth });
 const lines = async (file: string) => (await readFile(file, 'utf8')).split('\n').filter(Boolean);
 const partials = async (dir: string) => (await readdir(dir)).filter((name) => name.endsWith('.partial'));
 
@@ -137,7 +137,7 @@ describe('kpiggybank drain (the CLI)', () => {
       expect((await metric(url, 'kpiggybank_drains_total{event="started"}')) ?? 0).toBe(before);
       const next = await claim(url);
       expect(next.count).toBe(500); // nothing held: all there for the next drain
-      expect((await fetch(`${url}/wsapi/drains/${next.id}/commit`, { method: 'POST', headers: auth })).status).toBe(200);
+      expect((await fetch(`${url}${drainRoutes(next.id).commit}`, { method: 'POST', headers: auth })).status).toBe(200);
     });
 
     it('a write error after the claim (the file size limit: EFBIG) releases the claim at once and says so; no file is left', { timeout: 60_000 }, async () => {

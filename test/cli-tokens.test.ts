@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasStackTrace, runCli } from './support/cli.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
@@ -10,7 +11,7 @@ const DRAIN = 'cli-drain-token';
 const UNREACHABLE = 'http://127.0.0.1:9'; // the discard port: nothing listens there
 
 const post = (url: string, blobs: object[]) =>
-  fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
+  fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
 
 /** One line on stderr, exit 1, no stack trace, and no token printed. */
 function expectOneLine(run: { code: number | null; stdout: string; stderr: string }): string {
