@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { ErrorBodySchema, FeedCloseCode } from 'kpiggybank-client/wire';
+import { ErrorBodySchema, FeedCloseCode, Routes } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
@@ -29,25 +29,25 @@ describe('with READ_TOKEN and WRITE_TOKEN set', () => {
 
   it('refuses writes without the write token, and stores nothing', async () => {
     const before = await t.store.count();
-    await expectUnauthorized(await request(t.url).post('/wsapi/interaction_data').send({ timestamp: 1 }));
-    await expectUnauthorized(await request(t.url).post('/wsapi/interaction_data').set('Authorization', `Bearer ${READ}`).send({ timestamp: 1 }));
+    await expectUnauthorized(await request(t.url).post(Routes.blobs).send({ timestamp: 1 }));
+    await expectUnauthorized(await request(t.url).post(Routes.blobs).set('Authorization', `Bearer ${READ}`).send({ timestamp: 1 }));
     expect(await t.store.count()).toBe(before);
-    await request(t.url).post('/wsapi/interaction_data').set('Authorization', `Bearer ${WRITE}`).send({ timestamp: 1 }).expect(201);
+    await request(t.url).post(Routes.blobs).set('Authorization', `Bearer ${WRITE}`).send({ timestamp: 1 }).expect(201);
     expect(await t.store.count()).toBe(before + 1);
   });
 
   it('refuses reads without the read token: range, get, count, last, stream', async () => {
-    for (const path of ['/wsapi/interaction_data?start=0', '/wsapi/interaction_data?id=x', '/wsapi/interaction_data/count', '/wsapi/interaction_data/last', '/wsapi/interaction_data/stream']) {
+    for (const path of [`${Routes.blobs}?start=0`, `${Routes.blobs}?id=x`, Routes.count, Routes.last, Routes.stream]) {
       await expectUnauthorized(await request(t.url).get(path));
       await expectUnauthorized(await request(t.url).get(path).set('Authorization', 'Bearer wrong'));
     }
     await t.store.save([{ _id: 'read-me', timestamp: 2 }]); // its own blob: the write test may not have run before this one
     const stored = await t.store.count();
-    expect((await request(t.url).get('/wsapi/interaction_data/count').set('Authorization', `Bearer ${READ}`).expect(200)).body).toBe(stored);
-    expect((await request(t.url).get(`/wsapi/interaction_data/count?token=${READ}`).expect(200)).body).toBe(stored);
-    expect((await request(t.url).get('/wsapi/interaction_data?id=read-me').set('Authorization', `Bearer ${READ}`).expect(200)).body.results.timestamp).toBe(2);
-    await request(t.url).get('/wsapi/ping').expect(200);
-    await request(t.url).get('/healthz').expect(200);
+    expect((await request(t.url).get(Routes.count).set('Authorization', `Bearer ${READ}`).expect(200)).body).toBe(stored);
+    expect((await request(t.url).get(`${Routes.count}?token=${READ}`).expect(200)).body).toBe(stored);
+    expect((await request(t.url).get(`${Routes.blobs}?id=read-me`).set('Authorization', `Bearer ${READ}`).expect(200)).body.results.timestamp).toBe(2);
+    await request(t.url).get(Routes.ping).expect(200);
+    await request(t.url).get(Routes.healthz).expect(200);
   });
 
   it('closes a WebSocket without the read token with 4401, and serves one with it (header or query)', async () => {
@@ -74,9 +74,9 @@ describe('tokens in logs', () => {
     const store = new MemoryStore();
     const metrics = new Metrics();
     const app = createApp({ store, metrics, logger: createLogger({ logLevel: 'trace' }, sink), limits: TEST_LIMITS, ...appParts(store, metrics), tokens: { read: READ } });
-    await request(app).get(`/wsapi/interaction_data/count?token=${READ}`).expect(200);
-    await request(app).get('/wsapi/interaction_data/count?token=wrong-guess').expect(401);
-    await request(app).get('/wsapi/interaction_data/count').set('Authorization', `Bearer ${READ}`).expect(200);
+    await request(app).get(`${Routes.count}?token=${READ}`).expect(200);
+    await request(app).get(`${Routes.count}?token=wrong-guess`).expect(401);
+    await request(app).get(Routes.count).set('Authorization', `Bearer ${READ}`).expect(200);
     const log = lines.join('');
     expect(log).toContain('token=[redacted]');
     expect(log).not.toContain(READ);

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorBodySchema, type ErrorCode } from 'kpiggybank-client/wire';
+import { ErrorBodySchema, type ErrorCode, Routes } from 'kpiggybank-client/wire';
 import { BACKENDS } from './support/stores.js';
 import { startTestApp, TEST_LIMITS, type TestApp } from './support/app.js';
 import { expectServedBy, type IngestPath } from './support/served-by.js';
@@ -16,7 +16,7 @@ interface Case {
   path?: IngestPath;
 }
 
-const post = (t: TestApp) => request(t.url).post('/wsapi/interaction_data');
+const post = (t: TestApp) => request(t.url).post(Routes.blobs);
 const json = (t: TestApp, body: string) => post(t).set('content-type', 'application/json').send(body);
 const form = (t: TestApp, data: string) => post(t).type('form').send({ data });
 const nested = (depth: number) => `${'{"a":'.repeat(depth - 1)}{"timestamp":1}${'}'.repeat(depth - 1)}`;
@@ -71,9 +71,9 @@ const CASES: Case[] = [
     status: 413,
     error: 'batch_too_large',
   },
-  { name: 'a non-numeric range bound', send: (t) => request(t.url).get('/wsapi/interaction_data?start=yesterday'), status: 400, error: 'invalid_query', reason: /start/ },
-  { name: 'a fractional range bound', send: (t) => request(t.url).get('/wsapi/interaction_data?end=1.5'), status: 400, error: 'invalid_query', reason: /end/ },
-  { name: 'a zero limit', send: (t) => request(t.url).get('/wsapi/interaction_data?limit=0'), status: 400, error: 'invalid_query', reason: /limit/ },
+  { name: 'a non-numeric range bound', send: (t) => request(t.url).get(`${Routes.blobs}?start=yesterday`), status: 400, error: 'invalid_query', reason: /start/ },
+  { name: 'a fractional range bound', send: (t) => request(t.url).get(`${Routes.blobs}?end=1.5`), status: 400, error: 'invalid_query', reason: /end/ },
+  { name: 'a zero limit', send: (t) => request(t.url).get(`${Routes.blobs}?limit=0`), status: 400, error: 'invalid_query', reason: /limit/ },
   { name: 'an unknown route', send: (t) => request(t.url).get('/wsapi/nothing-here'), status: 404, error: 'not_found' },
 ];
 
@@ -98,8 +98,8 @@ describe.each(BACKENDS)('bad input on the %s backend', (backend) => {
     if (c.index !== undefined) expect(body.index).toBe(c.index);
     if (c.reason) expect(body.reason).toMatch(c.reason);
     // nothing stored, nothing lost, still alive
-    expect((await request(t.url).get('/wsapi/interaction_data/count').expect(200)).body).toBe(1);
-    expect((await request(t.url).get(`/wsapi/interaction_data?id=${keptId}`).expect(200)).body.results.accepted).toBe('before the bad input');
+    expect((await request(t.url).get(Routes.count).expect(200)).body).toBe(1);
+    expect((await request(t.url).get(`${Routes.blobs}?id=${keptId}`).expect(200)).body.results.accepted).toBe('before the bad input');
   });
 
   it('counts rejected blobs by reason in the metrics', async () => {
@@ -114,7 +114,7 @@ describe.each(BACKENDS)('bad input on the %s backend', (backend) => {
     await json(t, JSON.stringify({ timestamp: 1, pad: 'x'.repeat(TEST_LIMITS.maxBodyBytes) })).expect(413);
     const after = await rejected();
     expect({ invalid: after.invalid - before.invalid, tooLarge: after.tooLarge - before.tooLarge }).toEqual({ invalid: 3, tooLarge: 1 });
-    const metrics = (await request(t.url).get('/metrics').expect(200)).text;
+    const metrics = (await request(t.url).get(Routes.metrics).expect(200)).text;
     expect(metrics).toMatch(/kpiggybank_blobs_rejected_total\{reason="invalid_blob"\} [1-9]/);
   });
 });

@@ -1,10 +1,10 @@
-import { IngestResponseSchema, ErrorBodySchema } from 'kpiggybank-client/wire';
+import { ErrorBodySchema, IngestResponseSchema, Routes } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { BACKENDS } from './support/stores.js';
 
-const PATH = '/wsapi/interaction_data';
+const PATH = Routes.blobs;
 
 describe.each(BACKENDS)('blob ids and field names on the %s backend', (backend) => {
   let t: TestApp;

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { serveApp, startTestApp, TEST_LIMITS, type ServeOptions, type TestApp } from './support/app.js';
@@ -6,7 +7,7 @@ import { FeedClient, until } from './support/feed-client.js';
 import { postOnce, RawClient, rawRequest } from './support/raw-http.js';
 import { BACKENDS } from './support/stores.js';
 
-const INGEST = '/wsapi/interaction_data';
+const INGEST = Routes.blobs;
 const JSON_TYPE = { 'Content-Type': 'application/json' }; // the fast path
 const PLUS_JSON = { 'Content-Type': 'application/vnd.kpi+json' }; // Express's body parser
 
@@ -179,7 +180,7 @@ describe('the long-lived feeds', () => {
   it('stay open while idle past every timeout: the legacy stream and the WebSocket feed', async () => {
     t = await memoryApp({ connections: { bodyTimeoutMs: 150, responseIdleTimeoutMs: 150 } });
     const lines: string[] = [];
-    const stream = request(`${t.url}/wsapi/interaction_data/stream`, { agent: false }, (res) => {
+    const stream = request(`${t.url}${Routes.stream}`, { agent: false }, (res) => {
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => lines.push(chunk));
     });

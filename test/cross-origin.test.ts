@@ -1,12 +1,12 @@
 import { request as httpRequest } from 'node:http';
-import { ErrorBodySchema } from 'kpiggybank-client/wire';
+import { ErrorBodySchema, Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { serveApp, type TestApp } from './support/app.js';
 import { FeedClient } from './support/feed-client.js';
 
-const PATH = '/wsapi/interaction_data';
+const PATH = Routes.blobs;
 
 interface Answer {
   status: number;

@@ -1,4 +1,4 @@
-import { DrainCommitResponseSchema, DrainReleaseResponseSchema, DrainSchema, ErrorBodySchema, IngestResponseSchema, type Drain } from 'kpiggybank-client/wire';
+import { type Drain, DrainCommitResponseSchema, DrainReleaseResponseSchema, drainRoutes, DrainSchema, ErrorBodySchema, IngestResponseSchema, Routes } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
@@ -12,13 +12,13 @@ const TOKEN = 'drain-token';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
 async function post(url: string, blobs: object[]): Promise<string[]> {
-  const res = await fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
+  const res = await fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
   expect(res.status).toBe(201);
   return IngestResponseSchema.parse(await res.json()).ids;
 }
 
 async function claim(url: string, query = ''): Promise<Drain> {
-  const res = await fetch(`${url}/wsapi/drains${query}`, { method: 'POST', headers: auth });
+  const res = await fetch(`${url}${Routes.drains}${query}`, { method: 'POST', headers: auth });
   expect(res.status).toBe(201);
   return DrainSchema.parse(await res.json());
 }
@@ -28,7 +28,7 @@ async function begin(url: string, query = ''): Promise<{ id: string; count: numb
 }
 
 async function release(url: string, id: string): Promise<Response> {
-  return fetch(`${url}/wsapi/drains/${id}/release`, { method: 'POST', headers: auth });
+  return fetch(`${url}${drainRoutes(id).release}`, { method: 'POST', headers: auth });
 }
 
 /** Its store stops removing after `removals` calls, as a dying store would. */
@@ -76,16 +76,16 @@ class GatedStore extends MemoryStore {
 }
 
 async function read(url: string, id: string): Promise<{ _id: string; timestamp: number }[]> {
-  const res = await fetch(`${url}/wsapi/drains/${id}/blobs`, { headers: auth });
+  const res = await fetch(`${url}${drainRoutes(id).blobs}`, { headers: auth });
   expect(res.status).toBe(200);
   return (await res.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
 }
 
 async function commit(url: string, id: string): Promise<Response> {
-  return fetch(`${url}/wsapi/drains/${id}/commit`, { method: 'POST', headers: auth });
+  return fetch(`${url}${drainRoutes(id).commit}`, { method: 'POST', headers: auth });
 }
 
-const count = async (t: TestApp) => (await request(t.url).get('/wsapi/interaction_data/count')).body as number;
+const count = async (t: TestApp) => (await request(t.url).get(Routes.count)).body as number;
 
 describe.each(BACKENDS)('draining the %s backend', (backend) => {
   let t: TestApp;
@@ -136,7 +136,7 @@ describe.each(BACKENDS)('draining the %s backend', (backend) => {
     expect((await commit(t.url, drain.id)).status).toBe(200);
     writing = false;
     await writer;
-    const left = (await request(t.url).get('/wsapi/interaction_data?shape=blobs').expect(200)).body as { _id: string }[];
+    const left = (await request(t.url).get(`${Routes.blobs}?shape=blobs`).expect(200)).body as { _id: string }[];
     const drainedIds = new Set(drained.map((blob) => blob._id));
     expect(left.filter((blob) => drainedIds.has(blob._id))).toEqual([]);
     expect(drainedIds.size + left.length).toBe(2000 + written.length);
@@ -155,7 +155,7 @@ describe.each(BACKENDS)('draining the %s backend', (backend) => {
     const unknown = await commit(t.url, 'no-such-drain');
     expect(unknown.status).toBe(404);
     expect(ErrorBodySchema.parse(await unknown.json()).error).toBe('not_found');
-    const metrics = (await request(t.url).get('/metrics')).text;
+    const metrics = (await request(t.url).get(Routes.metrics)).text;
     expect(metrics).toMatch(/kpiggybank_drains_total\{event="started"\} [1-9]/);
     expect(metrics).toMatch(/kpiggybank_drains_total\{event="committed"\} [1-9]/);
     expect(metrics).toMatch(/kpiggybank_blobs_drained_total [1-9]/);
@@ -171,7 +171,7 @@ describe('drain leases, formats and access', () => {
       const abandoned = await begin(t.url);
       expect(abandoned.count).toBe(3000);
       const controller = new AbortController();
-      const res = await fetch(`${t.url}/wsapi/drains/${abandoned.id}/blobs`, { headers: auth, signal: controller.signal });
+      const res = await fetch(`${t.url}${drainRoutes(abandoned.id).blobs}`, { headers: auth, signal: controller.signal });
       await res.body!.getReader().read(); // a first chunk, then the client goes away
       controller.abort();
       expect((await begin(t.url)).count).toBe(0); // still claimed
@@ -198,7 +198,7 @@ describe('drain leases, formats and access', () => {
       const drain = await begin(t.url);
       for (let i = 0; i < 7; i++) {
         clock.advance(2999);
-        const info = await fetch(`${t.url}/wsapi/drains/${drain.id}`, { headers: auth });
+        const info = await fetch(`${t.url}${drainRoutes(drain.id).status}`, { headers: auth });
         expect(info.status).toBe(200); // 21 s after the claim, past the 3 s lease: renewed by each look
       }
       expect((await commit(t.url, drain.id)).status).toBe(200);
@@ -207,7 +207,7 @@ describe('drain leases, formats and access', () => {
       await post(t.url, [{ timestamp: 4 }]);
       const idle = await begin(t.url);
       clock.advance(3000);
-      expect((await fetch(`${t.url}/wsapi/drains/${idle.id}`, { headers: auth })).status).toBe(410);
+      expect((await fetch(`${t.url}${drainRoutes(idle.id).status}`, { headers: auth })).status).toBe(410);
     } finally {
       await t.close();
     }
@@ -301,7 +301,7 @@ describe('drain leases, formats and access', () => {
       const next = await claim(t.url);
       expect(next.count).toBe(1500);
       expect(next.held).toEqual([]);
-      for (const gone of [await commit(t.url, first.id), await fetch(`${t.url}/wsapi/drains/${first.id}/blobs`, { headers: auth }), await release(t.url, first.id)]) {
+      for (const gone of [await commit(t.url, first.id), await fetch(`${t.url}${drainRoutes(first.id).blobs}`, { headers: auth }), await release(t.url, first.id)]) {
         expect(gone.status).toBe(410);
         expect(ErrorBodySchema.parse(await gone.json())).toMatchObject({ error: 'drain_expired', reason: expect.stringContaining('released') });
       }
@@ -321,7 +321,7 @@ describe('drain leases, formats and access', () => {
       store.gate = new Gate();
       store.gatePages = true;
       const controller = new AbortController();
-      const left = fetch(`${t.url}/wsapi/drains`, { method: 'POST', headers: auth, signal: controller.signal }).catch(() => 'aborted');
+      const left = fetch(`${t.url}${Routes.drains}`, { method: 'POST', headers: auth, signal: controller.signal }).catch(() => 'aborted');
       await until(() => store.waiting > 0, 5000, 'the claim under way');
       controller.abort();
       expect(await left).toBe('aborted');
@@ -343,7 +343,7 @@ describe('drain leases, formats and access', () => {
         { _id: 'b', timestamp: 2, user_agent: { os: 'Linux' }, note: 'say "hi", then go' },
       ]);
       const drain = await begin(t.url);
-      const res = await fetch(`${t.url}/wsapi/drains/${drain.id}/blobs?format=csv`, { headers: auth });
+      const res = await fetch(`${t.url}${drainRoutes(drain.id).blobs}?format=csv`, { headers: auth });
       expect(res.headers.get('content-type')).toMatch(/text\/csv/);
       expect(await res.text()).toBe('_id,timestamp,lang,user_agent,note\r\na,1,en,,\r\nb,2,,"{""os"":""Linux""}","say ""hi"", then go"\r\n');
     } finally {
@@ -360,7 +360,7 @@ describe('drain leases, formats and access', () => {
       ]);
       const drain = await begin(t.url);
       const csv = async (query: string) => {
-        const res = await fetch(`${t.url}/wsapi/drains/${drain.id}/blobs?${query}`, { headers: auth });
+        const res = await fetch(`${t.url}${drainRoutes(drain.id).blobs}?${query}`, { headers: auth });
         expect(res.status).toBe(200);
         return res.text();
       };
@@ -380,7 +380,7 @@ describe('drain leases, formats and access', () => {
           '',
         ].join('\r\n'),
       );
-      const bad = await fetch(`${t.url}/wsapi/drains/${drain.id}/blobs?format=csv&formulas=run`, { headers: auth });
+      const bad = await fetch(`${t.url}${drainRoutes(drain.id).blobs}?format=csv&formulas=run`, { headers: auth });
       expect(bad.status).toBe(400);
       expect(ErrorBodySchema.parse(await bad.json())).toMatchObject({ error: 'invalid_query', reason: expect.stringContaining('formulas') });
     } finally {
@@ -392,12 +392,12 @@ describe('drain leases, formats and access', () => {
     const closed = await serveApp(new MemoryStore());
     const open = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN } });
     try {
-      const disabled = await request(closed.url).post('/wsapi/drains').set(auth);
+      const disabled = await request(closed.url).post(Routes.drains).set(auth);
       expect(disabled.status).toBe(403);
       expect(ErrorBodySchema.parse(disabled.body)).toMatchObject({ error: 'forbidden', reason: expect.stringContaining('DRAIN_TOKEN') });
       await post(open.url, [{ timestamp: 1 }]);
-      expect((await request(open.url).post('/wsapi/drains')).status).toBe(401);
-      expect((await request(open.url).post('/wsapi/drains').set('Authorization', 'Bearer wrong')).status).toBe(401);
+      expect((await request(open.url).post(Routes.drains)).status).toBe(401);
+      expect((await request(open.url).post(Routes.drains).set('Authorization', 'Bearer wrong')).status).toBe(401);
       expect((await begin(open.url)).count).toBe(1); // the refused attempts claimed nothing
     } finally {
       await Promise.all([closed.close(), open.close()]);

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Routes } from 'kpiggybank-client/wire';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { defaultMaxConnections, openFilesLimit } from '../src/fd-limit.js';
@@ -69,18 +70,18 @@ describe('under ulimit -n 256, 300 idle connections', () => {
 
       // one more, while at the cap: closed at once, unanswered
       const extra = await RawClient.connect(url);
-      extra.write(rawRequest('GET', '/wsapi/interaction_data/count'));
+      extra.write(rawRequest('GET', Routes.count));
       expect(await extra.closedWithin(2000)).toBe(true);
       expect(extra.responses).toEqual([]);
 
       // 8 MB: LevelDB rolls its log and writes tables, opening files (without the cap, 97 of these 200 failed: "Too many open files")
       const pad = 'p'.repeat(40_000);
       for (let i = 0; i < 200; i++) {
-        worker.write(rawRequest('POST', '/wsapi/interaction_data', { 'Content-Type': 'application/json' }, JSON.stringify({ timestamp: i, pad })));
+        worker.write(rawRequest('POST', Routes.blobs, { 'Content-Type': 'application/json' }, JSON.stringify({ timestamp: i, pad })));
         await worker.waitFor(i + 1, 10_000);
       }
       expect(worker.responses.filter((r) => r.status !== 201).map((r) => `${r.status} ${r.body}`)).toEqual([]);
-      worker.write(rawRequest('GET', '/wsapi/interaction_data/count'));
+      worker.write(rawRequest('GET', Routes.count));
       expect((await worker.waitFor(201))[200]).toMatchObject({ status: 200, body: '200' });
       worker.destroy();
     } finally {

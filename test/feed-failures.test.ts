@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FeedCloseCode, IngestResponseSchema } from 'kpiggybank-client/wire';
+import { FeedCloseCode, IngestResponseSchema, Routes } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -13,7 +13,7 @@ import { startPouchDbServer, type RunningCouch } from '../harness/pouchdb-server
 import { freePort } from '../src/loadtest/free-port.js';
 
 async function post(url: string, blobs: object[]): Promise<Response> {
-  return fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
+  return fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
 }
 
 
@@ -60,11 +60,11 @@ describe('the change feed when the CouchDB-protocol server restarts mid-stream',
 
     await couch.stop();
     couch = undefined;
-    await expect.poll(async () => (await request(t!.url).get('/readyz')).status, { timeout: 10_000 }).toBe(503);
+    await expect.poll(async () => (await request(t!.url).get(Routes.readyz)).status, { timeout: 10_000 }).toBe(503);
     expect(await metric(t.url, 'kpiggybank_feed_follower_up')).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 3000)); // several seconds down
     couch = await startPouchDbServer(port, dataDir);
-    await expect.poll(async () => (await request(t!.url).get('/readyz')).status, { timeout: 15_000 }).toBe(200);
+    await expect.poll(async () => (await request(t!.url).get(Routes.readyz)).status, { timeout: 15_000 }).toBe(200);
     expect(await metric(t.url, 'kpiggybank_feed_follower_up')).toBe(1);
     const afterRestart = acknowledged.length;
     await until(() => acknowledged.length >= afterRestart + 50, 10_000, 'writes after the restart');

@@ -1,4 +1,4 @@
-import { FeedCloseCode } from 'kpiggybank-client/wire';
+import { FeedCloseCode, Routes } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedClient, until } from './support/feed-client.js';
@@ -133,7 +133,7 @@ describe.each(BACKENDS)('the change feed on the %s backend', (backend) => {
   it('serves the legacy stream: one change JSON per line, \\r\\n-separated, each with its doc', async () => {
     const chunks: string[] = [];
     const req = request(t.url)
-      .get('/wsapi/interaction_data/stream')
+      .get(Routes.stream)
       .buffer(false)
       .parse((res, done) => {
         res.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 
@@ -15,7 +16,7 @@ vi.mock('../src/store/ids.js', async (importOriginal) => {
   };
 });
 
-const PATH = '/wsapi/interaction_data';
+const PATH = Routes.blobs;
 
 // The leveldb store checks only chosen ids (a check of every generated one would add an index read
 // per blob to each write); it relies on the random part alone.

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../src/http/api-catalog.js';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
@@ -268,7 +269,7 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       const page = await openPage(t.url, {
         before: async (context) => {
           await context.route(
-            (url) => url.pathname === '/wsapi/interaction_data' && url.searchParams.has('limit') && !url.searchParams.has('start'),
+            (url) => url.pathname === Routes.blobs && url.searchParams.has('limit') && !url.searchParams.has('start'),
             async (route: Route) => {
               rangeAsked();
               await held;

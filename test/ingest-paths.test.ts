@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { ErrorBodySchema, IngestResponseSchema } from 'kpiggybank-client/wire';
+import { ErrorBodySchema, IngestResponseSchema, Routes } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
@@ -15,7 +15,7 @@ import { expectServedBy, servedBy, type IngestPath } from './support/served-by.j
 // Common POSTs are served before Express (src/http/ingest-fast-path.ts), the rest by the Express
 // route: both must answer alike, log alike and count alike.
 
-const PATH = '/wsapi/interaction_data';
+const PATH = Routes.blobs;
 
 /** A raw POST, so that headers (chunked, Content-Length) are exactly what the case says. */
 function rawPost(url: string, path: string, headers: Record<string, string>, body: Uint8Array | string, chunked = false): Promise<{ status: number; headers: Record<string, unknown>; body: unknown }> {
@@ -127,7 +127,7 @@ describe('the ingest fast path and the Express route', () => {
     await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/json' }, blob(200)));
     await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/json' }, '{"nope":1}'));
     await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/json' }, '{"timestamp":'));
-    const metrics = (await request(t.url).get('/metrics').expect(200)).text;
+    const metrics = (await request(t.url).get(Routes.metrics).expect(200)).text;
     expect(metrics).toMatch(/kpiggybank_http_request_duration_seconds_count\{method="POST",route="\/wsapi\/interaction_data",status="201"\} [1-9]/);
     expect(metrics).toMatch(/kpiggybank_http_request_duration_seconds_count\{method="POST",route="\/wsapi\/interaction_data",status="400"\} [1-9]/);
     expect(metrics).toMatch(/kpiggybank_blobs_rejected_total\{reason="malformed_json"\} [1-9]/);

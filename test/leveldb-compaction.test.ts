@@ -7,7 +7,7 @@ import { CHANGE, CHANGE_END, changeKey, idKey, META, timeKey } from '../src/stor
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import type { CompactionOptions } from '../src/store/leveldb/compaction.js';
 import { InvalidSeqError, type KpiBlob } from '../src/store/store.js';
-import { FeedCloseCode } from 'kpiggybank-client/wire';
+import { FeedCloseCode, Routes } from 'kpiggybank-client/wire';
 import { serveApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
 import { allChanges } from './support/stores.js';
@@ -173,7 +173,7 @@ describe('the leveldb store, after removals', () => {
 
       const old = await FeedClient.connect(t.wsUrl, { since: '300' }); // had seen blob 299 written; its removal is trimmed
       expect((await old.closed).code).toBe(FeedCloseCode.invalid_since);
-      const legacy = await fetch(`${t.url}/wsapi/interaction_data/stream?since=300`);
+      const legacy = await fetch(`${t.url}${Routes.stream}?since=300`);
       expect(legacy.status).toBe(400);
       await legacy.body?.cancel();
 

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import { serveApp, type TestApp } from './support/app.js';
@@ -32,14 +33,14 @@ describe.skipIf(mountRefused !== undefined)(`the leveldb store on a file system 
     const { acknowledged, refused } = await postUntilRefused(t.url);
     expect(refused, 'the file system never filled').toBeDefined();
     await expectStoreUnavailable(refused!);
-    const ready = await fetch(`${t.url}/readyz`);
+    const ready = await fetch(`${t.url}${Routes.readyz}`);
     expect(ready.status).toBe(503);
     // reads go on meanwhile: the database stays open until there is room to reopen it
-    expect(await (await fetch(`${t.url}/wsapi/interaction_data/count`)).json()).toBe(acknowledged.length);
+    expect(await (await fetch(`${t.url}${Routes.count}`)).json()).toBe(acknowledged.length);
 
     await rm(fill);
     const [after] = await postUntilStored(t.url, { timestamp: 1_800_000_000, after: 'space came back' }, 10_000);
-    expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${t.url}${Routes.readyz}`)).status).toBe(200);
     const ids = await storedIds(t.url);
     expect(acknowledged.filter((id) => !ids.has(id))).toEqual([]);
     expect(ids.has(after!)).toBe(true);

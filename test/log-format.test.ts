@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Routes } from 'kpiggybank-client/wire';
 import { describe, expect, it } from 'vitest';
 import { createLogger, logFormat } from '../src/observability/logger.js';
 
@@ -69,7 +70,7 @@ describe('log format', () => {
     const server = onTerminal({});
     const url = await server.ready;
     expect(server.plain()).not.toContain('"msg":"kpiggybank listening"');
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}${Routes.healthz}`)).status).toBe(200);
     server.child.stdin.write('\x03');
     expect(await server.exited).toBe(0);
     expect(server.plain()).toMatch(/INFO: stopped/);
@@ -91,7 +92,7 @@ describe('log format', () => {
     try {
       // script stops reading the terminal once its own stdout is full: the server's log writes then block (EAGAIN)
       server.child.stdout.pause();
-      for (let i = 0; i < 800; i++) await (await fetch(`${url}/wsapi/ping`)).text();
+      for (let i = 0; i < 800; i++) await (await fetch(`${url}${Routes.ping}`)).text();
       process.kill(node, 'SIGTERM');
       await expect.poll(alive, { timeout: shutdownMs, interval: 50 }).toBe(false);
       server.child.stdout.resume();

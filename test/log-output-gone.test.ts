@@ -1,3 +1,4 @@
+import { Routes } from 'kpiggybank-client/wire';
 import { describe, expect, it } from 'vitest';
 import { spawnServer } from './support/server-process.js';
 
@@ -8,7 +9,7 @@ describe('a server whose log output is gone', () => {
     const server = await spawnServer({ DB_BACKEND: 'memory', MODE: 'dev', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
     const url = await server.ready;
     try {
-      for (let i = 0; i < 5; i++) await (await fetch(`${url}/wsapi/ping`)).text(); // a log line each
+      for (let i = 0; i < 5; i++) await (await fetch(`${url}${Routes.ping}`)).text(); // a log line each
       await new Promise((r) => setTimeout(r, 200));
       // The reader goes away between two log lines: the next ones meet a broken pipe (EPIPE).
       server.child.stdout!.destroy();
@@ -31,7 +32,7 @@ describe('a server whose log output is gone', () => {
     try {
       // The reader stalls: once the pipe is full (64 KiB), each log write would block (EAGAIN).
       server.child.stdout!.pause();
-      for (let i = 0; i < 800; i++) await (await fetch(`${url}/wsapi/ping`)).text(); // ~300 bytes of log each
+      for (let i = 0; i < 800; i++) await (await fetch(`${url}${Routes.ping}`)).text(); // ~300 bytes of log each
       const started = Date.now();
       server.child.kill('SIGTERM');
       const outcome = await Promise.race([server.exited.then(() => 'exited'), new Promise((r) => setTimeout(() => r('still running'), SHUTDOWN_TIMEOUT_MS))]);

@@ -3,6 +3,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import { waitUntil } from '../src/loadtest/wait-until.js';
@@ -55,7 +56,7 @@ describe('npm start', () => {
         npm.kill(signal);
         expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).not.toBe('still running');
         await waitUntil(() => !alive(pid), { what: `the server's exit (pid ${pid})`, timeoutMs: 5000 }); // no orphan left serving
-        await expect(fetch(`${url}/wsapi/ping`)).rejects.toThrow();
+        await expect(fetch(`${url}${Routes.ping}`)).rejects.toThrow();
         expect(output).toContain(`"signal":"${signal}"`);
         expect(output).toContain('"msg":"stopped"');
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnService, type ServiceProcess } from '../src/loadtest/service-process.js';
 import { hasStackTrace, runCli } from './support/cli.js';
@@ -60,9 +61,9 @@ describe('a production install (npm pack, npm install --omit=dev)', () => {
   });
 
   it('serves the API and the home page', async () => {
-    const posted = await fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timestamp: 1, lang: 'en' }) });
+    const posted = await fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timestamp: 1, lang: 'en' }) });
     expect(posted.status).toBe(201);
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${url}${Routes.readyz}`)).status).toBe(200);
     for (const page of ['/', '/assets/home.js', '/assets/home.css']) expect((await fetch(`${url}${page}`)).status, page).toBe(200);
   });
 
@@ -85,7 +86,7 @@ describe('a production install (npm pack, npm install --omit=dev)', () => {
         npm.stderr.on('data', onData);
         void exited.then((code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
       });
-      expect((await fetch(`${started}/readyz`)).status).toBe(200);
+      expect((await fetch(`${started}${Routes.readyz}`)).status).toBe(200);
     } finally {
       npm.kill('SIGTERM'); // the start script execs node: this is the server
       await exited;

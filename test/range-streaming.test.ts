@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RowsResponseSchema } from 'kpiggybank-client/wire';
+import { Routes, RowsResponseSchema } from 'kpiggybank-client/wire';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import type { RangeCursor, RangeQuery, StoredBlob } from '../src/store/store.js';
 import { serveApp, type TestApp } from './support/app.js';
@@ -40,7 +40,7 @@ describe('range responses', () => {
     store.gate = new Promise((resolve) => (release = resolve));
     t = await serveApp(store);
 
-    const res = await get(`${t.url}/wsapi/interaction_data`);
+    const res = await get(`${t.url}${Routes.blobs}`);
     expect(res.statusCode).toBe(200);
     const first = await new Promise<string>((resolve) => res.once('data', (chunk: Buffer) => resolve(chunk.toString())));
     expect(first).toMatch(/^\[\{.*"timestamp":0,/);
@@ -58,7 +58,7 @@ describe('range responses', () => {
     await fill(store, total);
     t = await serveApp(store);
 
-    const res = await get(`${t.url}/wsapi/interaction_data`);
+    const res = await get(`${t.url}${Routes.blobs}`);
     res.pause();
     await new Promise((r) => setTimeout(r, 500));
     const readWhilePaused = store.pages;
@@ -79,7 +79,7 @@ describe('range responses', () => {
     await fill(store, 200_000);
     t = await serveApp(store);
 
-    const res = await get(`${t.url}/wsapi/interaction_data`);
+    const res = await get(`${t.url}${Routes.blobs}`);
     res.pause();
     await new Promise((r) => setTimeout(r, 200));
     res.destroy();

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metric, startTestApp, TEST_FEED, type TestApp } from './support/app.js';
 
@@ -19,7 +20,7 @@ describe('/readyz and /metrics: the follower, as an operator reads it', () => {
     const heartbeatSeconds = TEST_FEED.waitMs / 1000;
     // idle: let a heartbeat or two pass
     await new Promise((resolve) => setTimeout(resolve, TEST_FEED.waitMs * 1.5));
-    const { feed } = (await request(t.url).get('/readyz').expect(200)).body as { feed: Record<string, unknown> };
+    const { feed } = (await request(t.url).get(Routes.readyz).expect(200)).body as { feed: Record<string, unknown> };
     expect(Object.keys(feed).sort()).toEqual(['heartbeatSeconds', 'lastContactSeconds', 'seq', 'state', 'subscribers']);
     expect(feed).toMatchObject({ state: 'following', heartbeatSeconds });
     expect(feed.lastContactSeconds).toBeGreaterThanOrEqual(0);

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import request from 'supertest';
+import { Routes } from 'kpiggybank-client/wire';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -26,17 +27,17 @@ function appLogging(mode: 'dev' | 'prod') {
 describe('request logging', () => {
   it('writes one line per request in dev', async () => {
     const { app, requestLines } = appLogging('dev');
-    await request(app).post('/wsapi/interaction_data').send({ timestamp: 1 }).expect(201);
-    await request(app).get('/wsapi/interaction_data/count').expect(200);
-    await request(app).post('/wsapi/interaction_data').send({}).expect(400);
+    await request(app).post(Routes.blobs).send({ timestamp: 1 }).expect(201);
+    await request(app).get(Routes.count).expect(200);
+    await request(app).post(Routes.blobs).send({}).expect(400);
     expect(requestLines().map((l) => l.res?.statusCode)).toEqual([201, 200, 400]);
   });
 
   it('is quieter in prod: only requests that went wrong', async () => {
     const { app, requestLines } = appLogging('prod');
-    await request(app).post('/wsapi/interaction_data').send({ timestamp: 1 }).expect(201);
-    await request(app).get('/wsapi/interaction_data/count').expect(200);
-    await request(app).post('/wsapi/interaction_data').send({}).expect(400);
+    await request(app).post(Routes.blobs).send({ timestamp: 1 }).expect(201);
+    await request(app).get(Routes.count).expect(200);
+    await request(app).post(Routes.blobs).send({}).expect(400);
     expect(requestLines().map((l) => l.res?.statusCode)).toEqual([400]);
   });
 });

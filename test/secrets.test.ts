@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import request from 'supertest';
+import { Routes } from 'kpiggybank-client/wire';
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -44,12 +45,12 @@ describe('the CouchDB password', () => {
     );
     const app = createApp({ store, metrics, logger, limits: TEST_LIMITS, ...appParts(store, metrics) });
 
-    const post = await request(app).post('/wsapi/interaction_data').set('Authorization', `Bearer ${SECRET}`).send({ timestamp: 1 });
+    const post = await request(app).post(Routes.blobs).set('Authorization', `Bearer ${SECRET}`).send({ timestamp: 1 });
     expect(post.status).toBe(500);
     expect(post.body.error).toBe('store_error');
-    const ready = await request(app).get('/readyz');
+    const ready = await request(app).get(Routes.readyz);
     expect(ready.status).toBe(503);
-    const metricsText = (await request(app).get('/metrics')).text;
+    const metricsText = (await request(app).get(Routes.metrics)).text;
 
     const logged = lines.join('');
     expect(logged).toContain('check DB_USER/DB_PASS or COUCHDB_URL'); // the operator learns what to fix
@@ -85,10 +86,10 @@ describe('tokens in query parameters', () => {
     const app = createApp({ store, metrics, logger, limits: TEST_LIMITS, ...appParts(store, metrics), tokens });
     const names = ['token', '%74oken', 'TOKEN', 'tok%65n', '%74%6F%6B%65%6E', 'token[]', '%74oken%5B%5D'];
     for (const name of names) {
-      await request(app).post(`/wsapi/interaction_data?${name}=${tokens.write}`).send({ timestamp: 1 });
-      await request(app).post(`/wsapi/interaction_data?a=1&${name}=${tokens.write}`).set('content-encoding', 'identity').set('transfer-encoding', 'chunked').send('{"timestamp":1}');
-      await request(app).get(`/wsapi/interaction_data/count?${name}=${tokens.read}&b=2`);
-      await request(app).post(`/wsapi/drains?${name}=${tokens.drain}`);
+      await request(app).post(`${Routes.blobs}?${name}=${tokens.write}`).send({ timestamp: 1 });
+      await request(app).post(`${Routes.blobs}?a=1&${name}=${tokens.write}`).set('content-encoding', 'identity').set('transfer-encoding', 'chunked').send('{"timestamp":1}');
+      await request(app).get(`${Routes.count}?${name}=${tokens.read}&b=2`);
+      await request(app).post(`${Routes.drains}?${name}=${tokens.drain}`);
     }
     // the escaped name is a token to Express's query parser: it was accepted, so it had to be redacted
     expect(await store.count()).toBeGreaterThan(0);

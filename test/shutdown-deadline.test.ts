@@ -1,5 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnServer } from './support/server-process.js';
 import { couchConnection, dropCouchDb, uniqueDbName } from './support/stores.js';
@@ -62,7 +63,7 @@ describe('shutdown with a store that never answers', () => {
     const url = await server.ready;
     try {
       couch.swallow();
-      const post = fetch(`${url}/wsapi/interaction_data`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"timestamp":1}' }).then(
+      const post = fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"timestamp":1}' }).then(
         (res) => res.status,
         () => 'cut',
       );

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IngestResponseSchema, RangeResponseSchema } from 'kpiggybank-client/wire';
+import { IngestResponseSchema, RangeResponseSchema, Routes } from 'kpiggybank-client/wire';
 import { spawnServer } from './support/server-process.js';
 
 describe('graceful shutdown on the leveldb backend (the default)', () => {
@@ -28,7 +28,7 @@ describe('graceful shutdown on the leveldb backend (the default)', () => {
         sent++;
         try {
           const batch = Array.from({ length: 1 + (i % 3) }, (_, k) => ({ timestamp: Date.now(), client: c, i, k }));
-          const res = await fetch(`${url}/wsapi/interaction_data`, {
+          const res = await fetch(`${url}${Routes.blobs}`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(batch),
@@ -54,11 +54,11 @@ describe('graceful shutdown on the leveldb backend (the default)', () => {
     const second = await spawnServer(env);
     const url2 = await second.ready;
     try {
-      const stored = RangeResponseSchema.parse(await (await fetch(`${url2}/wsapi/interaction_data?shape=blobs`)).json());
+      const stored = RangeResponseSchema.parse(await (await fetch(`${url2}${Routes.blobs}?shape=blobs`)).json());
       const ids = new Set(stored.map((b) => b._id));
       const lost = acknowledged.filter((id) => !ids.has(id));
       expect(lost).toEqual([]);
-      expect(await (await fetch(`${url2}/wsapi/interaction_data/count`)).json()).toBe(stored.length);
+      expect(await (await fetch(`${url2}${Routes.count}`)).json()).toBe(stored.length);
       console.log(`shutdown test: ${sent} requests sent, ${acknowledged.length} blobs acknowledged, ${refused} refused or cut, ${stored.length} stored`);
     } finally {
       second.child.kill('SIGTERM');

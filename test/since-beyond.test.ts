@@ -1,4 +1,4 @@
-import { FeedCloseCode } from 'kpiggybank-client/wire';
+import { FeedCloseCode, Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidSeqError } from '../src/store/store.js';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -39,7 +39,7 @@ describe.each(BACKENDS)('a since beyond the %s store’s sequence', (backend) =>
 
   it('answers the legacy stream 400 invalid_query as JSON, before any 200', async () => {
     for (const since of [beyond, 'garbage']) {
-      const res = await fetch(`${t.url}/wsapi/interaction_data/stream?since=${since}`);
+      const res = await fetch(`${t.url}${Routes.stream}?since=${since}`);
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
       expect(await res.json()).toMatchObject({ error: 'invalid_query', reason: expect.stringContaining('since') });
@@ -48,7 +48,7 @@ describe.each(BACKENDS)('a since beyond the %s store’s sequence', (backend) =>
 
   it('still serves the legacy stream from a since the store has', async () => {
     const controller = new AbortController();
-    const res = await fetch(`${t.url}/wsapi/interaction_data/stream?since=0`, { signal: controller.signal });
+    const res = await fetch(`${t.url}${Routes.stream}?since=0`, { signal: controller.signal });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
     const { value } = await reader.read();

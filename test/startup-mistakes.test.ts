@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Routes } from 'kpiggybank-client/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenFailure, storeOpenFailure } from '../src/startup-failure.js';
 import { spawnServer, type ServerProcess } from './support/server-process.js';
@@ -44,7 +45,7 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
       new RegExp(`kpiggybank: DATA_DIR ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another kpiggybank \\(its LevelDB is locked\\): stop that one, or set DATA_DIR to another folder\\n`),
     );
     // the first one is unharmed
-    expect((await fetch(new URL('/readyz', url))).status).toBe(200);
+    expect((await fetch(new URL(Routes.readyz, url))).status).toBe(200);
   });
 
   it('a DATA_DIR that cannot be created: names the folder, what the system said, and DATA_DIR', async () => {
@@ -58,7 +59,7 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
     const old = await spawnServer({ DB_BACKEND: 'pouchdb', DATA_DIR: oldDir, MODE: 'prod', LOG_LEVEL: 'info' });
     try {
       const ready = new URL(await old.ready);
-      expect((await fetch(new URL('/readyz', ready))).status).toBe(200);
+      expect((await fetch(new URL(Routes.readyz, ready))).status).toBe(200);
       const notices = old.output().split('\n').filter((line) => line.includes('DB_BACKEND=pouchdb'));
       expect(notices).toHaveLength(1);
       expect(notices[0]).toMatch(/is now the leveldb backend/);
