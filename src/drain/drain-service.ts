@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 import { rangeRowPages } from '../store/range.js';
 import { readAhead } from './read-ahead.js';
-import type { ClaimDoc, RangeRow, Store, StoredBlob } from '../store/store.js';
+import type { ClaimDoc, RangeQuery, RangeRow, Store, StoredBlob } from '../store/store.js';
+
+/** The range a drain claims: a range's bounds (a drain takes all of it, in the store's order). */
+type DrainRange = Pick<RangeQuery, 'start' | 'end'>;
 
 /** What a drain took: the blobs with `start ≤ timestamp ≤ end` that it could claim. */
 export interface DrainInfo {
@@ -94,7 +97,7 @@ export class DrainService {
     this.renewEveryMs = Math.min(leaseMs / 4, 30_000);
   }
 
-  async begin(range: { start?: number | undefined; end?: number | undefined }): Promise<DrainInfo & { held: DrainHolder[] }> {
+  async begin(range: DrainRange): Promise<DrainInfo & { held: DrainHolder[] }> {
     const id = randomBytes(12).toString('hex');
     const doc: DrainDoc = { _id: drainKey(id), start: range.start, end: range.end, count: 0, expiresAt: this.now() + this.leaseMs, state: 'claiming' };
     await this.store.claims.write([doc]);
@@ -274,7 +277,7 @@ export class DrainService {
    * The range's pages, each with the claims its blobs have now. Rows, not blobs: claiming and
    * committing need only ids, so a store that keeps JSON text (leveldb) parses none of it.
    */
-  private async *pagesWithClaims(range: { start?: number | undefined; end?: number | undefined }): AsyncGenerator<{ page: RangeRow[]; held: Map<string, ClaimDoc> }> {
+  private async *pagesWithClaims(range: DrainRange): AsyncGenerator<{ page: RangeRow[]; held: Map<string, ClaimDoc> }> {
     for await (const page of rangeRowPages(this.store, range)) yield { page, held: await this.store.claims.fetch(page.map((row) => claimKey(row.id))) };
   }
 
