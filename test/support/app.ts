@@ -112,7 +112,7 @@ export async function pool<T>(total: number, concurrency: number, task: (i: numb
 
 /** A metric's value from the service's /metrics, as a number; undefined when it is not there. */
 export async function metric(url: string, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${url}${Routes.metrics}`)).text();
   const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return match ? Number(match[1]) : undefined;
 }
