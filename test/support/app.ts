@@ -79,8 +79,16 @@ export async function serveApp(store: Store, options: ServeOptions = {}): Promis
     { drainClock: options.drainClock, closeStore: onClose },
   );
   const { port } = await service.listen();
+  const { app, server, store: timed, metrics, hub, drains, guard } = service;
   return {
-    ...service,
+    app,
+    server,
+    store: timed,
+    metrics,
+    hub,
+    drains,
+    guard,
+    close: () => service.close(),
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}${Routes.changes}`,
   };
