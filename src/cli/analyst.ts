@@ -60,14 +60,10 @@ const action = (exit: Exit, body: (command: Command) => Promise<number>) => asyn
   exit(code);
 };
 
-/** Runs `body` with the service the options name; closes its connections after. */
-async function withService(command: Command, variable: TokenVariable, body: (service: Service, range: Pick<RangeOptions, 'start' | 'end'>) => Promise<number>): Promise<number> {
+/** Runs `body` with the service the options name. */
+function withService(command: Command, variable: TokenVariable, body: (service: Service, range: Pick<RangeOptions, 'start' | 'end'>) => Promise<number>): Promise<number> {
   const { service, range } = connect(command, variable);
-  try {
-    return await body(service, range);
-  } finally {
-    await service.close();
-  }
+  return body(service, range);
 }
 
 function drainAction(command: Command): Promise<number> {

@@ -1,7 +1,7 @@
 import { KpiggybankClient, KpiggybankHttpError, KpiggybankNetworkError } from 'kpiggybank-client';
-import { undiciHttp, type UndiciHttp } from 'kpiggybank-client/undici';
 import { authAdvice, type Credentials } from './auth-advice.js';
 import { errorMessage } from './cli-error.js';
+import { nodeHttp } from './node-http.js';
 
 /**
  * The service answered, but not 2xx: its status, and its `{error, reason}` when it sent one;
@@ -50,17 +50,14 @@ export class Service {
   /** The URL as messages print it: a password in it is masked (a message may end up in a log or a ticket). */
   readonly shown: string;
   private readonly client: KpiggybankClient;
-  private readonly undici: UndiciHttp;
 
   constructor(
     url: string,
     private readonly credentials: Credentials,
   ) {
     this.shown = withoutPassword(url.replace(/\/+$/, ''));
-    // undici with no time limit: claiming a million blobs takes minutes before the first byte of
-    // the answer, past fetch's fixed 300 s wait for response headers.
-    this.undici = undiciHttp({ connections: 4 });
-    this.client = new KpiggybankClient({ baseUrl: url, token: credentials.token, timeoutMs: 0, http: this.undici.http });
+    // no time limit: claiming a million blobs takes minutes before the first byte of the answer
+    this.client = new KpiggybankClient({ baseUrl: url, token: credentials.token, timeoutMs: 0, http: nodeHttp });
   }
 
   /** The client's call; a failure to answer, or an error answer, thrown as UnreachableError or AnswerError. */
@@ -82,10 +79,5 @@ export class Service {
     }
     if (error instanceof KpiggybankNetworkError) return new UnreachableError(this.shown, error.cause);
     return error;
-  }
-
-  /** Closes the kept-alive connections. */
-  close(): Promise<void> {
-    return this.undici.close();
   }
 }
