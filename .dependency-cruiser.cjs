@@ -4,7 +4,7 @@
 // Parser: swc, because dependency-cruiser 17 cannot use TypeScript 7's package (no compiler
 // API); swc does not tell `import type` apart, so a type-only import counts like any other.
 
-const LAYERS_ABOVE_STORE = '^src/(http|feed|drain|ingest|access|observability|cli|loadtest)/';
+const LAYERS_ABOVE_STORE = '^src/(http|feed|drain|ingest|access|observability|cli|loadtest|export)/';
 const ROOT_FILE = '^src/[^/]+\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -67,7 +67,7 @@ module.exports = {
       severity: 'error',
       comment: 'Inner layers do not reach sideways into feed/drain/cli/loadtest or up into the composition root.',
       from: { path: '^src/(ingest|access|observability)/' },
-      to: { path: ['^src/(feed|drain|cli|loadtest)/', ROOT_FILE] },
+      to: { path: ['^src/(feed|drain|cli|loadtest|export)/', ROOT_FILE] },
     },
     {
       name: 'access-and-observability-are-leaves',
@@ -81,21 +81,21 @@ module.exports = {
       severity: 'error',
       comment: 'The feed and the drain are siblings; what they share lives in store/ or observability/.',
       from: { path: '^src/(feed|drain)/' },
-      to: { path: ['^src/(feed|drain|cli|loadtest)/', ROOT_FILE], pathNot: '^src/$1/' },
+      to: { path: ['^src/(feed|drain|cli|loadtest|export)/', ROOT_FILE], pathNot: '^src/$1/' },
     },
     {
       name: 'http-imports-no-root-or-tools',
       severity: 'error',
       comment: 'src/http/ is wired by the composition root, never the other way; it does not use cli/ or loadtest/.',
       from: { path: '^src/http/' },
-      to: { path: ['^src/(cli|loadtest)/', ROOT_FILE] },
+      to: { path: ['^src/(cli|loadtest|export)/', ROOT_FILE] },
     },
     {
       name: 'service-imports-no-cli-or-loadtest',
       severity: 'error',
       comment: 'The service (composition root and layers) does not depend on the CLI or the load test.',
       from: { path: ROOT_FILE },
-      to: { path: '^src/(cli|loadtest)/' },
+      to: { path: '^src/(cli|loadtest|export)/' },
     },
     {
       name: 'one-composition-root',
@@ -134,7 +134,28 @@ module.exports = {
       severity: 'error',
       comment: 'The load test drives the built service as a process, over HTTP; it does not use the CLI either.',
       from: { path: '^src/loadtest/' },
-      to: { path: ['^src/(http|feed|drain|ingest|access|observability|store|cli)/', ROOT_FILE] },
+      to: { path: ['^src/(http|feed|drain|ingest|access|observability|store|cli|export)/', ROOT_FILE] },
+    },
+    {
+      name: 'export-imports-no-service-internals',
+      severity: 'error',
+      comment: 'The exporter reads a running service through its change feed (kpiggybank-client), from any machine and over any backend; it imports none of the service, the CLI or the load test.',
+      from: { path: '^src/export/' },
+      to: { path: ['^src/(http|feed|drain|ingest|access|observability|store|cli|loadtest)/', ROOT_FILE] },
+    },
+    {
+      name: 'export-destination-imports-no-other-destination',
+      severity: 'error',
+      comment: "A destination folder (src/export/<destination>/) uses only itself and src/export/'s shared files; only open-destination.ts picks one.",
+      from: { path: '^src/export/([^/]+)/' },
+      to: { path: '^src/export/[^/]+/', pathNot: '^src/export/$1/' },
+    },
+    {
+      name: 'only-open-destination-imports-a-destination',
+      severity: 'error',
+      comment: 'The pipeline holds a Destination; which one is decided once, in src/export/open-destination.ts.',
+      from: { path: '^src/export/[^/]+\\.ts$', pathNot: '^src/export/open-destination\\.ts$' },
+      to: { path: '^src/export/[^/]+/' },
     },
     {
       name: 'src-imports-no-test-or-bench',
