@@ -1,8 +1,11 @@
 // The export's config file (TOML), checked by one zod schema; every mistake is reported with its
 // path, e.g. `exports[1].columns.lang: unknown type "strng"`.
 import { z } from 'zod';
+import { DURATION_HINT, parseDuration } from './duration.js';
 
 export const COLUMN_TYPES = ['text', 'bigint', 'double', 'boolean', 'timestamptz', 'json'] as const;
+
+const DurationSchema = z.string().refine((text) => parseDuration(text) !== undefined, { error: (issue) => `not a duration: ${JSON.stringify(issue.input)} (${DURATION_HINT})` });
 
 const ColumnTypeSchema = z.enum(COLUMN_TYPES, { error: (issue) => `unknown type ${JSON.stringify(issue.input)} (one of ${COLUMN_TYPES.join(', ')})` });
 
@@ -14,7 +17,7 @@ const FilesSchema = z.strictObject({
   dir: z.string().min(1),
   format: z.enum(['ndjson', 'csv']).default('ndjson'),
   /** One file per window of blob time ("1h", "15m", "1d") … */
-  window: z.string().optional(),
+  window: DurationSchema.optional(),
   /** … or per this many blobs. */
   max_blobs: z.int().positive().optional(),
   gzip: z.boolean().default(false),
@@ -23,13 +26,19 @@ const DuckDbSchema = z.strictObject({ kind: z.literal('duckdb'), path: z.string(
 const PostgresSchema = z.strictObject({
   kind: z.literal('postgres'),
   /** postgres://user@host:port/db; the password from PGPASSWORD or the URL (never logged). */
-  url: z.string().min(1),
+  url: z.string().regex(/^postgres(ql)?:\/\/./, 'must be a postgres:// URL, e.g. "postgres://user@host:5432/db"'),
   table: z.string().optional(),
   schema: z.string().default('public'),
   partition_days: z.int().positive().default(7),
   sync_table: z.string().default('kpiggybank_sync'),
 });
-const DestinationSchema = z.discriminatedUnion('kind', [FilesSchema, DuckDbSchema, PostgresSchema]);
+export const DESTINATION_KINDS = ['files', 'duckdb', 'postgres'] as const;
+const DestinationSchema = z.discriminatedUnion('kind', [FilesSchema, DuckDbSchema, PostgresSchema], {
+  error: (issue) => {
+    const kind = typeof issue.input === 'object' && issue.input !== null && 'kind' in issue.input ? issue.input.kind : undefined;
+    return kind === undefined ? `missing (the destination's kind: one of ${DESTINATION_KINDS.join(', ')})` : `unknown destination kind ${JSON.stringify(kind)} (one of ${DESTINATION_KINDS.join(', ')})`;
+  },
+});
 
 const FilterSchema = z.strictObject({
   /** Keep a blob only when this field's value is one of `values` (KMDB's whitelisted events). */
@@ -41,20 +50,55 @@ const FilterSchema = z.strictObject({
   to: z.union([z.int(), z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
 });
 
+// destination.ts's FIXED_COLUMNS, by value: the config stays free of the destinations' types
+const FIXED_NAMES = new Set(['_id', 'timestamp', 'at', 'extra']);
+
 const ExportSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'name must be lowercase letters, digits and _, starting with a letter'),
   destination: DestinationSchema,
-  columns: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), ColumnSchema).default({}),
+  columns: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column name is letters, digits and _, not starting with a digit')
+        .refine((name) => !FIXED_NAMES.has(name.toLowerCase()), { error: (issue) => `${JSON.stringify(issue.input)} is one of the columns every table has (${[...FIXED_NAMES].join(', ')})` }),
+      ColumnSchema,
+    )
+    .default({}),
   /** Add a nullable column for each new top-level field seen in the data. */
   infer: z.boolean().default(true),
   include_deleted: z.boolean().default(false),
   filter: FilterSchema.default({}),
-  batch: z.strictObject({ max_blobs: z.int().positive().default(10_000), max_delay: z.string().default('1s') }).default({ max_blobs: 10_000, max_delay: '1s' }),
+  /** A batch is loaded when it holds max_blobs blobs, or max_delay after its first change arrived (hauser's ExportDelay). */
+  batch: z.strictObject({ max_blobs: z.int().positive().default(10_000), max_delay: DurationSchema.default('1s') }).default({ max_blobs: 10_000, max_delay: '1s' }),
 });
 
-export const ExportConfigSchema = z.strictObject({
-  source: z.strictObject({ url: z.url().default('http://127.0.0.1:3000') }).default({ url: 'http://127.0.0.1:3000' }),
-  exports: z.array(ExportSchema).min(1),
-});
+/** Where a job's rows go: two jobs loading into the same place would overwrite each other's checkpoint. */
+function place(destination: z.infer<typeof DestinationSchema>, name: string): string {
+  if (destination.kind === 'files') return `files ${destination.dir}`;
+  if (destination.kind === 'duckdb') return `duckdb ${destination.path} table ${destination.table ?? name}`;
+  return `postgres ${destination.url.replace(/\/\/[^@/]*@/, '//')} table ${destination.schema}.${destination.table ?? name}`;
+}
+
+export const ExportConfigSchema = z
+  .strictObject({
+    source: z
+      .strictObject({ url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL, e.g. "http://127.0.0.1:3000"' }).default('http://127.0.0.1:3000') })
+      .default({ url: 'http://127.0.0.1:3000' }),
+    exports: z.array(ExportSchema).min(1, 'no export: add at least one [[exports]] table'),
+  })
+  .superRefine(({ exports }, context) => {
+    const names = new Map<string, number>();
+    const places = new Map<string, number>();
+    exports.forEach((job, index) => {
+      const named = names.get(job.name);
+      if (named !== undefined) context.addIssue({ code: 'custom', path: ['exports', index, 'name'], message: `${JSON.stringify(job.name)} is the name of exports[${named}] too` });
+      else names.set(job.name, index);
+      const where = place(job.destination, job.name);
+      const taken = places.get(where);
+      if (taken !== undefined) context.addIssue({ code: 'custom', path: ['exports', index, 'destination'], message: `exports[${taken}] loads into the same place (${where})` });
+      else places.set(where, index);
+    });
+  });
 export type ExportConfig = z.infer<typeof ExportConfigSchema>;
 export type ExportJobConfig = ExportConfig['exports'][number];
