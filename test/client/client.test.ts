@@ -139,7 +139,7 @@ describe('the client when things fail', () => {
     expect(error).toBeInstanceOf(KpiggybankNetworkError);
     expect((error as KpiggybankNetworkError).cause).toBe(why);
     expect(counting.calls()).toBe(1);
-    expect(await client.count({ signal: new AbortController().signal })).toBe(0); // an unaborted signal changes nothing
+    expect(await client.count({ signal: new AbortController().signal })).toBe(await t.store.count()); // an unaborted signal changes nothing
   });
 
   it('sends a password in baseUrl as Basic auth, and leaves it out of error URLs', async () => {
@@ -165,12 +165,12 @@ describe('the client when things fail', () => {
     expect(error).toBeInstanceOf(KpiggybankNetworkError);
     expect(error).toMatchObject({ timedOut: false, retryable: true });
     await expect(new KpiggybankClient(t.url).count()).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
-    expect(await new KpiggybankClient({ baseUrl: t.url, token: 'r' }).count()).toBe(0);
+    expect(await new KpiggybankClient({ baseUrl: t.url, token: 'r' }).count()).toBe(await t.store.count());
   });
 
   it('retries reads, and writes only when every blob has an _id', async () => {
     const read = flaky(2);
-    expect(await new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: read.fetch, retry: quick }).count()).toBe(0);
+    expect(await new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: read.fetch, retry: quick }).count()).toBe(await t.store.count());
     expect(read.calls()).toBe(3);
 
     const anonymous = flaky(1);
@@ -195,7 +195,7 @@ describe('the client when things fail', () => {
       if (calls === 1) return Response.json({ error: 'store_unavailable', reason: 'CouchDB is down' }, { status: 503, headers: { 'retry-after': '0' } });
       return fetch(input, init);
     };
-    expect(await new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: unavailable, retry: quick }).count()).toBe(2);
+    expect(await new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: unavailable, retry: quick }).count()).toBe(await t.store.count());
     expect(calls).toBe(2);
     const bad = flaky(0);
     await expect(new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: bad.fetch, retry: quick }).range({ start: 1.5 })).rejects.toMatchObject({
