@@ -70,6 +70,13 @@ module.exports = {
       to: { path: ['^src/(feed|drain|cli|loadtest|export)/', ROOT_FILE] },
     },
     {
+      name: 'formats-imports-nothing-of-the-service',
+      severity: 'error',
+      comment: 'src/formats/ (CSV cell encoding) is shared by the drain and the exporter, a client of the service: it imports no other src/ folder or root file.',
+      from: { path: '^src/formats/' },
+      to: { path: '^src/', pathNot: '^src/formats/' },
+    },
+    {
       name: 'access-and-observability-are-leaves',
       severity: 'error',
       comment: 'Tokens and metrics sit just above the store: they import neither ingest/ nor each other.',
