@@ -1,0 +1,34 @@
+// How a PostgreSQL server is named in logs, errors and status: host, port and database, never
+// the password (nor the user, which is half a credential). Any message that reaches the user
+// is also scrubbed of the password, in case a driver message ever quotes the URL.
+
+/** `host:port/db` from a postgres:// URL (`PostgreSQL` when the URL does not parse). */
+export function serverName(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const db = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
+    return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}/${db}`;
+  } catch {
+    return 'PostgreSQL (its URL does not parse)';
+  }
+}
+
+/** The URL's password, if it has one. */
+function passwordOf(url: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    // An unparsable URL: the text between "user:" and "@", as pg would read it.
+    return /^[a-z]+:\/\/[^:/@]*:([^@]*)@/i.exec(url)?.[1];
+  }
+}
+
+/** `message` without any occurrence of the URL's password (or of PGPASSWORD). */
+export function scrubbed(message: string, url: string): string {
+  let out = message;
+  for (const secret of [passwordOf(url), process.env.PGPASSWORD]) {
+    if (secret) out = out.replaceAll(secret, '***');
+  }
+  return out;
+}
