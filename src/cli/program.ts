@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { addAnalystCommands } from './analyst.js';
 import { errorMessage } from './cli-error.js';
+import { addExportCommand } from './export-command.js';
 import { addLoadtestCommand } from './loadtest-command.js';
 import { USAGE_EXIT, type Exit } from './usage.js';
 
@@ -14,7 +15,7 @@ const version = () => z.object({ version: z.string() }).parse(JSON.parse(readFil
 function createProgram(exit: Exit): Command {
   const program = new Command('kpiggybank')
     .usage('[--version] [--help] <command> [options]')
-    .description("The analyst's side of a kpiggybank service (drain, count, range), and its load test.")
+    .description("The analyst's side of a kpiggybank service (drain, count, range, export), and its load test.")
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
     .helpCommand('help [command]', 'print the help of a command')
@@ -34,12 +35,13 @@ function createProgram(exit: Exit): Command {
 Environment (a flag wins over its variable):
   KPIGGYBANK_URL  the service of drain, count and range (default http://127.0.0.1:3000)
   DRAIN_TOKEN     drain's token, as the service has it
-  READ_TOKEN      the read token of count and range, if the service has one
+  READ_TOKEN      the read token of count, range and export, if the service has one
 
 Each command's --help lists its options and exit codes.`,
     );
   // commands created through program.command() inherit the settings above
   addAnalystCommands(program, exit);
+  addExportCommand(program, exit);
   addLoadtestCommand(program, exit);
   return program;
 }
@@ -49,7 +51,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   let code = 0;
   const program = createProgram((exitCode) => (code = exitCode));
   try {
-    if (argv.length === 0) program.error('which command? drain, count, range or loadtest', { exitCode: USAGE_EXIT });
+    if (argv.length === 0) program.error('which command? drain, count, range, export or loadtest', { exitCode: USAGE_EXIT });
     // commander's `help bogus` prints the usage without saying why
     if (argv[0] === 'help' && argv[1] !== undefined && !program.commands.some((command) => command.name() === argv[1])) {
       program.error(`unknown command ${JSON.stringify(argv[1])}`, { exitCode: USAGE_EXIT });

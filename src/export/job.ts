@@ -1,0 +1,147 @@
+// One export job: its feed, from the checkpoint its destination holds, through its filter and
+// row shaping, into its destination one batch at a time. A batch's seq is the seq of the last
+// change it covers — deletions and filtered-out blobs included — so the checkpoint moves past
+// them too, and a restart reads on from exactly where the last load ended.
+import type { ChangeMessage, StoredBlob } from 'kpiggybank-client';
+import type { ExportJobConfig } from './config.js';
+import type { Column, Destination, JobState, Row } from './destination.js';
+import { parseDuration } from './duration.js';
+import type { FeedEvent } from './feed-source.js';
+
+/** What turns a job's blobs into rows: its filter (filter.ts) and its row shaper (row-shape.ts), made once the destination has said its columns. */
+export interface Shaping {
+  /** Whether the job's filter keeps the blob. */
+  keep(blob: StoredBlob): boolean;
+  /** One blob as a row, its cells in the order of the columns so far (shaping may add columns). */
+  shape(blob: StoredBlob): Row;
+  /** The columns of a batch of these rows, each row given a NULL for columns added after it was shaped. */
+  seal(rows: readonly Row[]): readonly Column[];
+  /** The columns so far. */
+  readonly columns: readonly Column[];
+}
+
+/** The feed as the job reads it (FeedReader). */
+export interface JobFeed {
+  next(deadline?: number): Promise<FeedEvent>;
+  close(): void;
+}
+
+/** Told after each load. */
+export interface BatchReport {
+  readonly job: string;
+  /** Rows of this batch, and changes it covered (deletions and filtered-out blobs included). */
+  readonly rows: number;
+  readonly changes: number;
+  readonly seq: string;
+  /** Rows loaded into the destination in all, this run and earlier ones. */
+  readonly totalRows: number;
+  /** The newest `at` loaded so far in this run: the lag is how long ago that was. */
+  readonly newest: Date | undefined;
+  /** How long the load took. */
+  readonly loadMs: number;
+}
+
+export interface JobOptions {
+  readonly job: ExportJobConfig;
+  readonly destination: Destination;
+  /** Builds the job's shaping from the columns its destination has. */
+  readonly shaping: (existing: readonly Column[]) => Shaping;
+  /** Opens the job's feed from `since` (the destination's checkpoint, or "0"). */
+  readonly openFeed: (since: string) => JobFeed;
+  /** Stop once caught up (`--once`) rather than follow. */
+  readonly once: boolean;
+  /** Aborted by SIGTERM/SIGINT: the batch in hand is loaded, then the job ends. */
+  readonly stop: AbortSignal;
+  readonly onOpen?: (state: JobState) => void;
+  readonly onBatch?: (report: BatchReport) => void;
+  readonly onCaughtUp?: () => void;
+}
+
+export interface JobSummary {
+  readonly job: string;
+  readonly checkpoint: string | undefined;
+  readonly totalRows: number;
+  /** Rows loaded by this run. */
+  readonly loaded: number;
+}
+
+/** A deletion as a row, for `include_deleted`: a tombstone has no timestamp, so it is 0 (1970-01-01), and `extra` says what the row is. */
+function deletionRow(id: string, columns: number): Row {
+  // a mutable array: seal() gives it the cells of columns added later in its batch
+  return { id, timestamp: 0, at: new Date(0), cells: new Array<null>(columns).fill(null), extra: { _deleted: true } };
+}
+
+/** A change's blob, unless the change is a deletion (whose doc is a tombstone). */
+const blobOf = (change: ChangeMessage): StoredBlob | undefined => (change.deleted || !('timestamp' in change.doc) ? undefined : change.doc);
+
+/** The changes gathered for the next load. */
+class PendingBatch {
+  readonly rows: Row[] = [];
+  changes = 0;
+  seq = '';
+
+  constructor(readonly startedAt: number) {}
+}
+
+const STOP = Symbol('stop');
+
+/** Runs one job until it is caught up (`once`), stopped, or fails (the error is thrown as it is). */
+export async function runJob(options: JobOptions): Promise<JobSummary> {
+  const { job, destination, once, stop } = options;
+  const maxBlobs = job.batch.max_blobs;
+  const maxDelayMs = parseDuration(job.batch.max_delay) ?? 1000;
+  const state = await destination.open();
+  options.onOpen?.(state);
+  const shaping = options.shaping(state.columns);
+  let checkpoint = state.checkpoint;
+  let totalRows = state.rows;
+  let loaded = 0;
+  let newest: Date | undefined;
+
+  const load = async (batch: PendingBatch): Promise<void> => {
+    const { rows } = batch;
+    const columns = shaping.seal(rows);
+    const began = performance.now();
+    await destination.load({ columns, rows, seq: batch.seq });
+    checkpoint = batch.seq;
+    totalRows += rows.length;
+    loaded += rows.length;
+    for (const row of rows) if (row.timestamp !== 0 && (newest === undefined || row.at > newest)) newest = row.at;
+    options.onBatch?.({ job: job.name, rows: rows.length, changes: batch.changes, seq: batch.seq, totalRows, newest, loadMs: performance.now() - began });
+  };
+
+  const stopped = new Promise<typeof STOP>((resolve) => {
+    if (stop.aborted) resolve(STOP);
+    else stop.addEventListener('abort', () => resolve(STOP), { once: true });
+  });
+  const feed = options.openFeed(checkpoint ?? '0');
+  let batch: PendingBatch | undefined;
+  try {
+    while (!stop.aborted) {
+      const event = await Promise.race([feed.next(batch === undefined ? undefined : batch.startedAt + maxDelayMs), stopped]);
+      if (event === STOP) break;
+      if (event.type === 'change') {
+        const { change } = event;
+        batch ??= new PendingBatch(Date.now());
+        batch.changes++;
+        batch.seq = change.seq;
+        const blob = blobOf(change);
+        if (blob === undefined) {
+          if (job.include_deleted) batch.rows.push(deletionRow(change.id, shaping.columns.length));
+        } else if (shaping.keep(blob)) batch.rows.push(shaping.shape(blob));
+        if (batch.rows.length < maxBlobs) continue;
+      } else if (event.type === 'caught-up') {
+        options.onCaughtUp?.();
+        if (once) break;
+      }
+      // full, max_delay passed, or caught up: load what is gathered (even only a checkpoint move)
+      if (batch !== undefined) await load(batch);
+      batch = undefined;
+    }
+    // the batch in hand (stopped, or caught up with --once)
+    if (batch !== undefined) await load(batch);
+  } finally {
+    feed.close();
+  }
+  return { job: job.name, checkpoint, totalRows, loaded };
+}

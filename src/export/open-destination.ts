@@ -1,0 +1,42 @@
+// The one place that picks a job's destination by its kind. Each is imported only when a job uses
+// it: pg and DuckDB's native binding cost a start that `--help`, a config mistake or a files-only
+// export need not pay.
+import type { ExportJobConfig } from './config.js';
+import { type Destination, DestinationError } from './destination.js';
+
+/** The destination of one job, not yet opened (`open()` connects and says where the job stands). */
+export async function destinationFor(job: ExportJobConfig): Promise<Destination> {
+  const { destination } = job;
+  switch (destination.kind) {
+    case 'postgres': {
+      const { createPostgresDestination } = await import('./postgres/postgres-destination.js');
+      return createPostgresDestination(destination, job.name);
+    }
+    case 'files':
+    case 'duckdb':
+      throw new DestinationError(`export "${job.name}": the ${destination.kind} destination is not built yet`);
+  }
+}
+
+/** Where a destination is, as logs and `export status` print it: a PostgreSQL URL's password is never shown. */
+export function describeDestination(job: ExportJobConfig): string {
+  const { destination } = job;
+  switch (destination.kind) {
+    case 'files':
+      return `files in ${destination.dir} (${destination.format}${destination.gzip ? ', gzip' : ''})`;
+    case 'duckdb':
+      return `duckdb ${destination.path}, table ${destination.table ?? job.name}`;
+    case 'postgres':
+      return `postgres ${withoutPassword(destination.url)}, table ${destination.schema}.${destination.table ?? job.name}`;
+  }
+}
+
+/** The URL with its password (if any) replaced by ***; a URL that does not parse is cut to its scheme. */
+export function withoutPassword(url: string): string {
+  if (!URL.canParse(url)) return `${url.split(':')[0] ?? 'postgres'}://(a URL that does not parse)`;
+  const parsed = new URL(url);
+  if (parsed.password !== '') parsed.password = '***';
+  // a password in the query (?password=…) is one too
+  for (const key of [...parsed.searchParams.keys()]) if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
+  return parsed.toString();
+}
