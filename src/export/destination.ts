@@ -14,7 +14,7 @@ export interface Column {
   readonly type: ColumnType;
 }
 
-/** A cell as the destinations take it: already checked against its column's type. */
+/** A cell as the destinations take it: already checked against its column's type (a json column's cell is its value's JSON text; see row-shape.ts). */
 export type Cell = string | number | boolean | Date | null;
 
 /**
