@@ -9,6 +9,7 @@ import { startPostgres, type RunningPostgres } from '../../harness/postgres.js';
 import { freePort } from '../../src/loadtest/free-port.js';
 import { type Column, DestinationError, type Row } from '../../src/export/destination.js';
 import { createPostgresDestination, type PostgresOptions } from '../../src/export/postgres/postgres-destination.js';
+import { pgTimestamp } from '../../src/export/postgres/pg-timestamp.js';
 
 let server: RunningPostgres;
 let admin: pg.Client;
@@ -20,11 +21,18 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // A POSTGRES_URL server outlives the run: leave it as it was.
+  for (const schema of schemas) await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin?.end();
   await server?.stop();
 });
 
-const freshSchema = () => `kpiggybank_test_${randomBytes(4).toString('hex')}`;
+const schemas: string[] = [];
+const freshSchema = () => {
+  const schema = `kpiggybank_test_${randomBytes(4).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+};
 const options = (schema: string, more: Partial<PostgresOptions> = {}): PostgresOptions => ({
   kind: 'postgres',
   url: server.url,
@@ -81,7 +89,7 @@ describe('the PostgreSQL destination', () => {
       columns,
       rows: [
         row('x', at, ['en-US', 9_007_199_254_740_991, 0.5, true, new Date('2026-02-03T04:05:06.789Z'), '{"browser":"Firefox","v":[1,2]}'], { other: { deep: 1 } }),
-        row('y', at, [null, -3, -1e300, false, null, null], null),
+        row('y', at, [null, -3, -1e300, false, new Date('+020000-01-02T03:04:05.006Z'), null], null),
       ],
       seq: '1',
     });
@@ -105,7 +113,7 @@ describe('the PostgreSQL destination', () => {
     const rows = await admin.query(`SELECT _id, "timestamp"::text AS ts, at, lang, n::text, ratio, ok, seen, ua, extra FROM ${schema}.events ORDER BY _id`);
     expect(rows.rows).toEqual([
       { _id: 'x', ts: String(Date.parse(at)), at: new Date(at), lang: 'en-US', n: '9007199254740991', ratio: 0.5, ok: true, seen: new Date('2026-02-03T04:05:06.789Z'), ua: { browser: 'Firefox', v: [1, 2] }, extra: { other: { deep: 1 } } },
-      { _id: 'y', ts: String(Date.parse(at)), at: new Date(at), lang: null, n: '-3', ratio: -1e300, ok: false, seen: null, ua: null, extra: null },
+      { _id: 'y', ts: String(Date.parse(at)), at: new Date(at), lang: null, n: '-3', ratio: -1e300, ok: false, seen: new Date('+020000-01-02T03:04:05.006Z'), ua: null, extra: null },
     ]);
   });
 
@@ -283,5 +291,16 @@ describe('the PostgreSQL destination', () => {
       expect(JSON.stringify(e)).not.toContain(secret);
       expect((e as Error).message).not.toContain('\n');
     }
+  });
+});
+
+describe("the timestamps the COPY writes (by hand, not toISOString's 3.5 µs)", () => {
+  it('are UTC to the millisecond, before 1970 and past 9999 included', () => {
+    for (const iso of ['1970-01-01T00:00:00.000Z', '1969-12-31T23:59:59.999Z', '2024-02-29T23:59:59.999Z', '2026-12-02T10:05:07.080Z', '0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) {
+      expect(pgTimestamp(new Date(iso))).toBe(`${iso.slice(0, 10)} ${iso.slice(11, 23)}+00`);
+    }
+    expect(pgTimestamp(new Date('+020000-01-02T03:04:05.006Z'))).toBe('20000-01-02 03:04:05.006+00');
+    expect(pgTimestamp(new Date(Number.NaN))).toBeUndefined();
+    expect(pgTimestamp(new Date('-000001-12-31T23:59:59.999Z'))).toBeUndefined();
   });
 });

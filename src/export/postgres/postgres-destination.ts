@@ -17,8 +17,8 @@ import { MAX_IDENTIFIER_BYTES, qualified, quoteIdent } from './sql-names.js';
 
 export type PostgresOptions = Extract<ExportJobConfig['destination'], { kind: 'postgres' }>;
 
-/** `_pYYYYMMDD`, what a partition's name adds to its table's. */
-const PARTITION_SUFFIX_BYTES = 10;
+/** `_pYYYYMMDD` (a year may have up to 6 digits), what a partition's name adds to its table's. */
+const PARTITION_SUFFIX_BYTES = 12;
 
 const FIXED = new Set<string>(Object.values(FIXED_COLUMNS));
 
