@@ -52,8 +52,7 @@ const UNSTORABLE_TEXT = /[\0\p{Cs}]/u;
  */
 const CONVERT: Readonly<Record<ColumnType, (value: unknown) => Converted>> = {
   text: (value) => (value == null ? null : typeof value === 'string' && !UNSTORABLE_TEXT.test(value) ? value : MISFIT),
-  bigint: (value) =>
-    value == null ? null : typeof value === 'number' && Number.isInteger(value) && value >= -BIGINT_LIMIT && value < BIGINT_LIMIT ? value : MISFIT,
+  bigint: (value) => (value == null ? null : typeof value === 'number' && Number.isInteger(value) && value >= -BIGINT_LIMIT && value < BIGINT_LIMIT ? value : MISFIT),
   double: (value) => (value == null ? null : typeof value === 'number' && Number.isFinite(value) ? value : MISFIT),
   boolean: (value) => (value == null ? null : typeof value === 'boolean' ? value : MISFIT),
   timestamptz: (value) => {
@@ -196,7 +195,9 @@ export class RowShaper {
       } else if (node.children === undefined) {
         if (!misfits || this.#tookValue(node)) continue;
       } else rest = this.#remainder(value, node);
-      if (rest !== undefined) setField((extra ??= {}), field, rest);
+      if (rest === undefined) continue;
+      extra ??= {};
+      setField(extra, field, rest);
     }
     if (misfits) this.#misfit.fill(0, 0, count);
     return { id: blob._id, timestamp: blob.timestamp, at: timestampToDate(blob.timestamp), cells, extra };
@@ -234,7 +235,9 @@ export class RowShaper {
       empty = false;
       const child = node.children.get(field);
       const part = child === undefined ? object[field] : this.#remainder(object[field], child);
-      if (part !== undefined) setField((rest ??= {}), field, part);
+      if (part === undefined) continue;
+      rest ??= {};
+      setField(rest, field, part);
     }
     // `{}` is kept as it was; an object whose fields all went into columns leaves nothing.
     return empty ? value : rest;

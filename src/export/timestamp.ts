@@ -29,7 +29,7 @@ export function timestampMs(timestamp: number): number {
  */
 export function timestampToDate(timestamp: number): Date {
   const ms = timestampMs(timestamp);
-  return new Date(ms > LATEST_MS ? LATEST_MS : ms < EARLIEST_MS ? EARLIEST_MS : ms);
+  return new Date(Math.min(Math.max(ms, EARLIEST_MS), LATEST_MS));
 }
 
 /** Whether a millisecond instant is one a destination can hold (years 1 to 9999). */

@@ -43,27 +43,25 @@ describe('compileFilter', () => {
   });
 
   it('compares numbers and strings by their text, booleans as booleans', () => {
-    expect(kept({ allow: { field: 'v', values: [42, '7', true] } }, [blob({ v: 42 }), blob({ v: '42' }), blob({ v: 7 }), blob({ v: '7' }), blob({ v: true }), blob({ v: 'true' }), blob({ v: 1 }), blob({ v: 42.5 })])).toEqual([
-      true,
-      true,
-      true,
-      true,
-      true,
-      false,
-      false,
-      false,
-    ]);
+    expect(
+      kept({ allow: { field: 'v', values: [42, '7', true] } }, [
+        blob({ v: 42 }),
+        blob({ v: '42' }),
+        blob({ v: 7 }),
+        blob({ v: '7' }),
+        blob({ v: true }),
+        blob({ v: 'true' }),
+        blob({ v: 1 }),
+        blob({ v: 42.5 }),
+      ]),
+    ).toEqual([true, true, true, true, true, false, false, false]);
   });
 
   it('ignore: drops the blobs of the listed identities; a blob without the identity field is kept', () => {
     const filter = { ignore: { field: 'user.email', values: ['qa@example.com', 1001] } };
-    expect(kept(filter, [blob({ user: { email: 'qa@example.com' } }), blob({ user: { email: '1001' } }), blob({ user: { email: 'ann@example.com' } }), blob({ user: {} }), blob({})])).toEqual([
-      false,
-      false,
-      true,
-      true,
-      true,
-    ]);
+    expect(
+      kept(filter, [blob({ user: { email: 'qa@example.com' } }), blob({ user: { email: '1001' } }), blob({ user: { email: 'ann@example.com' } }), blob({ user: {} }), blob({})]),
+    ).toEqual([false, false, true, true, true]);
   });
 
   it('reads only a blob`s own fields: "constructor" or "__proto__" are not found on a blob that lacks them', () => {
@@ -76,27 +74,40 @@ describe('compileFilter', () => {
   it('a time range in seconds keeps seconds and milliseconds blobs alike, both ends included (a `to` second whole)', () => {
     const filter = { from: 1_338_000_000, to: 1_338_000_010 };
     const times = [1_337_999_999, 1_338_000_000, 1_338_000_010, 1_338_000_011, 1_337_999_999_999, 1_338_000_000_000, 1_338_000_010_999, 1_338_000_011_000];
-    expect(kept(filter, times.map((timestamp) => blob({ timestamp })))).toEqual([false, true, true, false, false, true, true, false]);
+    expect(
+      kept(
+        filter,
+        times.map((timestamp) => blob({ timestamp })),
+      ),
+    ).toEqual([false, true, true, false, false, true, true, false]);
   });
 
   it('a time range in milliseconds, or as ISO dates (a `to` date includes its whole day, UTC)', () => {
     const ms = { from: 1_338_000_000_000, to: 1_338_000_000_500 };
-    expect(kept(ms, [1_337_999_999_999, 1_338_000_000_000, 1_338_000_000_500, 1_338_000_000_501, 1_338_000_000].map((timestamp) => blob({ timestamp })))).toEqual([false, true, true, false, true]);
+    expect(
+      kept(
+        ms,
+        [1_337_999_999_999, 1_338_000_000_000, 1_338_000_000_500, 1_338_000_000_501, 1_338_000_000].map((timestamp) => blob({ timestamp })),
+      ),
+    ).toEqual([false, true, true, false, true]);
     const day = { from: '2012-05-26', to: '2012-05-26' };
     const midnight = Date.UTC(2012, 4, 26);
-    expect(kept(day, [midnight - 1, midnight, midnight + 86_399_999, midnight + 86_400_000, midnight / 1000, midnight / 1000 + 86_399].map((timestamp) => blob({ timestamp })))).toEqual([
-      false,
-      true,
-      true,
-      false,
-      true,
-      true,
-    ]);
+    expect(
+      kept(
+        day,
+        [midnight - 1, midnight, midnight + 86_399_999, midnight + 86_400_000, midnight / 1000, midnight / 1000 + 86_399].map((timestamp) => blob({ timestamp })),
+      ),
+    ).toEqual([false, true, true, false, true, true]);
   });
 
   it('a time range as ISO date-times with offsets: exact instants', () => {
     const filter = { from: '2012-05-26T04:40:00+02:00', to: '2012-05-26T02:40:10Z' };
-    expect(kept(filter, [1_337_999_999, 1_338_000_000, 1_338_000_010, 1_338_000_010_001, 1_338_000_011].map((timestamp) => blob({ timestamp })))).toEqual([false, true, true, false, false]);
+    expect(
+      kept(
+        filter,
+        [1_337_999_999, 1_338_000_000, 1_338_000_010, 1_338_000_010_001, 1_338_000_011].map((timestamp) => blob({ timestamp })),
+      ),
+    ).toEqual([false, true, true, false, false]);
     expect(kept({ from: '2012-05-26T02:40:00Z' }, [blob({ timestamp: 1_338_000_000 }), blob({ timestamp: 1_337_999_999 })])).toEqual([true, false]);
     expect(kept({ to: '2012-05-26T02:40:00Z' }, [blob({ timestamp: 1_338_000_000 }), blob({ timestamp: 1_338_000_001 })])).toEqual([true, false]);
   });
@@ -104,7 +115,12 @@ describe('compileFilter', () => {
   it('all of allow, ignore and time must hold', () => {
     const filter = { allow: { field: 'event', values: ['signin'] }, ignore: { field: 'user', values: ['qa'] }, from: 1_338_000_000 };
     expect(
-      kept(filter, [blob({ event: 'signin', user: 'ann' }), blob({ event: 'signin', user: 'qa' }), blob({ event: 'logout', user: 'ann' }), blob({ event: 'signin', user: 'ann', timestamp: 1 })]),
+      kept(filter, [
+        blob({ event: 'signin', user: 'ann' }),
+        blob({ event: 'signin', user: 'qa' }),
+        blob({ event: 'logout', user: 'ann' }),
+        blob({ event: 'signin', user: 'ann', timestamp: 1 }),
+      ]),
     ).toEqual([true, false, false, false]);
   });
 });

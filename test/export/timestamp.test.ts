@@ -35,7 +35,19 @@ describe('parseIsoMs', () => {
   });
 
   it('refuses what is not an ISO instant: no offset (the zone would be a guess), no such day, other text', () => {
-    for (const text of ['2026-01-31T10:00:00', '2026-02-30', '2026-02-30T00:00:00Z', '2026-13-01', '2026-01-31T25:00:00Z', 'March 7, 2026', '1338000000', '', ' 2026-01-31', '2026-01-31T10:00:00Z ', '=cmd|\' /C calc\'!A0']) {
+    for (const text of [
+      '2026-01-31T10:00:00',
+      '2026-02-30',
+      '2026-02-30T00:00:00Z',
+      '2026-13-01',
+      '2026-01-31T25:00:00Z',
+      'March 7, 2026',
+      '1338000000',
+      '',
+      ' 2026-01-31',
+      '2026-01-31T10:00:00Z ',
+      "=cmd|' /C calc'!A0",
+    ]) {
       expect(parseIsoMs(text), text).toBeUndefined();
     }
     expect(parseIsoMs('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
