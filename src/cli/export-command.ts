@@ -8,7 +8,7 @@ import { mistake, noArguments, USAGE_EXIT, type Exit } from './usage.js';
 const DEFAULT_CONFIG = 'kpiggybank-export.toml';
 
 const RunOptionsSchema = z.object({ config: z.string(), once: z.boolean().default(false), follow: z.boolean().default(false) });
-const StatusOptionsSchema = z.object({ config: z.string() });
+const StatusOptionsSchema = RunOptionsSchema;
 const LevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 const EXIT_HELP = '\nExit status: 0 done (or stopped by SIGTERM/SIGINT after loading the batch in hand); 1 failed (the service unreachable, the token refused, a destination error); 2 a bad option or a mistake in the config file.';
@@ -75,7 +75,9 @@ async function exportRun(command: Command): Promise<number> {
 
 async function exportStatusRun(command: Command): Promise<number> {
   noArguments(command);
-  const options = StatusOptionsSchema.parse(command.opts());
+  // --config is the export command's: commander gives it to `export` however it is placed
+  const options = StatusOptionsSchema.parse(command.optsWithGlobals());
+  if (options.once || options.follow) mistake(command, `status only reads where each job stands: it takes no --${options.once ? 'once' : 'follow'}`);
   const { loadConfig } = await import('../export/load-config.js');
   const { checkService, exportClient } = await import('../export/run-export.js');
   const { exportStatus, formatStatus } = await import('../export/export-status.js');
@@ -116,7 +118,6 @@ export function addExportCommand(program: Command, exit: Exit): void {
     .description(
       "Prints, for each job of the config: the checkpoint and the rows its destination holds, how many changes of the service's feed come after the checkpoint (counted up to 100,000), and the lag: the age of the oldest blob not loaded yet (0s when caught up).",
     )
-    .option('--config <F>', 'the config file (TOML)', DEFAULT_CONFIG)
-    .addHelpText('after', '\nExit status: 0 done; 1 the service or a destination could not be read; 2 a bad option or a mistake in the config file.')
+    .addHelpText('after', `\n  --config <F>  the config file (TOML), as for export (default: "${DEFAULT_CONFIG}")\n\nExit status: 0 done; 1 the service or a destination could not be read; 2 a bad option or a mistake in the config file.`)
     .action(action(exit, exportStatusRun));
 }

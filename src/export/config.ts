@@ -35,8 +35,11 @@ const PostgresSchema = z.strictObject({
 export const DESTINATION_KINDS = ['files', 'duckdb', 'postgres'] as const;
 const DestinationSchema = z.discriminatedUnion('kind', [FilesSchema, DuckDbSchema, PostgresSchema], {
   error: (issue) => {
-    const kind = typeof issue.input === 'object' && issue.input !== null && 'kind' in issue.input ? issue.input.kind : undefined;
-    return kind === undefined ? `missing (the destination's kind: one of ${DESTINATION_KINDS.join(', ')})` : `unknown destination kind ${JSON.stringify(kind)} (one of ${DESTINATION_KINDS.join(', ')})`;
+    const kinds = DESTINATION_KINDS.join(', ');
+    if (issue.input === undefined) return `missing (expected a table such as { kind = "duckdb", path = "kpi.duckdb" }; kind is one of ${kinds})`;
+    if (typeof issue.input !== 'object' || issue.input === null || Array.isArray(issue.input)) return `expected a table such as { kind = "duckdb", path = "kpi.duckdb" }`;
+    const kind = 'kind' in issue.input ? issue.input.kind : undefined;
+    return kind === undefined ? `missing (the destination's kind: one of ${kinds})` : `unknown destination kind ${JSON.stringify(kind)} (one of ${kinds})`;
   },
 });
 

@@ -6,6 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { ExportConfigSchema, type ExportConfig } from './config.js';
+import { emptyRangeReason } from './filter.js';
 
 /** The config file could not be read or is wrong: `problems` are the lines to print, one per mistake. */
 export class ConfigError extends Error {
@@ -99,6 +100,12 @@ export function parseConfig(text: string, file: string): ExportConfig {
   }
   const result = ExportConfigSchema.safeParse(document, { error: wording });
   if (!result.success) throw new ConfigError(problemsOf(result.error, document).map((line) => `${file}: ${line}`));
+  // checked here, not in the schema: filter.ts reads the schema's types
+  const empty = result.data.exports.flatMap((job, index) => {
+    const why = emptyRangeReason(job.filter);
+    return why === undefined ? [] : [`${file}: exports[${index}].filter: ${why}`];
+  });
+  if (empty.length > 0) throw new ConfigError(empty);
   return resolvePaths(result.data, dirname(resolve(file)));
 }
 

@@ -2,7 +2,7 @@
 // it: pg and DuckDB's native binding cost a start that `--help`, a config mistake or a files-only
 // export need not pay.
 import type { ExportJobConfig } from './config.js';
-import { type Destination, DestinationError } from './destination.js';
+import type { Destination } from './destination.js';
 
 /** The destination of one job, not yet opened (`open()` connects and says where the job stands). */
 export async function destinationFor(job: ExportJobConfig): Promise<Destination> {
@@ -12,9 +12,14 @@ export async function destinationFor(job: ExportJobConfig): Promise<Destination>
       const { createPostgresDestination } = await import('./postgres/postgres-destination.js');
       return createPostgresDestination(destination, job.name);
     }
-    case 'files':
-    case 'duckdb':
-      throw new DestinationError(`export "${job.name}": the ${destination.kind} destination is not built yet`);
+    case 'files': {
+      const { createFilesDestination } = await import('./files/files-destination.js');
+      return createFilesDestination(destination, job.name);
+    }
+    case 'duckdb': {
+      const { createDuckDbDestination } = await import('./duckdb/duckdb-destination.js');
+      return createDuckDbDestination(destination, job.name);
+    }
   }
 }
 

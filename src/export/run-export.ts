@@ -31,7 +31,9 @@ export class JobFailure extends Error {
     readonly job: string,
     override readonly cause: unknown,
   ) {
-    super(`export "${job}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    const why = cause instanceof Error ? cause.message : String(cause);
+    // a destination's own message may name the job already
+    super(why.startsWith(`export "${job}"`) ? why : `export "${job}": ${why}`, { cause });
   }
 }
 
@@ -40,12 +42,19 @@ export function exportClient(config: ExportConfig, token: string | undefined): K
   return new KpiggybankClient({ baseUrl: config.source.url, token });
 }
 
+/** The deepest cause's message: fetch's own is "fetch failed", its cause's says "connect ECONNREFUSED 127.0.0.1:3000". */
+function innermost(error: Error): string {
+  let deepest = error;
+  while (deepest.cause instanceof Error) deepest = deepest.cause;
+  return deepest.message;
+}
+
 /** Fails at once, in one line, when the service cannot be reached (the feed would retry for ever). */
 export async function checkService(client: KpiggybankClient, url: string): Promise<void> {
   try {
     await client.ping();
   } catch (error) {
-    if (error instanceof KpiggybankNetworkError) throw new SourceError(`cannot reach the service at ${url}: ${error.cause instanceof Error ? error.cause.message : error.message}`);
+    if (error instanceof KpiggybankNetworkError) throw new SourceError(`cannot reach the service at ${url}: ${innermost(error)}`);
     if (error instanceof KpiggybankHttpError) throw new SourceError(`the service at ${url} answered ${error.status} to a ping: is it a kpiggybank service?`);
     throw error;
   }

@@ -117,6 +117,12 @@ destination = { kind = "duckdb", path = "web.duckdb", table = "web" }
     ]);
   });
 
+  it('refuses a time range that holds nothing', () => {
+    expect(problems(`${MINIMAL}filter = { from = "2026-02-01", to = "2026-01-31" }\n`)).toEqual([
+      'export.toml: exports[0].filter: from (2026-02-01T00:00:00.000Z) is after to (2026-01-31T23:59:59.999Z): the job would export nothing',
+    ]);
+  });
+
   it('refuses a config with no export', () => {
     expect(problems('exports = []')).toEqual(['export.toml: exports: no export: add at least one [[exports]] table']);
     expect(problems('')).toEqual(['export.toml: exports: missing (expected array)']);
