@@ -193,11 +193,31 @@ describe('the PostgreSQL destination', () => {
     expect(await count(`SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = $1 AND column_name = 'added'`, [schema])).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM pg_inherits WHERE inhparent = $1::regclass`, [`${schema}.events`])).toBe(1);
     expect((await admin.query(`SELECT seq, rows FROM ${schema}.kpiggybank_sync`)).rows).toEqual([{ seq: '1', rows: '1' }]);
+    // A fault on this side, part-way through encoding the stream (a row whose time PostgreSQL cannot hold), is the same.
+    const unencodable = [...rows.slice(0, 6_000).filter((r) => r.id !== 'poison'), { ...row('bad', '2026-01-02T00:00:00Z', ['v']), at: new Date(Number.NaN) }];
+    await expect(destination.load({ columns, rows: unencodable, seq: '2' })).rejects.toThrow(/cannot load 6000 rows .*: blob bad: its time Invalid Date is outside what PostgreSQL's timestamptz holds$/);
+    expect(await count(`SELECT count(*) AS n FROM ${schema}.events`)).toBe(1);
     // The same destination loads the batch once the fault is gone: its own state did not move either.
     await admin.query(`ALTER TABLE ${schema}.events DROP CONSTRAINT no_poison`);
     await destination.load({ columns, rows, seq: '2' });
     await destination.close();
     expect(await count(`SELECT count(*) AS n FROM ${schema}.events`)).toBe(10_001);
+  });
+
+  it('loads a plain table made beforehand as it is (no partitions), and a row it cannot encode part-way through the stream cancels the COPY and leaves the connection usable', async () => {
+    const schema = freshSchema();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.query(`CREATE TABLE ${schema}.events (_id text NOT NULL, "timestamp" bigint NOT NULL, at timestamptz NOT NULL, extra jsonb, note varchar(10) DEFAULT 'theirs')`);
+    const destination = createPostgresDestination(options(schema), 'plain');
+    // The varchar column is not one the export writes: not among the job's columns, left to its default.
+    expect(await destination.open()).toEqual({ checkpoint: undefined, columns: [], rows: 0 });
+    const many = Array.from({ length: 30_000 }, (_, i) => row(`r${i}`, '2026-01-02T00:00:00Z'));
+    await expect(destination.load({ columns: [], rows: [...many, { ...row('bad', '2026-01-02T00:00:00Z'), at: new Date(Number.NaN) }], seq: '1' })).rejects.toThrow(/blob bad: its time Invalid Date/);
+    expect(await count(`SELECT count(*) AS n FROM ${schema}.events`)).toBe(0);
+    await destination.load({ columns: [], rows: many, seq: '1' });
+    await destination.close();
+    expect(await count(`SELECT count(*) AS n FROM ${schema}.events WHERE note = 'theirs'`)).toBe(30_000);
+    expect(await count(`SELECT count(*) AS n FROM pg_inherits WHERE inhparent = $1::regclass`, [`${schema}.events`])).toBe(0);
   });
 
   it('creates a partition another exporter is creating at the same moment without failing (it waits, and takes theirs)', async () => {

@@ -42,10 +42,16 @@ function cellText(type: Column['type'], cell: Exclude<Cell, null>): string | und
   }
 }
 
-/** One row's line (newline included): `_id`, `timestamp`, `at`, the columns' cells, `extra`. */
-export function copyLine(row: Row, columns: readonly Column[]): string {
+/** The row's `at` as timestamptz input; throws for a time PostgreSQL cannot hold (the one value that cannot go to `extra`: it places the row). */
+export function atText(row: Row): string {
   const at = pgTimestamp(row.at);
   if (at === undefined) throw new RangeError(`blob ${row.id}: its time ${String(row.at)} is outside what PostgreSQL's timestamptz holds`);
+  return at;
+}
+
+/** One row's line (newline included): `_id`, `timestamp`, `at`, the columns' cells, `extra`. */
+export function copyLine(row: Row, columns: readonly Column[]): string {
+  const at = atText(row);
   let line = `${copyText(row.id)}\t${String(row.timestamp)}\t${at}`;
   let misfits: Record<string, unknown> | undefined;
   for (let i = 0; i < columns.length; i++) {

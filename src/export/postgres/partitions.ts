@@ -4,6 +4,7 @@
 // CREATE waits on our lock or we on its, and the loser's "already exists" is not a failure.
 import type { ClientBase } from 'pg';
 import type { Row } from '../destination.js';
+import { atText } from './copy-text.js';
 import { pgTimestamp } from './pg-timestamp.js';
 import { qualified } from './sql-names.js';
 
@@ -29,6 +30,7 @@ export function partitionsFor(table: string, rows: readonly Row[], days: number)
   const span = days * DAY_MS;
   const seen = new Map<number, Partition>();
   for (const row of rows) {
+    atText(row);
     const index = Math.floor(row.at.getTime() / span);
     if (!seen.has(index)) seen.set(index, partitionOf(table, row.at, days));
   }
