@@ -50,24 +50,24 @@ describe('the PostgreSQL destination', () => {
     const schema = freshSchema();
     const destination = createPostgresDestination(options(schema), 'signins');
     expect(await destination.open()).toEqual({ checkpoint: undefined, columns: [], rows: 0 });
-    // 2026-01-01 is day 20454 since 1970 = 7 × 2922: a 7-day span starts on it.
+    // Weeks start on Mondays: 2026-01-01 is a Thursday, in the week of Monday 2025-12-29.
     await destination.load({ columns: [], rows: [row('a', '2026-01-01T00:00:00Z'), row('b', '2026-01-01T12:00:00Z'), row('c', '2026-01-09T00:00:00Z')], seq: '3' });
     await destination.close();
     const tree = await admin.query<{ relid: string; isleaf: boolean; level: number }>(`SELECT relid::text, isleaf, level FROM pg_partition_tree($1) ORDER BY relid::text`, [`${schema}.events`]);
     expect(tree.rows).toEqual([
       { relid: `${schema}.events`, isleaf: false, level: 0 },
-      { relid: `${schema}.events_p20260101`, isleaf: true, level: 1 },
-      { relid: `${schema}.events_p20260108`, isleaf: true, level: 1 },
+      { relid: `${schema}.events_p20251229`, isleaf: true, level: 1 },
+      { relid: `${schema}.events_p20260105`, isleaf: true, level: 1 },
     ]);
     const bounds = await admin.query<{ bound: string }>(
       `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY c.relname`,
       [`${schema}.events`],
     );
     expect(bounds.rows.map((b) => b.bound)).toEqual([
-      "FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-01-08 00:00:00+00')",
-      "FOR VALUES FROM ('2026-01-08 00:00:00+00') TO ('2026-01-15 00:00:00+00')",
+      "FOR VALUES FROM ('2025-12-29 00:00:00+00') TO ('2026-01-05 00:00:00+00')",
+      "FOR VALUES FROM ('2026-01-05 00:00:00+00') TO ('2026-01-12 00:00:00+00')",
     ]);
-    expect(await count(`SELECT count(*) AS n FROM ${schema}.events_p20260101`)).toBe(2);
+    expect(await count(`SELECT count(*) AS n FROM ${schema}.events_p20251229`)).toBe(2);
     const sync = await admin.query(`SELECT job, seq, rows FROM ${schema}.kpiggybank_sync`);
     expect(sync.rows).toEqual([{ job: 'signins', seq: '3', rows: '3' }]);
   });
@@ -228,7 +228,7 @@ describe('the PostgreSQL destination', () => {
     const other = new pg.Client({ connectionString: server.url });
     await other.connect();
     await other.query('BEGIN');
-    await other.query(`CREATE TABLE ${schema}.events_p20260101 PARTITION OF ${schema}.events FOR VALUES FROM ('2026-01-01 00:00:00+00') TO ('2026-01-08 00:00:00+00')`);
+    await other.query(`CREATE TABLE ${schema}.events_p20251229 PARTITION OF ${schema}.events FOR VALUES FROM ('2025-12-29 00:00:00+00') TO ('2026-01-05 00:00:00+00')`);
     const loading = destination.load({ columns: [], rows: [row('ours', '2026-01-02T00:00:00Z')], seq: '1' });
     // Ours is blocked on the other's lock (pg_locks shows it waiting) until the other commits.
     for (;;) {
@@ -242,6 +242,27 @@ describe('the PostgreSQL destination', () => {
     await destination.close();
     expect((await admin.query(`SELECT _id FROM ${schema}.events ORDER BY _id`)).rows).toEqual([{ _id: 'ours' }, { _id: 'theirs' }]);
     expect(await count(`SELECT count(*) AS n FROM pg_inherits WHERE inhparent = $1::regclass`, [`${schema}.events`])).toBe(1);
+  });
+
+  it('after partition_days changes, loads into the old partitions where they cover the rows, and says why when a row falls in a gap', async () => {
+    const schema = freshSchema();
+    const weekly = createPostgresDestination(options(schema), 'resized');
+    await weekly.open();
+    await weekly.load({ columns: [], rows: [row('a', '2026-01-01T00:00:00Z')], seq: '1' });
+    await weekly.close();
+    const daily = createPostgresDestination(options(schema, { partition_days: 1 }), 'resized');
+    await daily.open();
+    // 01-01 is in the weekly partition (its day would overlap it: not made), 01-06 gets a daily one.
+    await daily.load({ columns: [], rows: [row('b', '2026-01-01T12:00:00Z'), row('c', '2026-01-06T00:00:00Z')], seq: '2' });
+    const names = await admin.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY 1`, [`${schema}.events`]);
+    expect(names.rows.map((r) => r.relname)).toEqual(['events_p20251229', 'events_p20260106']);
+    // A half-day partition someone made: the day's partition would overlap it, and 18:00 is in neither.
+    await admin.query(`CREATE TABLE ${schema}.odd PARTITION OF ${schema}.events FOR VALUES FROM ('2026-01-10 00:00:00+00') TO ('2026-01-10 12:00:00+00')`);
+    await expect(daily.load({ columns: [], rows: [row('d', '2026-01-09T00:00:00Z'), row('e', '2026-01-10T18:00:00Z')], seq: '3' })).rejects.toThrow(
+      /: no partition of relation "events" found for row: a partition of another size covers part of its span \(was partition_days changed\? partitions are never resized\): add the missing partition by hand$/,
+    );
+    await daily.close();
+    expect(await count(`SELECT count(*) AS n FROM ${schema}.events`)).toBe(3);
   });
 
   it('refuses to load when another exporter moved the same job’s checkpoint (two exporters on one job would load blobs twice)', async () => {

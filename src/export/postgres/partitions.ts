@@ -1,5 +1,6 @@
 // The table's time partitions (KMDB): one per `partition_days` days of `at`, aligned on whole
-// multiples of that span since 1970-01-01 UTC, created by the load that first needs one. Another
+// multiples of that span since Monday 1970-01-05 UTC (so that weekly partitions are ISO weeks),
+// created by the load that first needs one. Another
 // exporter (another job on the same table) may create the same partition at the same moment: its
 // CREATE waits on our lock or we on its, and the loser's "already exists" is not a failure.
 import type { ClientBase } from 'pg';
@@ -9,6 +10,8 @@ import { pgTimestamp } from './pg-timestamp.js';
 import { qualified } from './sql-names.js';
 
 const DAY_MS = 86_400_000;
+/** Monday 1970-01-05T00:00:00Z. */
+const ORIGIN_MS = 4 * DAY_MS;
 
 /** One partition: its bounds [from, to) and its name, `<table>_pYYYYMMDD` of its first day. */
 export interface Partition {
@@ -19,7 +22,7 @@ export interface Partition {
 
 export function partitionOf(table: string, at: Date, days: number): Partition {
   const span = days * DAY_MS;
-  const from = new Date(Math.floor(at.getTime() / span) * span);
+  const from = new Date(ORIGIN_MS + Math.floor((at.getTime() - ORIGIN_MS) / span) * span);
   const to = new Date(from.getTime() + span);
   const day = (pgTimestamp(from) ?? '').slice(0, 10).replaceAll('-', '');
   return { name: `${table}_p${day}`, from, to };
@@ -31,7 +34,7 @@ export function partitionsFor(table: string, rows: readonly Row[], days: number)
   const seen = new Map<number, Partition>();
   for (const row of rows) {
     atText(row);
-    const index = Math.floor(row.at.getTime() / span);
+    const index = Math.floor((row.at.getTime() - ORIGIN_MS) / span);
     if (!seen.has(index)) seen.set(index, partitionOf(table, row.at, days));
   }
   return [...seen.values()];
@@ -54,6 +57,7 @@ const RACED = new Set(['42P07', '23505', '42P17']);
  * under a savepoint, so that losing a race to another exporter costs the savepoint, not the load;
  * the partition it lost to is checked to be there before going on.
  */
+export const NO_PARTITION_HINT = 'a partition of another size covers part of its span (was partition_days changed? partitions are never resized): add the missing partition by hand';
 export async function ensurePartitions(client: ClientBase, schema: string, table: string, rows: readonly Row[], days: number): Promise<void> {
   if (rows.length === 0) return;
   const needed = partitionsFor(table, rows, days);
@@ -70,6 +74,9 @@ export async function ensurePartitions(client: ClientBase, schema: string, table
       await client.query('ROLLBACK TO SAVEPOINT kpiggybank_partition');
       const code = (error as { code?: string }).code;
       if (code === undefined || !RACED.has(code)) throw error;
+      // An overlap is a partition of another size (partition_days changed): the rows it covers
+      // load into it, and a row it does not cover fails the COPY with "no partition … found".
+      if (code === '42P17') continue;
       existing = await existingPartitions(client, schema, table);
       if (!existing.has(partition.name)) throw error;
     }

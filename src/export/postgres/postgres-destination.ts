@@ -11,7 +11,7 @@ import type { ExportJobConfig } from '../config.js';
 import { type Batch, type Column, DestinationError, type Destination, FIXED_COLUMNS, type JobState } from '../destination.js';
 import { columnTypeOf, POSTGRES_TYPES } from './column-types.js';
 import { copyChunks } from './copy-text.js';
-import { ensurePartitions } from './partitions.js';
+import { ensurePartitions, NO_PARTITION_HINT } from './partitions.js';
 import { scrubbed, serverName } from './server-name.js';
 import { MAX_IDENTIFIER_BYTES, qualified, quoteIdent } from './sql-names.js';
 
@@ -139,6 +139,9 @@ class PostgresDestination implements Destination {
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      if ((error as { code?: string }).code === '23514' && reason(error).startsWith('no partition')) {
+        throw this.#fail(`cannot load ${batch.rows.length} rows (up to seq ${batch.seq}) into`, `${reason(error)}: ${NO_PARTITION_HINT}`);
+      }
       throw this.#fail(`cannot load ${batch.rows.length} rows (up to seq ${batch.seq}) into`, error);
     }
     this.#state = { checkpoint: batch.seq, columns: batch.columns, rows: this.#state.rows + batch.rows.length };
