@@ -327,7 +327,13 @@ describe('the PostgreSQL destination', () => {
       (e: unknown) => e,
     );
     expect((denied as Error).message).toMatch(/^cannot connect to load public\.events on PostgreSQL at 127\.0\.0\.1:\d+\/postgres: password authentication failed for user "postgres"$/);
-    for (const e of [error, denied]) {
+    const inQuery = createPostgresDestination(options('public', { url: `postgres://postgres@${real.host}/postgres?password=${secret}` }), 'denied');
+    const deniedToo = await inQuery.open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((deniedToo as Error).message).toMatch(/password authentication failed for user "postgres"$/);
+    for (const e of [error, denied, deniedToo]) {
       expect(String((e as Error).stack)).not.toContain(secret);
       expect(JSON.stringify(e)).not.toContain(secret);
       expect((e as Error).message).not.toContain('\n');

@@ -13,21 +13,21 @@ export function serverName(url: string): string {
   }
 }
 
-/** The URL's password, if it has one. */
-function passwordOf(url: string): string | undefined {
+/** The URL's passwords: its user's, and a `?password=` (which pg reads too). */
+function passwordsOf(url: string): string[] {
   try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password === '' ? undefined : password;
+    const parsed = new URL(url);
+    return [decodeURIComponent(parsed.password), ...parsed.searchParams.getAll('password')];
   } catch {
     // An unparsable URL: the text between "user:" and "@", as pg would read it.
-    return /^[a-z]+:\/\/[^:/@]*:([^@]*)@/i.exec(url)?.[1];
+    return [/^[a-z]+:\/\/[^:/@]*:([^@]*)@/i.exec(url)?.[1] ?? ''];
   }
 }
 
-/** `message` without any occurrence of the URL's password (or of PGPASSWORD). */
+/** `message` without any occurrence of the URL's passwords (or of PGPASSWORD). */
 export function scrubbed(message: string, url: string): string {
   let out = message;
-  for (const secret of [passwordOf(url), process.env.PGPASSWORD]) {
+  for (const secret of [...passwordsOf(url), process.env.PGPASSWORD]) {
     if (secret) out = out.replaceAll(secret, '***');
   }
   return out;
