@@ -53,7 +53,9 @@ describe('the PostgreSQL destination', () => {
     // Weeks start on Mondays: 2026-01-01 is a Thursday, in the week of Monday 2025-12-29.
     await destination.load({ columns: [], rows: [row('a', '2026-01-01T00:00:00Z'), row('b', '2026-01-01T12:00:00Z'), row('c', '2026-01-09T00:00:00Z')], seq: '3' });
     await destination.close();
-    const tree = await admin.query<{ relid: string; isleaf: boolean; level: number }>(`SELECT relid::text, isleaf, level FROM pg_partition_tree($1) ORDER BY relid::text`, [`${schema}.events`]);
+    const tree = await admin.query<{ relid: string; isleaf: boolean; level: number }>(`SELECT relid::text, isleaf, level FROM pg_partition_tree($1) ORDER BY relid::text`, [
+      `${schema}.events`,
+    ]);
     expect(tree.rows).toEqual([
       { relid: `${schema}.events`, isleaf: false, level: 0 },
       { relid: `${schema}.events_p20251229`, isleaf: true, level: 1 },
@@ -72,7 +74,7 @@ describe('the PostgreSQL destination', () => {
     expect(sync.rows).toEqual([{ job: 'signins', seq: '3', rows: '3' }]);
   });
 
-  it("gives each export type its PostgreSQL type, and loads the values as they were", async () => {
+  it('gives each export type its PostgreSQL type, and loads the values as they were', async () => {
     const schema = freshSchema();
     const columns: Column[] = [
       { name: 'lang', path: ['lang'], type: 'text' },
@@ -112,8 +114,30 @@ describe('the PostgreSQL destination', () => {
     });
     const rows = await admin.query(`SELECT _id, "timestamp"::text AS ts, at, lang, n::text, ratio, ok, seen, ua, extra FROM ${schema}.events ORDER BY _id`);
     expect(rows.rows).toEqual([
-      { _id: 'x', ts: String(Date.parse(at)), at: new Date(at), lang: 'en-US', n: '9007199254740991', ratio: 0.5, ok: true, seen: new Date('2026-02-03T04:05:06.789Z'), ua: { browser: 'Firefox', v: [1, 2] }, extra: { other: { deep: 1 } } },
-      { _id: 'y', ts: String(Date.parse(at)), at: new Date(at), lang: null, n: '-3', ratio: -1e300, ok: false, seen: new Date('+020000-01-02T03:04:05.006Z'), ua: null, extra: null },
+      {
+        _id: 'x',
+        ts: String(Date.parse(at)),
+        at: new Date(at),
+        lang: 'en-US',
+        n: '9007199254740991',
+        ratio: 0.5,
+        ok: true,
+        seen: new Date('2026-02-03T04:05:06.789Z'),
+        ua: { browser: 'Firefox', v: [1, 2] },
+        extra: { other: { deep: 1 } },
+      },
+      {
+        _id: 'y',
+        ts: String(Date.parse(at)),
+        at: new Date(at),
+        lang: null,
+        n: '-3',
+        ratio: -1e300,
+        ok: false,
+        seen: new Date('+020000-01-02T03:04:05.006Z'),
+        ua: null,
+        extra: null,
+      },
     ]);
   });
 
@@ -158,7 +182,10 @@ describe('the PostgreSQL destination', () => {
       { _id: 'a', lang: 'en', score: null, meta: null },
       { _id: 'b', lang: 'fr', score: 1.5, meta: [1] },
     ]);
-    const nullable = await admin.query(`SELECT column_name, is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'events' AND column_name IN ('score', 'meta')`, [schema]);
+    const nullable = await admin.query(
+      `SELECT column_name, is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'events' AND column_name IN ('score', 'meta')`,
+      [schema],
+    );
     expect(nullable.rows.every((c) => c.is_nullable === 'YES')).toBe(true);
     const reopened = createPostgresDestination(options(schema), 'grow');
     expect(await reopened.open()).toEqual({
@@ -195,7 +222,9 @@ describe('the PostgreSQL destination', () => {
     expect((await admin.query(`SELECT seq, rows FROM ${schema}.kpiggybank_sync`)).rows).toEqual([{ seq: '1', rows: '1' }]);
     // A fault on this side, part-way through encoding the stream (a row whose time PostgreSQL cannot hold), is the same.
     const unencodable = [...rows.slice(0, 6_000).filter((r) => r.id !== 'poison'), { ...row('bad', '2026-01-02T00:00:00Z', ['v']), at: new Date(Number.NaN) }];
-    await expect(destination.load({ columns, rows: unencodable, seq: '2' })).rejects.toThrow(/cannot load 6000 rows .*: blob bad: its time Invalid Date is outside what PostgreSQL's timestamptz holds$/);
+    await expect(destination.load({ columns, rows: unencodable, seq: '2' })).rejects.toThrow(
+      /cannot load 6000 rows .*: blob bad: its time Invalid Date is outside what PostgreSQL's timestamptz holds$/,
+    );
     expect(await count(`SELECT count(*) AS n FROM ${schema}.events`)).toBe(1);
     // The same destination loads the batch once the fault is gone: its own state did not move either.
     await admin.query(`ALTER TABLE ${schema}.events DROP CONSTRAINT no_poison`);
@@ -212,7 +241,9 @@ describe('the PostgreSQL destination', () => {
     // The varchar column is not one the export writes: not among the job's columns, left to its default.
     expect(await destination.open()).toEqual({ checkpoint: undefined, columns: [], rows: 0 });
     const many = Array.from({ length: 30_000 }, (_, i) => row(`r${i}`, '2026-01-02T00:00:00Z'));
-    await expect(destination.load({ columns: [], rows: [...many, { ...row('bad', '2026-01-02T00:00:00Z'), at: new Date(Number.NaN) }], seq: '1' })).rejects.toThrow(/blob bad: its time Invalid Date/);
+    await expect(destination.load({ columns: [], rows: [...many, { ...row('bad', '2026-01-02T00:00:00Z'), at: new Date(Number.NaN) }], seq: '1' })).rejects.toThrow(
+      /blob bad: its time Invalid Date/,
+    );
     expect(await count(`SELECT count(*) AS n FROM ${schema}.events`)).toBe(0);
     await destination.load({ columns: [], rows: many, seq: '1' });
     await destination.close();
@@ -272,7 +303,9 @@ describe('the PostgreSQL destination', () => {
     await a.open();
     await b.open();
     await a.load({ columns: [], rows: [row('1', '2026-01-01T00:00:00Z')], seq: '1' });
-    await expect(b.load({ columns: [], rows: [row('1', '2026-01-01T00:00:00Z')], seq: '1' })).rejects.toThrow(/checkpoint is no longer \(none\): is another exporter running this job\?/);
+    await expect(b.load({ columns: [], rows: [row('1', '2026-01-01T00:00:00Z')], seq: '1' })).rejects.toThrow(
+      /checkpoint is no longer \(none\): is another exporter running this job\?/,
+    );
     await a.close();
     await b.close();
     expect(await count(`SELECT count(*) AS n FROM ${schema}.events`)).toBe(1);
@@ -306,7 +339,9 @@ describe('the PostgreSQL destination', () => {
     await runLoader(undefined);
     expect(await count(`SELECT count(*) AS n FROM ${schema}.events`)).toBe(batches * perBatch);
     expect(await count(`SELECT count(DISTINCT _id) AS n FROM ${schema}.events`)).toBe(batches * perBatch);
-    expect((await admin.query(`SELECT seq, rows FROM ${schema}.kpiggybank_sync WHERE job = 'kill_test'`)).rows).toEqual([{ seq: String(batches), rows: String(batches * perBatch) }]);
+    expect((await admin.query(`SELECT seq, rows FROM ${schema}.kpiggybank_sync WHERE job = 'kill_test'`)).rows).toEqual([
+      { seq: String(batches), rows: String(batches * perBatch) },
+    ]);
   }, 120_000);
 
   it('an unreachable server, or a wrong password, is one clear line that names the server and never the password', async () => {
@@ -326,7 +361,9 @@ describe('the PostgreSQL destination', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect((denied as Error).message).toMatch(/^cannot connect to load public\.events on PostgreSQL at 127\.0\.0\.1:\d+\/postgres: password authentication failed for user "postgres"$/);
+    expect((denied as Error).message).toMatch(
+      /^cannot connect to load public\.events on PostgreSQL at 127\.0\.0\.1:\d+\/postgres: password authentication failed for user "postgres"$/,
+    );
     const inQuery = createPostgresDestination(options('public', { url: `postgres://postgres@${real.host}/postgres?password=${secret}` }), 'denied');
     const deniedToo = await inQuery.open().then(
       () => undefined,
@@ -343,7 +380,14 @@ describe('the PostgreSQL destination', () => {
 
 describe("the timestamps the COPY writes (by hand, not toISOString's 3.5 µs)", () => {
   it('are UTC to the millisecond, before 1970 and past 9999 included', () => {
-    for (const iso of ['1970-01-01T00:00:00.000Z', '1969-12-31T23:59:59.999Z', '2024-02-29T23:59:59.999Z', '2026-12-02T10:05:07.080Z', '0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) {
+    for (const iso of [
+      '1970-01-01T00:00:00.000Z',
+      '1969-12-31T23:59:59.999Z',
+      '2024-02-29T23:59:59.999Z',
+      '2026-12-02T10:05:07.080Z',
+      '0001-01-01T00:00:00.000Z',
+      '9999-12-31T23:59:59.999Z',
+    ]) {
       expect(pgTimestamp(new Date(iso))).toBe(`${iso.slice(0, 10)} ${iso.slice(11, 23)}+00`);
     }
     expect(pgTimestamp(new Date('+020000-01-02T03:04:05.006Z'))).toBe('20000-01-02 03:04:05.006+00');

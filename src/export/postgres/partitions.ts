@@ -42,22 +42,25 @@ export function partitionsFor(table: string, rows: readonly Row[], days: number)
 
 /** The partitions PostgreSQL reports as already being the table's (by name). */
 async function existingPartitions(client: ClientBase, schema: string, table: string): Promise<Set<string>> {
-  const { rows } = await client.query<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1)`,
-    [qualified(schema, table)],
-  );
+  const { rows } = await client.query<{ name: string }>(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1)`, [
+    qualified(schema, table),
+  ]);
   return new Set(rows.map((r) => r.name));
 }
 
 // duplicate_table, unique_violation (on pg_class/pg_type, when two CREATEs race), invalid_object_definition ("would overlap").
 const RACED = new Set(['42P07', '23505', '42P17']);
 
+/** Said after PostgreSQL's "no partition of relation … found for row", which a changed partition_days can cause. */
+export const NO_PARTITION_HINT =
+  'a partition of another size covers part of its span (was partition_days changed? partitions are never resized): add the missing partition by hand';
+
 /**
  * Creates the missing partitions for `rows`, inside the caller's transaction. Each CREATE runs
  * under a savepoint, so that losing a race to another exporter costs the savepoint, not the load;
- * the partition it lost to is checked to be there before going on.
+ * the partition it lost to is checked to be there before going on. One that would overlap a
+ * partition of another size is not made.
  */
-export const NO_PARTITION_HINT = 'a partition of another size covers part of its span (was partition_days changed? partitions are never resized): add the missing partition by hand';
 export async function ensurePartitions(client: ClientBase, schema: string, table: string, rows: readonly Row[], days: number): Promise<void> {
   if (rows.length === 0) return;
   const needed = partitionsFor(table, rows, days);

@@ -61,7 +61,9 @@ class PostgresDestination implements Destination {
   async open(): Promise<JobState> {
     const { schema, sync_table: syncTable } = this.#options;
     if (Buffer.byteLength(this.#table) > MAX_IDENTIFIER_BYTES - PARTITION_SUFFIX_BYTES) {
-      throw new DestinationError(`table name ${JSON.stringify(this.#table)} is too long: at most ${MAX_IDENTIFIER_BYTES - PARTITION_SUFFIX_BYTES} bytes, so its partitions' names fit PostgreSQL's 63`);
+      throw new DestinationError(
+        `table name ${JSON.stringify(this.#table)} is too long: at most ${MAX_IDENTIFIER_BYTES - PARTITION_SUFFIX_BYTES} bytes, so its partitions' names fit PostgreSQL's 63`,
+      );
     }
     const client = new pg.Client({ connectionString: this.#options.url, connectionTimeoutMillis: 10_000, application_name: 'kpiggybank export' });
     client.on('error', (error) => (this.#lost = error));
@@ -122,10 +124,12 @@ class PostgresDestination implements Destination {
       await client.query('BEGIN');
       // First, so that a second exporter running the same job waits here on the row's lock, then
       // finds the checkpoint moved, rather than loading the same blobs again.
-      const moved = await client.query(
-        `UPDATE ${qualified(schema, syncTable)} SET seq = $2, rows = rows + $3, updated_at = now() WHERE job = $1 AND seq IS NOT DISTINCT FROM $4`,
-        [this.#job, batch.seq, batch.rows.length, this.#state.checkpoint ?? null],
-      );
+      const moved = await client.query(`UPDATE ${qualified(schema, syncTable)} SET seq = $2, rows = rows + $3, updated_at = now() WHERE job = $1 AND seq IS NOT DISTINCT FROM $4`, [
+        this.#job,
+        batch.seq,
+        batch.rows.length,
+        this.#state.checkpoint ?? null,
+      ]);
       if (moved.rowCount !== 1) throw new Error(`job ${this.#job}'s checkpoint is no longer ${this.#state.checkpoint ?? '(none)'}: is another exporter running this job?`);
       if (this.#partitioned) await ensurePartitions(client, schema, this.#table, batch.rows, days);
       if (added.length > 0) {
