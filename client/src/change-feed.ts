@@ -1,6 +1,6 @@
 import { KpiggybankError } from './errors.js';
 import { retryDelay } from './retry.js';
-import { FeedCloseCode, FeedMessageSchema, type ChangeMessage } from './wire/changes.js';
+import { FeedCloseCode, FeedEnvelopeSchema, type ChangeMessage } from './wire/changes.js';
 import { resolveWebSocket, type WebSocketConstructor } from './websocket.js';
 
 export type FeedState = 'connecting' | 'live' | 'reconnecting' | 'closed';
@@ -102,7 +102,8 @@ export class ChangeFeed implements AsyncIterable<ChangeMessage> {
     } catch (error) {
       return this.fail(error instanceof Error ? error : new Error(String(error)));
     }
-    const params = new URLSearchParams({ since: this.resumeFrom });
+    // batch=1: several changes a message (a service from before it ignores it and sends one each)
+    const params = new URLSearchParams({ since: this.resumeFrom, batch: '1' });
     if (this.token) params.set('token', this.token);
     const socket = new WebSocketImpl(`${this.url}?${params}`);
     this.socket = socket;
@@ -112,7 +113,7 @@ export class ChangeFeed implements AsyncIterable<ChangeMessage> {
   }
 
   private receive(data: unknown): void {
-    const parsed = FeedMessageSchema.safeParse(typeof data === 'string' ? safeJson(data) : undefined);
+    const parsed = FeedEnvelopeSchema.safeParse(typeof data === 'string' ? safeJson(data) : undefined);
     if (!parsed.success) return this.fail(new KpiggybankFeedError(0, `the server sent a message that is not a change: ${String(data).slice(0, 100)}`));
     const message = parsed.data;
     if (message.type === 'live') {
@@ -121,8 +122,14 @@ export class ChangeFeed implements AsyncIterable<ChangeMessage> {
       this.setState('live');
       return;
     }
-    this.queue.push(message);
-    this.resumeFrom = message.seq;
+    if (message.type === 'changes') {
+      if (message.changes.length === 0) return;
+      for (const change of message.changes) this.queue.push(change);
+      this.resumeFrom = message.changes[message.changes.length - 1]!.seq;
+    } else {
+      this.queue.push(message);
+      this.resumeFrom = message.seq;
+    }
     if (this.queue.length >= this.maxQueued && !this.full) {
       this.full = true; // the rest waits on the server until these are read
       this.socket?.close(1000, 'client queue full');

@@ -1,7 +1,7 @@
 import { backoffDelay, type ChangeMessage } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
-import { InvalidSeqError, type Change, type Store } from '../store/store.js';
+import { InvalidSeqError, type Change, type ChangesBatch, type Store } from '../store/store.js';
 import type { FeedSink } from './sink.js';
 import { orderOf, Subscription, tick, type FeedMessage } from './subscription.js';
 
@@ -44,12 +44,19 @@ interface HubTime {
   sleep(ms: number): Promise<void>;
 }
 
+interface HistoryRead {
+  issuedAt: number;
+  batch: Promise<ChangesBatch>;
+}
+
 const REAL_TIME: HubTime = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 /** The follower's wait after its n-th failure in a row: 100 ms doubling to 5 s, no jitter (one follower per process). */
 const backoff = (failures: number) => backoffDelay({ firstMs: 100, maxMs: 5_000, jitter: 'none' }, failures - 1);
 const messageFor = (change: Change): FeedMessage => ({ key: `${change.id}\n${change.rev}`, data: messageOf(change), order: orderOf(change.seq) });
 
 function messageOf(change: Change): Buffer {
+  // the blob as the store keeps it (leveldb): the same bytes JSON.stringify gives for the message below, without parsing it back first
+  if (!change.deleted && change.json !== undefined) return Buffer.from(`{"type":"change","seq":${JSON.stringify(change.seq)},"id":${JSON.stringify(change.id)},"doc":${change.json}}`);
   const message: ChangeMessage = change.deleted
     ? { type: 'change', seq: change.seq, id: change.id, deleted: true, doc: { _id: change.id, _deleted: true } }
     : { type: 'change', seq: change.seq, id: change.id, doc: change.doc ?? { _id: change.id, timestamp: 0 } };
@@ -189,16 +196,26 @@ export class ChangeHub {
   private async catchUp(subscription: Subscription, since: string): Promise<void> {
     let cursor = since;
     let failures = 0;
+    let ahead: HistoryRead | undefined;
     while (!subscription.ended) {
-      const issuedAt = tick();
+      const read = ahead ?? this.readHistory(cursor);
+      ahead = undefined;
       try {
-        const batch = await this.store.changes(cursor, { limit: this.options.batchSize, waitMs: 0 });
+        const batch = await read.batch;
         const readAt = tick();
         failures = 0;
-        subscription.deliverAllFromHistory(batch.changes.map(messageFor), readAt);
         cursor = batch.lastSeq;
-        if (batch.complete && issuedAt > subscription.overflowedAt) break;
-        await subscription.drained();
+        // the next read goes out before this one is sent: the store reads while the socket writes
+        // (one read after another left the client waiting on the store for a third of a replay)
+        if (!batch.complete) ahead = this.readHistory(cursor);
+        const messages = batch.changes.map(messageFor);
+        // in parts that fit the subscriber's queue; live changes meanwhile queue or are skipped as during any read
+        let sent = 0;
+        do {
+          sent = subscription.deliverAllFromHistory(messages, readAt, sent);
+          await subscription.drained();
+        } while (sent < messages.length && !subscription.ended);
+        if (batch.complete && read.issuedAt > subscription.overflowedAt) break;
       } catch (error) {
         if (error instanceof InvalidSeqError) {
           subscription.end('invalid_since', `unknown since: ${since}`.slice(0, 120));
@@ -210,5 +227,13 @@ export class ChangeHub {
       }
     }
     subscription.goLive(cursor);
+  }
+
+  /** A read of history from `since`, with the moment it was issued (what the hand-over to the live feed compares). */
+  private readHistory(since: string): HistoryRead {
+    const issuedAt = tick();
+    const batch = this.store.changes(since, { limit: this.options.batchSize, waitMs: 0 });
+    batch.catch(() => {}); // a read ahead that its subscription outlives is never awaited; an awaited one still rejects
+    return { issuedAt, batch };
   }
 }

@@ -100,12 +100,24 @@ export class Subscription {
     }
   }
 
-  /** Changes read from the store's history while catching up, written out together; `readAt`: when that read returned. */
-  deliverAllFromHistory(messages: readonly FeedMessage[], readAt: number): void {
+  /**
+   * Changes read from the store's history while catching up (`readAt`: when that read returned),
+   * from `from` on, written out together until the sink's queue passes half its bound. Returns
+   * where it stopped (`messages.length`: all sent); the caller waits for `drained()` and goes on
+   * from there, so that a read of more bytes than the queue holds is not taken for a slow subscriber.
+   */
+  deliverAllFromHistory(messages: readonly FeedMessage[], readAt: number, from = 0): number {
+    const half = this.maxQueueBytes / 2;
+    let at = from;
     this.sink.cork();
-    for (const { key, data } of messages) this.deliverFromHistory(key, data, readAt);
+    while (at < messages.length && this.state !== 'ended') {
+      const { key, data } = messages[at++]!;
+      this.deliverFromHistory(key, data, readAt);
+      if (this.sink.queuedBytes() > half) break;
+    }
     this.sink.uncork();
     this.report();
+    return at;
   }
 
   private deliverFromHistory(key: string, data: Buffer, readAt: number): void {
@@ -124,7 +136,9 @@ export class Subscription {
     if (this.state !== 'catching_up') return;
     this.state = 'live';
     this.sink.live(seq);
+    this.sink.cork();
     for (const data of this.pending.values()) this.send(data);
+    this.sink.uncork();
     this.pending.clear();
     this.pendingBytes = 0;
     this.report();

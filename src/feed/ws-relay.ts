@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ChangesQuerySchema, FeedCloseCode, Routes, type LiveMessage } from 'kpiggybank-client/wire';
+import { FeedCloseCode, FeedQuerySchema, Routes, type LiveMessage } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { givenToken, tokenMatches } from '../access/tokens.js';
@@ -9,7 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { ChangeHub } from './change-hub.js';
 import { encodedOnce, type SharedBatch } from './shared-batch.js';
 import type { EndReason, FeedSink } from './sink.js';
-import { textFrames } from './ws-frame.js';
+import { changesFrames, textFrames } from './ws-frame.js';
 
 interface WebSocketRelayOptions {
   hub: ChangeHub;
@@ -23,14 +23,25 @@ interface WebSocketRelayOptions {
 }
 
 const framed = encodedOnce((batch) => textFrames(batch.map(({ data }) => data)));
+/**
+ * Most bytes of changes in one `batch=1` frame: large enough that a frame's own cost (an event and
+ * a JSON.parse call in the client) is spread over ~100 blobs of ~1 KB, small enough that the
+ * client's first change of a frame is not held for long.
+ */
+const MAX_FRAME_BYTES = 128 * 1024;
+const framedInChanges = encodedOnce((batch) => changesFrames(batch.map(({ data }) => data), MAX_FRAME_BYTES));
 
 class WebSocketSink implements FeedSink {
   readonly transport = 'ws';
+  /** Changes sent while corked, framed together on uncork (or once a frame's worth has gathered). */
+  private gathered: Buffer[] | undefined;
+  private gatheredBytes = 0;
 
-  /** `socket` is the one the upgrade came on, which the WebSocket now writes to. */
+  /** `socket` is the one the upgrade came on, which the WebSocket now writes to; `batched`: the subscriber asked for `batch=1`. */
   constructor(
     private readonly ws: WebSocket,
     private readonly socket: Duplex,
+    private readonly batched: boolean,
   ) {}
 
   get closed(): boolean {
@@ -39,14 +50,23 @@ class WebSocketSink implements FeedSink {
 
   cork(): void {
     this.socket.cork();
+    this.gathered ??= [];
   }
 
   uncork(): void {
+    this.flush();
+    this.gathered = undefined;
     this.socket.uncork();
   }
 
   send(data: Buffer): void {
-    this.ws.send(data, { binary: false });
+    if (this.gathered === undefined) {
+      this.ws.send(data, { binary: false });
+      return;
+    }
+    this.gathered.push(data);
+    this.gatheredBytes += data.length;
+    if (this.gatheredBytes >= MAX_FRAME_BYTES) this.flush();
   }
 
   /**
@@ -55,20 +75,34 @@ class WebSocketSink implements FeedSink {
    * never agrees to (perMessageDeflate: false).
    */
   sendBatch(batch: SharedBatch): void {
-    this.socket.write(framed(batch));
+    this.flush();
+    this.socket.write(this.batched ? framedInChanges(batch) : framed(batch));
   }
 
   live(seq: string | null): void {
+    this.flush();
     const message: LiveMessage = { type: 'live', seq };
     this.ws.send(JSON.stringify(message));
   }
 
   queuedBytes(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.gatheredBytes;
   }
 
   end(reason: EndReason, message: string): void {
+    this.gathered = undefined; // nothing after the close frame
+    this.gatheredBytes = 0;
     this.ws.close(FeedCloseCode[reason], message);
+  }
+
+  /** The gathered changes as frames (one per change, or `changes` messages for `batch=1`), written in one go. */
+  private flush(): void {
+    const gathered = this.gathered;
+    if (gathered === undefined || gathered.length === 0) return;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    if (this.closed) return;
+    this.socket.write(this.batched ? changesFrames(gathered, MAX_FRAME_BYTES) : textFrames(gathered));
   }
 }
 
@@ -109,7 +143,7 @@ export function attachWebSocketRelay(
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     ws.on('error', (error) => logger.debug({ err: error }, 'change feed: WebSocket error'));
-    const query = ChangesQuerySchema.safeParse(Object.fromEntries(url.searchParams));
+    const query = FeedQuerySchema.safeParse(Object.fromEntries(url.searchParams));
     if (readToken !== undefined && !tokenMatches(readToken, givenToken(req.headers, url.searchParams.get('token') ?? undefined))) {
       ws.close(FeedCloseCode.unauthorized, 'unauthorized: send the read token as Bearer or ?token=');
       return;
@@ -118,7 +152,7 @@ export function attachWebSocketRelay(
       ws.close(FeedCloseCode.invalid_since, `invalid query: ${query.error.issues[0]?.message ?? ''}`.slice(0, 120));
       return;
     }
-    const subscription = hub.subscribe(new WebSocketSink(ws, socket), query.data.since);
+    const subscription = hub.subscribe(new WebSocketSink(ws, socket, query.data.batch), query.data.since);
     ws.on('close', () => subscription.end('closed'));
   };
 

@@ -12,6 +12,18 @@ export const ChangesQuerySchema = z.object({
 });
 
 /**
+ * Query of the WebSocket feed: the change feed's, and `batch=1`, with which the server may send
+ * several changes in one `changes` message (see ChangesMessageSchema). Without it, one change per
+ * message, as every subscriber got before it existed (the page still does).
+ */
+export const FeedQuerySchema = ChangesQuerySchema.extend({
+  batch: z
+    .enum(['0', '1'], 'batch must be 0 or 1')
+    .optional()
+    .transform((batch) => batch === '1'),
+});
+
+/**
  * One change of the store: a new blob (`doc` is the blob), or a removed one (`deleted: true`;
  * `doc` is then CouchDB's tombstone `{_id, _deleted: true}`, as the legacy stream always carried a doc).
  */
@@ -31,8 +43,31 @@ export type ChangeMessage = z.infer<typeof ChangeMessageSchema>;
 const LiveMessageSchema = z.object({ type: z.literal('live'), seq: z.string().nullable() });
 export type LiveMessage = z.infer<typeof LiveMessageSchema>;
 
+/** What a subscriber gets without `batch=1`. */
 export const FeedMessageSchema = z.discriminatedUnion('type', [ChangeMessageSchema, LiveMessageSchema]);
 export type FeedMessage = z.infer<typeof FeedMessageSchema>;
+
+/**
+ * Only to a subscriber that asked for `batch=1`, besides the messages above: consecutive changes
+ * in the store's order, each as its own message would be.
+ */
+export const ChangesMessageSchema = z.object({ type: z.literal('changes'), changes: z.array(ChangeMessageSchema) });
+export type ChangesMessage = z.infer<typeof ChangesMessageSchema>;
+
+const isDoc = (doc: unknown): doc is ChangeMessage['doc'] => typeof doc === 'object' && doc !== null && typeof (doc as { _id?: unknown })._id === 'string';
+
+/**
+ * The feed's messages as the typed client checks them: every field of the envelope, but of a
+ * `doc` only that it is an object with an `_id`, trusting the service for the rest of the stored
+ * blob's shape (it checked each blob on the way in). Checking the whole blob again cost a replay
+ * about as much CPU as parsing it.
+ */
+const ChangeEnvelopeSchema = ChangeMessageSchema.extend({ doc: z.custom<ChangeMessage['doc']>(isDoc, 'doc must be an object with an _id') });
+export const FeedEnvelopeSchema = z.discriminatedUnion('type', [
+  ChangeEnvelopeSchema,
+  z.object({ type: z.literal('changes'), changes: z.array(ChangeEnvelopeSchema) }),
+  LiveMessageSchema,
+]);
 
 // Defined in portable/ (no zod) so that the page can load it too.
 export { FeedCloseCode } from '../portable/close-codes.js';

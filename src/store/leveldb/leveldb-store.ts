@@ -94,10 +94,10 @@ function rangeOptions(query: RangeQuery, after: RangeCursor | undefined, size: n
 }
 
 /**
- * The change with its `doc` parsed from `json` on first read: the change hub follows the log even
- * with no subscriber, and then reads no doc (parsing each was ~5 % of a batched POST's main-thread
- * time in a profile). An own enumerable property, so that spreading or encoding the change still
- * carries the blob.
+ * The change with its `doc` parsed from `json` on first read: the change hub writes `json` out as
+ * it is, and follows the log even with no subscriber (parsing each doc was ~5 % of a batched
+ * POST's main-thread time in a profile). An own enumerable property, so that spreading or
+ * encoding the change still carries the blob.
  */
 function withLazyDoc(change: Change, json: string): Change {
   let doc: StoredBlob | undefined;
@@ -299,7 +299,7 @@ export class LevelDbStore implements Store {
         if (entry.deleted) changes.push({ ...base, deleted: true });
         else {
           const json = docOf.get(entry.seq);
-          if (json !== undefined) changes.push(withLazyDoc({ ...base, deleted: false }, json));
+          if (json !== undefined) changes.push(withLazyDoc({ ...base, deleted: false, json }, json));
         }
       }
       const last = parsed[parsed.length - 1];
