@@ -27,7 +27,7 @@ export type JobColumnsConfig = Pick<ExportJobConfig, 'name' | 'columns' | 'infer
 export const MAX_COLUMNS = 1_000;
 
 /** PostgreSQL cuts identifiers at 63 bytes, so that two longer names could become one column. */
-export const MAX_COLUMN_NAME_LENGTH = 63;
+const MAX_COLUMN_NAME_LENGTH = 63;
 
 /** The names an inferred column may have: the config's rule for a declared one (ASCII, so any destination takes it unquoted). */
 const COLUMN_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;

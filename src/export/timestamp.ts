@@ -14,8 +14,8 @@ export const SECONDS_BELOW = 1e11;
  * writes and parses as an ordinary ISO text (PostgreSQL refuses year 0, and a JavaScript Date
  * past 9999 prints as "+010000-…", which neither PostgreSQL nor DuckDB reads).
  */
-export const EARLIEST_MS = new Date('0001-01-01T00:00:00.000Z').getTime();
-export const LATEST_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
+const EARLIEST_MS = new Date('0001-01-01T00:00:00.000Z').getTime();
+const LATEST_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
 
 /** The timestamp in milliseconds, whichever unit it was posted in. */
 export function timestampMs(timestamp: number): number {
