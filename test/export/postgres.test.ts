@@ -315,6 +315,7 @@ describe('the PostgreSQL destination', () => {
     const schema = freshSchema();
     const batches = 30;
     const perBatch = 1_000;
+    let before = 0;
     const runLoader = async (killAfter: number | undefined): Promise<number> => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'test/export/postgres-loader.ts', server.url, schema, String(batches), String(perBatch)], {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -333,6 +334,10 @@ describe('the PostgreSQL destination', () => {
       }
       const code = await exited;
       if (killAfter === undefined) expect(code).toBe(0);
+      // What the loader said was loaded is committed: the checkpoint is at least there (the batch in flight may or may not be).
+      const seq = (await admin.query<{ seq: string }>(`SELECT seq FROM ${schema}.kpiggybank_sync WHERE job = 'kill_test'`)).rows[0]?.seq;
+      expect(Number(seq)).toBeGreaterThanOrEqual(loaded + before);
+      before = Number(seq);
       return loaded;
     };
     for (let kill = 0; kill < 3; kill++) await runLoader(2 + Math.floor(Math.random() * 6));
