@@ -32,11 +32,11 @@ async function behindOf(client: KpiggybankClient, since: string): Promise<{ behi
   let oldest: number | undefined;
   try {
     while (behind < BEHIND_COUNT_CAP) {
-      const event = await feed.next();
-      if (event.type !== 'change') break; // caught up
+      const change = await feed.next();
+      if (typeof change === 'string') break; // caught up
       behind++;
-      const { doc } = event.change;
-      if (oldest === undefined && !event.change.deleted && 'timestamp' in doc) oldest = timestampToDate(doc.timestamp).getTime();
+      const { doc } = change;
+      if (oldest === undefined && !change.deleted && 'timestamp' in doc) oldest = timestampToDate(doc.timestamp).getTime();
     }
   } finally {
     feed.close();

@@ -1,114 +1,144 @@
-// A job's changes: the service's change feed from the job's checkpoint, read one change at a time
-// with a deadline (a batch is loaded max_delay after its first change even when nothing follows),
-// and the moment the catch-up ends told as an event of its own (`--once` stops there).
+// A job's changes: the service's change feed from the job's checkpoint, handed to the pipeline
+// without waiting while changes are there (poll), and waited for with a deadline (a batch is
+// loaded max_delay after its first change even when nothing follows), with the end of the
+// catch-up told once (`--once` stops there).
+//
+// Waiting makes one promise per wait, resolved by whichever comes first: racing each change
+// against long-lived promises (the deadline, the stop, the `live` signal) would leave a reaction
+// on each of them per change, and a backfill of millions of changes held them all.
 import { type ChangeMessage, FeedCloseCode, type KpiggybankClient, KpiggybankFeedError } from 'kpiggybank-client';
 
-export type FeedEvent =
-  | { readonly type: 'change'; readonly change: ChangeMessage }
-  /** Every change that existed when the feed was opened has been handed out (once per feed). */
-  | { readonly type: 'caught-up' }
-  /** The deadline passed first. */
-  | { readonly type: 'idle' };
+/** What a wait ended with. */
+export type FeedWait = 'change' | 'caught-up' | 'idle' | 'stopped';
 
 /** The service cannot be read: unreachable, the token refused, a checkpoint it does not know (one line, no stack). */
 export class SourceError extends Error {
   override readonly name = 'SourceError';
 }
 
-const CAUGHT_UP = { type: 'caught-up' } as const satisfies FeedEvent;
-const IDLE = { type: 'idle' } as const satisfies FeedEvent;
-const LIVE = Symbol('live');
-const EMPTY = Symbol('empty');
-
-/** Resolves after the I/O callbacks due now: by then a change the feed holds already has been handed out. */
-const afterPendingWork = () => new Promise<typeof EMPTY>((resolve) => setImmediate(() => resolve(EMPTY)));
-
 export interface FeedReaderOptions {
   /** Told when the connection was lost and is being reopened (the feed resumes by itself). */
-  onReconnect?: (why: Error) => void;
+  readonly onReconnect?: (why: Error) => void;
+  /** Ends a wait at once ('stopped'). */
+  readonly signal?: AbortSignal;
 }
 
+/** Changes taken off the client's feed and not handed out yet, at most (the feed holds its own queue behind this one). */
+const HIGH_WATER = 10_000;
+
 /**
- * The feed of one job. The client's ChangeFeed says `live` when the service has sent the history:
- * the changes queued by then are the catch-up, and the catch-up has ended once they are all
- * handed out and no other is waiting (checked after the I/O due at that instant has run).
+ * The feed of one job. The client's ChangeFeed says `live` when the service has sent its history:
+ * the changes queued by then are the catch-up, and it has ended once they are all handed out and
+ * no other is there after the work due at that instant (microtasks, then I/O callbacks) has run.
  */
 export class FeedReader {
-  private readonly iterator: AsyncIterator<ChangeMessage>;
-  private readonly close_: () => void;
-  private pending: Promise<IteratorResult<ChangeMessage>> | undefined;
-  private readonly live: Promise<typeof LIVE>;
-  private isLive = false;
-  private caughtUpTold = false;
-  private timer: { deadline: number; promise: Promise<typeof IDLE>; handle: ReturnType<typeof setTimeout> } | undefined;
+  readonly #since: string;
+  readonly #close: () => void;
+  readonly #queue: ChangeMessage[] = [];
+  #head = 0;
+  #live = false;
+  #caughtUpTold = false;
+  #failure: unknown;
+  #ended = false;
+  #wake: (() => void) | undefined;
+  #resumePump: (() => void) | undefined;
+  readonly #signal: AbortSignal | undefined;
 
-  constructor(
-    client: KpiggybankClient,
-    private readonly since: string,
-    options: FeedReaderOptions = {},
-  ) {
-    let goLive: (value: typeof LIVE) => void = () => {};
-    this.live = new Promise((resolve) => (goLive = resolve));
+  constructor(client: KpiggybankClient, since: string, options: FeedReaderOptions = {}) {
+    this.#since = since;
     const feed = client.changes({
       since,
       onState: (state, error) => {
         if (state === 'live') {
-          this.isLive = true;
-          goLive(LIVE);
+          this.#live = true;
+          this.#notify();
         } else if (state === 'reconnecting' && error) options.onReconnect?.(error);
       },
     });
-    this.iterator = feed[Symbol.asyncIterator]();
-    this.close_ = () => feed.close();
+    this.#close = () => feed.close();
+    options.signal?.addEventListener('abort', () => this.#notify(), { once: true });
+    this.#signal = options.signal;
+    void this.#pump(feed);
   }
 
-  /** The next change, `caught-up` once, or `idle` when `deadline` (epoch ms) passes first; a feed error as a SourceError. */
-  async next(deadline?: number): Promise<FeedEvent> {
-    try {
-      return await this.read(deadline);
-    } catch (error) {
-      throw explainFeedError(error, this.since);
+  /** A change received and not handed out yet, without waiting; a feed error (once the changes before it are out) as a SourceError. */
+  poll(): ChangeMessage | undefined {
+    if (this.#head < this.#queue.length) {
+      const change = this.#queue[this.#head] as ChangeMessage;
+      this.#queue[this.#head++] = undefined as unknown as ChangeMessage;
+      if (this.#head === this.#queue.length) {
+        this.#queue.length = 0;
+        this.#head = 0;
+        this.#resumePump?.();
+      }
+      return change;
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+    return undefined;
+  }
+
+  /** Waits for a change to poll, the end of the catch-up (told once), `deadline` (epoch ms), or the signal. */
+  async wait(deadline?: number): Promise<FeedWait> {
+    for (;;) {
+      if (this.#head < this.#queue.length || this.#failure !== undefined) return 'change';
+      if (this.#signal?.aborted) return 'stopped';
+      if (this.#ended) throw new SourceError('the change feed ended');
+      if (this.#live && !this.#caughtUpTold) {
+        // what the socket brought already is handed to the queue by then
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.#head < this.#queue.length || this.#failure !== undefined) return 'change';
+        this.#caughtUpTold = true;
+        return 'caught-up';
+      }
+      const remaining = deadline === undefined ? undefined : deadline - Date.now();
+      if (remaining !== undefined && remaining <= 0) return 'idle';
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        if (remaining !== undefined) timer = setTimeout(resolve, remaining);
+      });
+      clearTimeout(timer);
+      this.#wake = undefined;
     }
   }
 
-  private async read(deadline: number | undefined): Promise<FeedEvent> {
-    this.pending ??= this.iterator.next();
-    const waits: Promise<IteratorResult<ChangeMessage> | FeedEvent | typeof LIVE | typeof EMPTY>[] = [this.pending];
-    if (!this.caughtUpTold) waits.push(this.isLive ? afterPendingWork() : this.live);
-    if (deadline !== undefined) waits.push(this.idleAt(deadline));
-    let outcome = await Promise.race(waits);
-    if (outcome === LIVE) {
-      // the history is queued: what is not handed out after the work due now is not there
-      outcome = await Promise.race([this.pending, afterPendingWork()]);
+  /** The next change, waiting for it; `caught-up`, `idle` or `stopped` when that comes first. */
+  async next(deadline?: number): Promise<ChangeMessage | Exclude<FeedWait, 'change'>> {
+    for (;;) {
+      const change = this.poll();
+      if (change !== undefined) return change;
+      const outcome = await this.wait(deadline);
+      if (outcome !== 'change') return outcome;
     }
-    if (outcome === EMPTY) {
-      this.caughtUpTold = true;
-      return CAUGHT_UP;
-    }
-    if (outcome === IDLE || outcome === CAUGHT_UP) return outcome;
-    if (typeof outcome !== 'object' || !('done' in outcome)) return IDLE;
-    this.pending = undefined;
-    if (outcome.done) throw new Error('the change feed ended');
-    return { type: 'change', change: outcome.value };
   }
 
-  /** The changes a feed error left unread are dropped: the job resumes from its checkpoint. */
   close(): void {
-    if (this.timer) clearTimeout(this.timer.handle);
-    this.timer = undefined;
-    this.close_();
-    // the pending read resolves `done` (or with the error that ended the feed): nobody waits for it
-    this.pending?.catch(() => {});
+    this.#ended = true;
+    this.#close();
+    this.#resumePump?.();
   }
 
-  /** One timer per deadline, however many changes are read before it. */
-  private idleAt(deadline: number): Promise<typeof IDLE> {
-    if (this.timer?.deadline === deadline) return this.timer.promise;
-    if (this.timer) clearTimeout(this.timer.handle);
-    let handle: ReturnType<typeof setTimeout> | undefined;
-    const promise = new Promise<typeof IDLE>((resolve) => (handle = setTimeout(() => resolve(IDLE), Math.max(0, deadline - Date.now()))));
-    this.timer = { deadline, promise, handle: handle as ReturnType<typeof setTimeout> };
-    return promise;
+  #notify(): void {
+    this.#wake?.();
+  }
+
+  /** Moves changes from the client's feed into the queue, pausing while the queue is full. */
+  async #pump(feed: AsyncIterable<ChangeMessage>): Promise<void> {
+    try {
+      for await (const change of feed) {
+        this.#queue.push(change);
+        this.#notify();
+        if (this.#queue.length - this.#head >= HIGH_WATER) {
+          await new Promise<void>((resolve) => (this.#resumePump = resolve));
+          this.#resumePump = undefined;
+        }
+        if (this.#ended) return;
+      }
+    } catch (error) {
+      if (!this.#ended) this.#failure = explainFeedError(error, this.#since);
+    }
+    this.#ended = true;
+    this.#notify();
   }
 }
 

@@ -6,7 +6,7 @@ import type { ChangeMessage, StoredBlob } from 'kpiggybank-client';
 import type { ExportJobConfig } from './config.js';
 import type { Column, Destination, JobState, Row } from './destination.js';
 import { parseDuration } from './duration.js';
-import type { FeedEvent } from './feed-source.js';
+import type { FeedWait } from './feed-source.js';
 
 /** What turns a job's blobs into rows: its filter (filter.ts) and its row shaper (row-shape.ts), made once the destination has said its columns. */
 export interface Shaping {
@@ -22,7 +22,10 @@ export interface Shaping {
 
 /** The feed as the job reads it (FeedReader). */
 export interface JobFeed {
-  next(deadline?: number): Promise<FeedEvent>;
+  /** A change already received, or undefined. */
+  poll(): ChangeMessage | undefined;
+  /** Until a change is there, the catch-up ends, `deadline` passes or the job's stop signal. */
+  wait(deadline?: number): Promise<FeedWait>;
   close(): void;
 }
 
@@ -46,8 +49,8 @@ export interface JobOptions {
   readonly destination: Destination;
   /** Builds the job's shaping from the columns its destination has. */
   readonly shaping: (existing: readonly Column[]) => Shaping;
-  /** Opens the job's feed from `since` (the destination's checkpoint, or "0"). */
-  readonly openFeed: (since: string) => JobFeed;
+  /** Opens the job's feed from `since` (the destination's checkpoint, or "0"), its waits ended by `stop`. */
+  readonly openFeed: (since: string, stop: AbortSignal) => JobFeed;
   /** Stop once caught up (`--once`) rather than follow. */
   readonly once: boolean;
   /** Aborted by SIGTERM/SIGINT: the batch in hand is loaded, then the job ends. */
@@ -83,8 +86,6 @@ class PendingBatch {
   constructor(readonly startedAt: number) {}
 }
 
-const STOP = Symbol('stop');
-
 /** Runs one job until it is caught up (`once`), stopped, or fails (the error is thrown as it is). */
 export async function runJob(options: JobOptions): Promise<JobSummary> {
   const { job, destination, once, stop } = options;
@@ -110,31 +111,38 @@ export async function runJob(options: JobOptions): Promise<JobSummary> {
     options.onBatch?.({ job: job.name, rows: rows.length, changes: batch.changes, seq: batch.seq, totalRows, newest, loadMs: performance.now() - began });
   };
 
-  const stopped = new Promise<typeof STOP>((resolve) => {
-    if (stop.aborted) resolve(STOP);
-    else stop.addEventListener('abort', () => resolve(STOP), { once: true });
-  });
-  const feed = options.openFeed(checkpoint ?? '0');
+  const feed = options.openFeed(checkpoint ?? '0', stop);
   let batch: PendingBatch | undefined;
+  /** Adds a change to the batch in hand; returns the batch when it is due (full, or past its deadline). */
+  const add = (change: ChangeMessage): PendingBatch | undefined => {
+    const pending = (batch ??= new PendingBatch(Date.now()));
+    pending.changes++;
+    pending.seq = change.seq;
+    const blob = blobOf(change);
+    if (blob === undefined) {
+      if (job.include_deleted) pending.rows.push(deletionRow(change.id, shaping.columns.length));
+    } else if (shaping.keep(blob)) pending.rows.push(shaping.shape(blob));
+    // a stream of changes the filter drops fills no batch: the deadline still moves the checkpoint
+    const due = pending.rows.length >= maxBlobs || (pending.changes % 1024 === 0 && Date.now() >= pending.startedAt + maxDelayMs);
+    return due ? pending : undefined;
+  };
   try {
     while (!stop.aborted) {
-      const event = await Promise.race([feed.next(batch === undefined ? undefined : batch.startedAt + maxDelayMs), stopped]);
-      if (event === STOP) break;
-      if (event.type === 'change') {
-        const { change } = event;
-        batch ??= new PendingBatch(Date.now());
-        batch.changes++;
-        batch.seq = change.seq;
-        const blob = blobOf(change);
-        if (blob === undefined) {
-          if (job.include_deleted) batch.rows.push(deletionRow(change.id, shaping.columns.length));
-        } else if (shaping.keep(blob)) batch.rows.push(shaping.shape(blob));
-        if (batch.rows.length < maxBlobs) continue;
-      } else if (event.type === 'caught-up') {
+      for (let change = feed.poll(); change !== undefined && !stop.aborted; change = feed.poll()) {
+        const due = add(change);
+        if (due === undefined) continue;
+        await load(due);
+        batch = undefined;
+      }
+      if (stop.aborted) break;
+      const outcome = await feed.wait(batch === undefined ? undefined : batch.startedAt + maxDelayMs);
+      if (outcome === 'change') continue;
+      if (outcome === 'stopped') break;
+      if (outcome === 'caught-up') {
         options.onCaughtUp?.();
         if (once) break;
       }
-      // full, max_delay passed, or caught up: load what is gathered (even only a checkpoint move)
+      // max_delay passed, or caught up: load what is gathered (even only a checkpoint move)
       if (batch !== undefined) await load(batch);
       batch = undefined;
     }

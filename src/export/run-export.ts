@@ -95,7 +95,8 @@ export async function runExport(options: RunOptions): Promise<JobSummary[]> {
             job,
             destination,
             shaping: shapingFor(job),
-            openFeed: (since) => new FeedReader(client, since, { onReconnect: (why) => log.warn({ job: job.name, reason: why.message }, 'the change feed was cut; reconnecting') }),
+            openFeed: (since, signal) =>
+              new FeedReader(client, since, { signal, onReconnect: (why) => log.warn({ job: job.name, reason: why.message }, 'the change feed was cut; reconnecting') }),
             once: options.once,
             stop,
             onOpen: (state) => progress.opened(job.name, state, where),

@@ -40,7 +40,7 @@ describe('the export pipeline', () => {
       job,
       destination,
       shaping: shapingFor(job),
-      openFeed: (since) => new FeedReader(client, since),
+      openFeed: (since, signal) => new FeedReader(client, since, { signal }),
       once: true,
       stop: new AbortController().signal,
       onBatch: (report) => reports.push(report),
