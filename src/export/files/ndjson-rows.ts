@@ -5,6 +5,29 @@
 // columns, and the analyst gets `at` and the declared types for free.
 import { type Cell, type Column, FIXED_COLUMNS, type Row } from '../destination.js';
 
+/**
+ * `"2026-12-02T09:00:00.123Z"` for a valid date. Rows come in feed order, so neighbours mostly
+ * share their second: its text is kept and only the milliseconds are written (toISOString was a
+ * third of the encoding's time).
+ */
+class IsoDates {
+  #second = Number.NaN;
+  #prefix = '';
+
+  json(date: Date): string {
+    const ms = date.getTime();
+    if (Number.isNaN(ms)) return 'null';
+    const millis = ((ms % 1000) + 1000) % 1000;
+    const second = ms - millis;
+    if (second !== this.#second) {
+      this.#second = second;
+      const iso = date.toISOString();
+      this.#prefix = `"${iso.slice(0, iso.length - 4)}`;
+    }
+    return `${this.#prefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z"`;
+  }
+}
+
 function cellJson(cell: Cell | undefined, isJsonText: boolean): string {
   if (cell === null || cell === undefined) return 'null';
   if (typeof cell === 'string') return isJsonText ? cell : JSON.stringify(cell);
@@ -23,10 +46,11 @@ export function ndjsonRows(rows: readonly Row[], columns: readonly Column[]): st
   const timestampKey = `,${JSON.stringify(FIXED_COLUMNS.timestamp)}:`;
   const atKey = `,${JSON.stringify(FIXED_COLUMNS.at)}:`;
   const extraKey = `,${JSON.stringify(FIXED_COLUMNS.extra)}:`;
+  const dates = new IsoDates();
   const lines: string[] = new Array<string>(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as Row;
-    let line = head + JSON.stringify(row.id) + timestampKey + cellJson(row.timestamp, false) + atKey + cellJson(row.at, false);
+    let line = head + JSON.stringify(row.id) + timestampKey + cellJson(row.timestamp, false) + atKey + dates.json(row.at);
     for (let c = 0; c < keys.length; c++) line += keys[c] + cellJson(row.cells[c], jsonText[c] === true);
     lines[r] = `${line}${extraKey}${row.extra === null ? 'null' : JSON.stringify(row.extra)}}\n`;
   }
