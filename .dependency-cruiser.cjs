@@ -49,16 +49,14 @@ module.exports = {
       severity: 'error',
       comment:
         'Everything else talks to the Store interface (src/store/store.ts); create-store.ts alone picks a backend. ' +
-        'config.ts reads the couchdb backend\'s connection (its type, store/couchdb/connection.ts) from the environment.',
+        "config.ts reads the couchdb backend's connection (its type, store/couchdb/connection.ts) from the environment.",
       from: { path: '^src/', pathNot: ['^src/store/create-store\\.ts$', '^src/store/([^/]+)/'] },
       to: { path: '^src/store/[^/]+/', pathNot: ['^src/store/couchdb/connection\\.ts$'] },
     },
     {
       name: 'domain-imports-no-http',
       severity: 'error',
-      comment:
-        'ingest/, feed/, drain/, access/, observability/ throw domain errors and export plain functions; ' +
-        'src/http/ maps them to HTTP (src/http/errors.ts).',
+      comment: 'ingest/, feed/, drain/, access/, observability/ throw domain errors and export plain functions; ' + 'src/http/ maps them to HTTP (src/http/errors.ts).',
       from: { path: '^src/(ingest|feed|drain|access|observability)/' },
       to: { path: '^src/http/' },
     },
@@ -146,7 +144,8 @@ module.exports = {
     {
       name: 'export-imports-no-service-internals',
       severity: 'error',
-      comment: 'The exporter reads a running service through its change feed (kpiggybank-client), from any machine and over any backend; it imports none of the service, the CLI or the load test.',
+      comment:
+        'The exporter reads a running service through its change feed (kpiggybank-client), from any machine and over any backend; it imports none of the service, the CLI or the load test.',
       from: { path: '^src/export/' },
       to: { path: ['^src/(http|feed|drain|ingest|access|observability|store|cli|loadtest)/', ROOT_FILE] },
     },
@@ -175,8 +174,8 @@ module.exports = {
       name: 'harness-imports-no-test-or-bench',
       severity: 'error',
       comment:
-        'harness/ (PouchDB Server, the checkout\'s loadtest wrapper, test and bench helpers) is what tests and benchmarks ' +
-        'share: both import it, never each other; it uses src/loadtest\'s process starter, and no test/ or bench/ file.',
+        "harness/ (PouchDB Server, the checkout's loadtest wrapper, test and bench helpers) is what tests and benchmarks " +
+        "share: both import it, never each other; it uses src/loadtest's process starter, and no test/ or bench/ file.",
       from: { path: '^harness/' },
       to: { path: '^(test|bench)/' },
     },

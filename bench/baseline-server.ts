@@ -10,7 +10,7 @@ const server = createServer((req, res) => {
   req.on('data', (chunk: string) => (text += chunk));
   req.on('end', () => {
     try {
-      const json = req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(text).get('data') ?? '' : text;
+      const json = req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? (new URLSearchParams(text).get('data') ?? '') : text;
       const parsed: unknown = JSON.parse(json);
       if (Array.isArray(parsed)) for (const blob of parsed) kept.push(blob);
       else kept.push(parsed);

@@ -102,7 +102,9 @@ try {
       const replays: Replay[] = [];
       for (let run = 0; run < runs; run++) {
         const result = await replay(client, service.cpuSeconds);
-        console.error(`${backend} replay ${run + 1}: ${result.changesPerSecond} changes/s (${result.ms} ms; CPU s: server ${result.serverCpuSeconds}, client ${result.clientCpuSeconds}; load ${loadavg()[0]!.toFixed(2)})`);
+        console.error(
+          `${backend} replay ${run + 1}: ${result.changesPerSecond} changes/s (${result.ms} ms; CPU s: server ${result.serverCpuSeconds}, client ${result.clientCpuSeconds}; load ${loadavg()[0]!.toFixed(2)})`,
+        );
         replays.push(result);
       }
       const rates = replays.map((r) => r.changesPerSecond).sort((a, b) => a - b);

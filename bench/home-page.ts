@@ -131,7 +131,9 @@ const shownCount = await page.locator('#count').textContent();
 const shownRate = await page.locator('#rate').textContent();
 report(`${rate} blobs/s for ${seconds} s (${sent} blobs, ${(sent / (loadedMs / 1000)).toFixed(0)}/s achieved)`, loaded, loadedMs);
 console.log(`  ${busyReport(loadBefore, loadAfter, loadedMs)}`);
-console.log(`feed rows: ${rows} (limit ${limit})${rows <= limit ? '' : ' — MORE THAN THE LIMIT'}, ${rendered} of them in the DOM; count shown: ${shownCount}; rate shown at the end: ${shownRate}`);
+console.log(
+  `feed rows: ${rows} (limit ${limit})${rows <= limit ? '' : ' — MORE THAN THE LIMIT'}, ${rendered} of them in the DOM; count shown: ${shownCount}; rate shown at the end: ${shownRate}`,
+);
 
 await browser.close();
 agent.destroy();

@@ -39,7 +39,9 @@ const started = Date.now();
 const previous: Results | undefined =
   options.append && options.json !== undefined ? ((JSON.parse(await readFile(options.json, 'utf8').catch(() => 'null')) as Results | null) ?? undefined) : undefined;
 const earlier: Row[] = previous?.rows ?? [];
-const earlierRuns: Run[] = previous ? (previous.runs ?? [{ date: previous.date, loadAverage: previous.loadAverage, busyAtStart: previous.busyAtStart ?? [], options: previous.options }]) : [];
+const earlierRuns: Run[] = previous
+  ? (previous.runs ?? [{ date: previous.date, loadAverage: previous.loadAverage, busyAtStart: previous.busyAtStart ?? [], options: previous.options }])
+  : [];
 
 const run: Record<Scenario, () => Promise<void>> = {
   single: () => singleBlob(ctx),
@@ -55,11 +57,25 @@ function results(): Results {
     date: new Date().toISOString(),
     loadAverage: { start: loadAtStart, end: loadavg().map((n) => Number(n.toFixed(2))) },
     busyAtStart,
-    options: { only, backends: selected, service: options.service, seconds: ctx.seconds, connections: ctx.connections, blobs, minutes: Number(((Date.now() - started) / 60_000).toFixed(1)) },
+    options: {
+      only,
+      backends: selected,
+      service: options.service,
+      seconds: ctx.seconds,
+      connections: ctx.connections,
+      blobs,
+      minutes: Number(((Date.now() - started) / 60_000).toFixed(1)),
+    },
   };
   return {
     ...thisRun,
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}`, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+    },
     ...(earlierRuns.length > 0 && { runs: [...earlierRuns, thisRun] }),
     rows: [...earlier, ...ctx.rows],
   };

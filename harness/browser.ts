@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
 /** Debian's Chromium: playwright-core drives it, and downloads no browser of its own. */
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 
 /** `SKIP_BROWSER_TESTS=1` skips the browser tests (they are reported as skipped); otherwise a missing Chromium fails them. */
 export const skipBrowserTests = process.env.SKIP_BROWSER_TESTS === '1';

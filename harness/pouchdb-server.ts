@@ -47,7 +47,14 @@ export async function startPouchDbServer(port?: number, dataDir?: string): Promi
     if (!dataDir) await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntil(() => fetch(url).then((res) => res.ok, () => false), { what: `pouchdb-server on ${url}`, timeoutMs: 20_000, child, detail: () => stderr });
+    await waitUntil(
+      () =>
+        fetch(url).then(
+          (res) => res.ok,
+          () => false,
+        ),
+      { what: `pouchdb-server on ${url}`, timeoutMs: 20_000, child, detail: () => stderr },
+    );
   } catch (error) {
     await stop();
     throw error;

@@ -54,7 +54,13 @@ export interface Service {
 const REFUSAL_LOG_MS = 60_000;
 
 /** The change hub and the drain service over `store`: what the HTTP app and the feed transports share. */
-export function serviceParts(store: Store, settings: Pick<ServiceSettings, 'feed' | 'drainLeaseMs'>, metrics: Metrics, logger: Logger, options: Pick<ServiceOptions, 'drainClock'> = {}): { hub: ChangeHub; drains: DrainService } {
+export function serviceParts(
+  store: Store,
+  settings: Pick<ServiceSettings, 'feed' | 'drainLeaseMs'>,
+  metrics: Metrics,
+  logger: Logger,
+  options: Pick<ServiceOptions, 'drainClock'> = {},
+): { hub: ChangeHub; drains: DrainService } {
   return { hub: new ChangeHub(store, settings.feed, metrics, logger), drains: new DrainService(store, settings.drainLeaseMs, metrics, logger, options.drainClock) };
 }
 

@@ -45,7 +45,10 @@ describe.each(BACKENDS)('blob ids and field names on the %s backend', (backend) 
     const before = await count();
     const composed = 'caf\u00e9';
     const decomposed = 'cafe\u0301';
-    for (const [id, n] of [[composed, 1], [decomposed, 2]] as const) {
+    for (const [id, n] of [
+      [composed, 1],
+      [decomposed, 2],
+    ] as const) {
       expect((await request(t.url).post(PATH).send({ timestamp: 5, _id: id, n }).expect(201)).body.existing).toEqual([]);
     }
     expect((await get(composed).expect(200)).body.results.n).toBe(1);

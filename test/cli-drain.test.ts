@@ -110,14 +110,14 @@ describe('kpiggybank drain (the CLI)', () => {
 
     it('never replaces an existing file unless --force, and refuses before it claims (also on an empty store)', { timeout: 60_000 }, async () => {
       const out = path.join(dir, 'precious.ndjson');
-      await writeFile(out, 'the analyst\'s earlier drain\n');
+      await writeFile(out, "the analyst's earlier drain\n");
       const empty = cli(['drain', '--url', url, '--token', TOKEN, '--out', out]);
       expect((await empty.exited).code).toBe(1);
       expect(empty.output()).toMatch(/precious\.ndjson exists: nothing was claimed.*--force/);
       await fill(url, 2000);
       const refused = cli(['drain', '--url', url, '--token', TOKEN, '--out', out]);
       expect((await refused.exited).code).toBe(1);
-      expect(await readFile(out, 'utf8')).toBe('the analyst\'s earlier drain\n');
+      expect(await readFile(out, 'utf8')).toBe("the analyst's earlier drain\n");
       expect(await metric(url, 'kpiggybank_drains_total{event="started"}')).toBeUndefined(); // nothing was claimed
       expect(await count(url)).toBe(2000);
       const forced = cli(['drain', '--url', url, '--token', TOKEN, '--out', out, '--force']);
@@ -163,7 +163,9 @@ describe('kpiggybank drain (the CLI)', () => {
       const out = path.join(dir, 'held.ndjson');
       const run = cli(['drain', '--url', url, '--token', TOKEN, '--out', out]);
       expect((await run.exited).code).toBe(1);
-      expect(run.output()).toMatch(new RegExp(`nothing drained: the 5000 blobs of the range are held by other drains: 5000 blobs held by drain ${other.id} until \\d\\d:\\d\\d\\. Nothing was deleted`));
+      expect(run.output()).toMatch(
+        new RegExp(`nothing drained: the 5000 blobs of the range are held by other drains: 5000 blobs held by drain ${other.id} until \\d\\d:\\d\\d\\. Nothing was deleted`),
+      );
       expect(run.output()).not.toMatch(/deleted from the store/);
       await expect(stat(out)).rejects.toThrow(/ENOENT/);
       expect(await partials(dir)).toEqual([]);
@@ -195,7 +197,9 @@ describe('kpiggybank drain (the CLI)', () => {
       await fill(url, 2, (i) => ({ _id: `f${i}`, timestamp: i, cell: '=HYPERLINK("http://evil.example")', n: -5 }));
       const escaped = cli(['drain', '--url', url, '--token', TOKEN, '--format', 'csv', '--out', path.join(dir, 'formulas.csv')]);
       expect((await escaped.exited).code, escaped.output()).toBe(0);
-      expect(await readFile(path.join(dir, 'formulas.csv'), 'utf8')).toBe('_id,timestamp,cell,n\r\nf0,0,"\'=HYPERLINK(""http://evil.example"")",-5\r\nf1,1,"\'=HYPERLINK(""http://evil.example"")",-5\r\n');
+      expect(await readFile(path.join(dir, 'formulas.csv'), 'utf8')).toBe(
+        '_id,timestamp,cell,n\r\nf0,0,"\'=HYPERLINK(""http://evil.example"")",-5\r\nf1,1,"\'=HYPERLINK(""http://evil.example"")",-5\r\n',
+      );
       await fill(url, 1, () => ({ _id: 'raw', timestamp: 7, cell: '@SUM(1)' }));
       const raw = cli(['drain', '--url', url, '--token', TOKEN, '--format', 'csv', '--csv-raw', '--out', path.join(dir, 'raw.csv')]);
       expect((await raw.exited).code, raw.output()).toBe(0);
@@ -203,7 +207,13 @@ describe('kpiggybank drain (the CLI)', () => {
     });
 
     it('bad options: one line and the usage, exit 2, no stack trace', async () => {
-      for (const args of [['drain', '--bogus'], ['drain', '--out', 'x', '--format', 'xml'], ['drain'], ['drain', '--out', 'x', '--start', 'yesterday'], ['drain', '--out', 'x', '--csv-raw']]) {
+      for (const args of [
+        ['drain', '--bogus'],
+        ['drain', '--out', 'x', '--format', 'xml'],
+        ['drain'],
+        ['drain', '--out', 'x', '--start', 'yesterday'],
+        ['drain', '--out', 'x', '--csv-raw'],
+      ]) {
         const run = cli([...args, '--url', url]);
         expect((await run.exited).code, args.join(' ')).toBe(2);
         expect(run.output()).toMatch(/^kpiggybank: .*\n\nusage: kpiggybank drain /);
@@ -223,7 +233,9 @@ describe('kpiggybank drain (the CLI)', () => {
     run.child.kill('SIGINT');
     expect((await run.exited).code).toBe(130);
     const id = /drain (\w+) claimed/.exec(run.output())![1]!;
-    expect(run.output()).toMatch(new RegExp(`the commit of drain ${id} was cut short \\(interrupted by SIGINT\\).*Finish it with: kpiggybank drain --resume ${id} --url ${url} --token "\\$DRAIN_TOKEN"`));
+    expect(run.output()).toMatch(
+      new RegExp(`the commit of drain ${id} was cut short \\(interrupted by SIGINT\\).*Finish it with: kpiggybank drain --resume ${id} --url ${url} --token "\\$DRAIN_TOKEN"`),
+    );
     expectNoStack(run.output());
     expect(await lines(out)).toHaveLength(total);
 
@@ -276,7 +288,9 @@ describe('kpiggybank drain (the CLI)', () => {
     server.child.kill('SIGKILL');
     expect((await run.exited).code).toBe(1);
     const output = run.output().trim().split('\n');
-    expect(output.at(-1)).toMatch(/^kpiggybank: the connection to http:\S+ was cut after \d+ of the 10000 blobs \(.+\): nothing was deleted; drain \w+ could not be released \(.+\): its blobs can be drained again once its lease ends, by \d\d:\d\d; .* was not written$/);
+    expect(output.at(-1)).toMatch(
+      /^kpiggybank: the connection to http:\S+ was cut after \d+ of the 10000 blobs \(.+\): nothing was deleted; drain \w+ could not be released \(.+\): its blobs can be drained again once its lease ends, by \d\d:\d\d; .* was not written$/,
+    );
     expectNoStack(run.output());
     expect(await readdir(sub)).toEqual([]);
   });

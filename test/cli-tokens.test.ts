@@ -10,8 +10,7 @@ const READ = 'cli-read-token';
 const DRAIN = 'cli-drain-token';
 const UNREACHABLE = 'http://127.0.0.1:9'; // the discard port: nothing listens there
 
-const post = (url: string, blobs: object[]) =>
-  fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
+const post = (url: string, blobs: object[]) => fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
 
 /** One line on stderr, exit 1, no stack trace, and no token printed. */
 function expectOneLine(run: { code: number | null; stdout: string; stderr: string }): string {
@@ -34,7 +33,14 @@ describe('the CLI reads KPIGGYBANK_URL, DRAIN_TOKEN and READ_TOKEN; flags win; a
     const b = await spawnServer({ DB_BACKEND: 'memory', LOG_LEVEL: 'info' });
     servers.push(a, b);
     [guarded, open] = await Promise.all([a.ready, b.ready]);
-    expect((await post(guarded, [{ timestamp: 1, n: 1 }, { timestamp: 2, n: 2 }])).status).toBe(201);
+    expect(
+      (
+        await post(guarded, [
+          { timestamp: 1, n: 1 },
+          { timestamp: 2, n: 2 },
+        ])
+      ).status,
+    ).toBe(201);
   });
   afterAll(async () => {
     for (const server of servers) server.child.kill('SIGKILL');

@@ -6,7 +6,7 @@ import { hasStackTrace, runCli } from './support/cli.js';
 
 const version = (JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-describe('kpiggybank: --help on every command, and a user\'s mistake in one line', () => {
+describe("kpiggybank: --help on every command, and a user's mistake in one line", () => {
   it('--help, -h and `help` print the usage on stdout and exit 0, for the program and every command', { timeout: 120_000 }, async () => {
     const cases: [string[], RegExp][] = [
       [['--help'], /^usage: kpiggybank /],
@@ -87,7 +87,10 @@ describe('kpiggybank: --help on every command, and a user\'s mistake in one line
 
 describe('kpiggybank | head', () => {
   it('a reader that stops reading (EPIPE) ends the command without a stack trace', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/kpiggybank.ts', '--help'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/kpiggybank.ts', '--help'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.destroy(); // before it writes: its write meets a closed pipe
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -17,7 +17,7 @@ interface ViewAnswer<V> {
   rows: { key: unknown; id?: string; value: V }[];
 }
 
-describe('the original\'s CouchDB views (COUCHDB_LEGACY_VIEWS)', () => {
+describe("the original's CouchDB views (COUCHDB_LEGACY_VIEWS)", () => {
   const dbName = uniqueDbName();
   const plainName = uniqueDbName();
   const store = () => new CouchDbStore({ connection, dbName, groupCommit: { maxItems: 500, concurrency: 2 }, timeoutMs: 30_000, legacyViews: true });

@@ -17,7 +17,8 @@ describe('the dependency rules', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'kpiggybank-depcheck-'));
-    for (const entry of ['src', 'web', '.dependency-cruiser.cjs', 'package.json', 'tsconfig.json', 'tsconfig.base.json']) await cp(path.join(root, entry), path.join(dir, entry), { recursive: true });
+    for (const entry of ['src', 'web', '.dependency-cruiser.cjs', 'package.json', 'tsconfig.json', 'tsconfig.base.json'])
+      await cp(path.join(root, entry), path.join(dir, entry), { recursive: true });
     await symlink(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
     await symlink(path.join(root, 'client'), path.join(dir, 'client'));
   });

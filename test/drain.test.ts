@@ -78,7 +78,10 @@ class GatedStore extends MemoryStore {
 async function read(url: string, id: string): Promise<{ _id: string; timestamp: number }[]> {
   const res = await fetch(`${url}${drainRoutes(id).blobs}`, { headers: auth });
   expect(res.status).toBe(200);
-  return (await res.text()).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return (await res.text())
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 async function commit(url: string, id: string): Promise<Response> {
@@ -99,7 +102,14 @@ describe.each(BACKENDS)('draining the %s backend', (backend) => {
   it('gives 10,000 blobs to two concurrent drains, none twice; after both commit, count is 0 and the feed saw the deletions', { timeout: 180_000 }, async () => {
     const feed = await FeedClient.connect(t.wsUrl);
     await until(() => feed.isLive, 5000, 'live');
-    const posted = (await pool(20, 4, (i) => post(t.url, Array.from({ length: 500 }, (_, j) => ({ timestamp: 1_000 + i * 500 + j }))))).flat();
+    const posted = (
+      await pool(20, 4, (i) =>
+        post(
+          t.url,
+          Array.from({ length: 500 }, (_, j) => ({ timestamp: 1_000 + i * 500 + j })),
+        ),
+      )
+    ).flat();
     const [a, b] = await Promise.all([begin(t.url), begin(t.url)]);
     expect(a!.count + b!.count).toBe(10_000);
     const [fromA, fromB] = await Promise.all([read(t.url, a!.id), read(t.url, b!.id)]);
@@ -121,13 +131,21 @@ describe.each(BACKENDS)('draining the %s backend', (backend) => {
   });
 
   it('leaves blobs posted during a drain either in it or in the store: none lost, none doubled', { timeout: 60_000 }, async () => {
-    await post(t.url, Array.from({ length: 2000 }, (_, i) => ({ timestamp: 50_000 + i })));
+    await post(
+      t.url,
+      Array.from({ length: 2000 }, (_, i) => ({ timestamp: 50_000 + i })),
+    );
     let writing = true;
     const written: string[] = [];
     const writer = (async () => {
       // ~400 blobs/s: PouchDB Server indexes its view at about 1,000 docs/s, and every read waits for it
       for (let i = 0; writing; i++) {
-        written.push(...(await post(t.url, Array.from({ length: 20 }, (_, j) => ({ timestamp: 50_000 + i * 20 + j, late: true })))));
+        written.push(
+          ...(await post(
+            t.url,
+            Array.from({ length: 20 }, (_, j) => ({ timestamp: 50_000 + i * 20 + j, late: true })),
+          )),
+        );
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
@@ -167,7 +185,10 @@ describe('drain leases, formats and access', () => {
     const clock = new ManualClock();
     const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN }, drainLeaseMs: 60_000, drainClock: clock.now });
     try {
-      const ids = await post(t.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
+      const ids = await post(
+        t.url,
+        Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })),
+      );
       const abandoned = await begin(t.url);
       expect(abandoned.count).toBe(3000);
       const controller = new AbortController();
@@ -217,7 +238,10 @@ describe('drain leases, formats and access', () => {
     const store = new FailingStore();
     const t = await serveApp(store, { tokens: { drain: TOKEN }, drainLeaseMs: 60_000 });
     try {
-      await post(t.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
+      await post(
+        t.url,
+        Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })),
+      );
       const drain = await begin(t.url);
       expect(await read(t.url, drain.id)).toHaveLength(3000);
       store.removals = 1; // the first page (1,000 blobs) goes, then the store fails
@@ -243,7 +267,10 @@ describe('drain leases, formats and access', () => {
     const clock = new ManualClock(); // one clock for both instances, as if on one host
     const [a, b] = await Promise.all([0, 1].map(() => serveApp(store, { tokens: { drain: TOKEN }, drainLeaseMs: 1000, drainClock: clock.now })));
     try {
-      await post(a!.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
+      await post(
+        a!.url,
+        Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })),
+      );
       const drain = await begin(a!.url);
       store.removals = 1;
       expect((await commit(a!.url, drain.id)).status).toBe(503);
@@ -269,7 +296,10 @@ describe('drain leases, formats and access', () => {
     const store = new GatedStore();
     const t = await serveApp(store, { tokens: { drain: TOKEN } });
     try {
-      await post(t.url, Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })));
+      await post(
+        t.url,
+        Array.from({ length: 3000 }, (_, i) => ({ timestamp: i })),
+      );
       const drain = await begin(t.url);
       store.gate = new Gate();
       const first = commit(t.url, drain.id);
@@ -290,7 +320,10 @@ describe('drain leases, formats and access', () => {
   it('release lets a claimed drain go at once: the next claim takes its blobs; it can no longer be read or committed (410)', async () => {
     const t = await serveApp(new MemoryStore(), { tokens: { drain: TOKEN } });
     try {
-      await post(t.url, Array.from({ length: 1500 }, (_, i) => ({ timestamp: i })));
+      await post(
+        t.url,
+        Array.from({ length: 1500 }, (_, i) => ({ timestamp: i })),
+      );
       const first = await begin(t.url);
       const held = await claim(t.url);
       expect(held.count).toBe(0);
@@ -317,7 +350,10 @@ describe('drain leases, formats and access', () => {
     const store = new GatedStore();
     const t = await serveApp(store, { tokens: { drain: TOKEN } });
     try {
-      await post(t.url, Array.from({ length: 1500 }, (_, i) => ({ timestamp: i })));
+      await post(
+        t.url,
+        Array.from({ length: 1500 }, (_, i) => ({ timestamp: i })),
+      );
       store.gate = new Gate();
       store.gatePages = true;
       const controller = new AbortController();

@@ -15,7 +15,10 @@ describe('HTTP API on the dummy backend', () => {
   });
 
   it('accepts blobs without storing them and serves its canned blobs on every read route', async () => {
-    const posted = await request(t.url).post(Routes.blobs).send([{ timestamp: 1 }, { timestamp: 2, _id: 'mine' }]).expect(201);
+    const posted = await request(t.url)
+      .post(Routes.blobs)
+      .send([{ timestamp: 1 }, { timestamp: 2, _id: 'mine' }])
+      .expect(201);
     expect(posted.body.ids).toHaveLength(2);
     expect(posted.body.ids[1]).toBe('mine');
     expect((await request(t.url).get(Routes.count).expect(200)).body).toBe(3);

@@ -16,7 +16,6 @@ async function post(url: string, blobs: object[]): Promise<Response> {
   return fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
 }
 
-
 describe('the change feed when the CouchDB-protocol server restarts mid-stream', () => {
   let couch: RunningCouch | undefined;
   let t: TestApp | undefined;

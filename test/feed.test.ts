@@ -24,7 +24,10 @@ describe.each(BACKENDS)('the change feed on the %s backend', (backend) => {
   it('delivers a new blob to a live subscriber, and a removal as a deleted change', async () => {
     const client = await FeedClient.connect(t.wsUrl);
     await until(() => client.isLive, 5000, 'live');
-    const [kept, removed] = await post(t.url, [{ timestamp: 10, name: 'kept' }, { timestamp: 11, name: 'removed' }]);
+    const [kept, removed] = await post(t.url, [
+      { timestamp: 10, name: 'kept' },
+      { timestamp: 11, name: 'removed' },
+    ]);
     await until(() => client.changes.length >= 2, 5000, 'two changes');
     expect(client.changes.map((c) => [c.id, c.doc])).toEqual([
       [kept, { _id: kept, timestamp: 10, name: 'kept' }],
@@ -69,9 +72,12 @@ describe.each(BACKENDS)('the change feed on the %s backend', (backend) => {
     let client = await FeedClient.connect(t.wsUrl);
     await until(() => client.isLive, 5000, 'live');
     let posted: string[] = [];
-    const posting = pool(total / 20, 8, async (i) => post(t.url, Array.from({ length: 20 }, (_, j) => ({ timestamp: 100_000 + i * 20 + j, n: i * 20 + j })))).then(
-      (batches) => (posted = batches.flat()),
-    );
+    const posting = pool(total / 20, 8, async (i) =>
+      post(
+        t.url,
+        Array.from({ length: 20 }, (_, j) => ({ timestamp: 100_000 + i * 20 + j, n: i * 20 + j })),
+      ),
+    ).then((batches) => (posted = batches.flat()));
     // Reconnect from the last seq received, several times while the posts go on.
     let reconnects = 0;
     let since = client.lastSeq!;
@@ -115,7 +121,10 @@ describe.each(BACKENDS)('the change feed on the %s backend', (backend) => {
   });
 
   it('replays history from since=0 and then continues live with what arrives during the catch-up', async () => {
-    const before = await post(t.url, Array.from({ length: 50 }, (_, i) => ({ timestamp: 200_000 + i })));
+    const before = await post(
+      t.url,
+      Array.from({ length: 50 }, (_, i) => ({ timestamp: 200_000 + i })),
+    );
     const sentBefore = (await metric(t.url, 'kpiggybank_feed_messages_sent_total{transport="ws"}')) ?? 0;
     const client = await FeedClient.connect(t.wsUrl, { since: '0' });
     const during = await post(t.url, [{ timestamp: 300_000 }]);

@@ -33,7 +33,10 @@ describe.each(['memory', 'couchdb'] as const)('a generated id that a client chos
     const taken = `0000000000000000000000${backend}`.slice(-32);
     await request(t.url).post(PATH).send({ timestamp: 1, _id: taken, who: 'client' }).expect(201);
     forced.ids.push(taken);
-    const res = await request(t.url).post(PATH).send([{ timestamp: 2, who: 'generated' }, { timestamp: 3 }]).expect(201);
+    const res = await request(t.url)
+      .post(PATH)
+      .send([{ timestamp: 2, who: 'generated' }, { timestamp: 3 }])
+      .expect(201);
     expect(res.body.existing).toEqual([]);
     const [made] = res.body.ids as string[];
     expect(made).not.toBe(taken);

@@ -43,7 +43,10 @@ describe('GroupCommit', () => {
     writes[0]!.finish();
     writes[1]!.finish();
     await Promise.all(all.slice(0, 2));
-    expect(writes.map((w) => w.items).slice(2)).toEqual([['c', 'd'], ['e', 'f']]);
+    expect(writes.map((w) => w.items).slice(2)).toEqual([
+      ['c', 'd'],
+      ['e', 'f'],
+    ]);
     writes[2]!.finish();
     await all[2];
     expect(writes[4]!.items).toEqual(['g', 'h', 'i', 'j']); // alone over the cap, still whole

@@ -72,8 +72,22 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
 
       const nowSeconds = Math.floor(Date.now() / 1000);
       const blobs = [
-        { timestamp: nowSeconds, user_agent: { browser: 'Firefox', version: '14.0', os: 'Macintosh' }, event_stream: [['screen.rp_info', 0], ['window.complete', 12_345]] },
-        { timestamp: Date.now(), user_agent: 'Mozilla/5.0 (X11; Linux x86_64) kpiggybank-test', event_stream: [['screen.rp_info', 0], ['window.complete', 4_200]] },
+        {
+          timestamp: nowSeconds,
+          user_agent: { browser: 'Firefox', version: '14.0', os: 'Macintosh' },
+          event_stream: [
+            ['screen.rp_info', 0],
+            ['window.complete', 12_345],
+          ],
+        },
+        {
+          timestamp: Date.now(),
+          user_agent: 'Mozilla/5.0 (X11; Linux x86_64) kpiggybank-test',
+          event_stream: [
+            ['screen.rp_info', 0],
+            ['window.complete', 4_200],
+          ],
+        },
         { timestamp: nowSeconds, user_agent: '<img src=x onerror="document.title=1">', event_stream: [['window.complete', 1_500]] },
       ];
       const ids = await post(t.url, blobs);
@@ -190,9 +204,15 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       // 30 with second timestamps in the newest ten minutes; the page loads at most 2,000 per unit
       const now = Date.now();
       for (let batch = 0; batch < 21; batch++) {
-        await post(t.url, Array.from({ length: 100 }, (_, i) => ({ timestamp: now - (batch * 100 + i) * 1500 })));
+        await post(
+          t.url,
+          Array.from({ length: 100 }, (_, i) => ({ timestamp: now - (batch * 100 + i) * 1500 })),
+        );
       }
-      await post(t.url, Array.from({ length: 30 }, (_, i) => ({ timestamp: Math.floor((now - i * 20_000) / 1000) })));
+      await post(
+        t.url,
+        Array.from({ length: 30 }, (_, i) => ({ timestamp: Math.floor((now - i * 20_000) / 1000) })),
+      );
       const page = await openPage(t.url);
       await page.waitForFunction(() => /in all/.test(document.getElementById('chart-caption')?.textContent ?? ''));
       // caption and bars are drawn together: read both at once
@@ -226,7 +246,10 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       const apiBefore = await apiAt();
       let last: string | undefined;
       for (let batch = 0; batch < 20; batch++) {
-        const ids = await post(t.url, Array.from({ length: 100 }, (_, i) => ({ timestamp: Math.floor(Date.now() / 1000), user_agent: `burst ${batch * 100 + i}` })));
+        const ids = await post(
+          t.url,
+          Array.from({ length: 100 }, (_, i) => ({ timestamp: Math.floor(Date.now() / 1000), user_agent: `burst ${batch * 100 + i}` })),
+        );
         last = ids.at(-1);
       }
       await row(page, last!).waitFor();
@@ -260,7 +283,10 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       await empty.context().close();
 
       const base = Math.floor(Date.now() / 1000) - 600;
-      const stored = await post(t.url, Array.from({ length: 60 }, (_, i) => ({ timestamp: base + i, user_agent: `stored ${i}` })));
+      const stored = await post(
+        t.url,
+        Array.from({ length: 60 }, (_, i) => ({ timestamp: base + i, user_agent: `stored ${i}` })),
+      );
       // the page's range read is held while a blob arrives on the feed: that blob is in both
       let release: () => void = () => {};
       const held = new Promise<void>((resolve) => (release = resolve));
@@ -296,15 +322,22 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     }
   });
 
-  it("scales the chart from the minutes it shows: the axis and the caption name the busiest known minute", { timeout: 120_000 }, async () => {
+  it('scales the chart from the minutes it shows: the axis and the caption name the busiest known minute', { timeout: 120_000 }, async () => {
     const t = await startTestApp('memory');
     try {
       const now = Date.now();
       // 5 a minute over the last 10 minutes, and 2,100 in the minute 20 minutes ago: the page's
       // load (2,000 newest) reaches only part of that minute, which is then shown grey
-      await post(t.url, Array.from({ length: 50 }, (_, i) => ({ timestamp: now - i * 12_000 })));
+      await post(
+        t.url,
+        Array.from({ length: 50 }, (_, i) => ({ timestamp: now - i * 12_000 })),
+      );
       const burst = Math.floor((now - 20 * 60_000) / 60_000) * 60_000;
-      for (let batch = 0; batch < 21; batch++) await post(t.url, Array.from({ length: 100 }, (_, i) => ({ timestamp: burst + 100 + ((batch * 100 + i) % 59_000) })));
+      for (let batch = 0; batch < 21; batch++)
+        await post(
+          t.url,
+          Array.from({ length: 100 }, (_, i) => ({ timestamp: burst + 100 + ((batch * 100 + i) % 59_000) })),
+        );
       const page = await openPage(t.url);
       await page.waitForFunction(() => /in all/.test(document.getElementById('chart-caption')?.textContent ?? ''));
       const { caption, max, counts, grey } = await page.evaluate(() => ({
@@ -334,8 +367,26 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     try {
       const now = Math.floor(Date.now() / 1000);
       await post(t.url, [
-        { timestamp: now - 5, lang: 'de-DE', new_account: true, number_emails: 2, user_agent: 'Mozilla/5.0 (Windows NT 6.1; WOW64; rv:14.0) Gecko/20100101 Firefox/14.0', event_stream: [['screen.rp_info', 0], ['assertion_generated', 9_000]] },
-        { timestamp: now, lang: 'en-US', user_agent: { browser: 'Chrome', version: '20.0.1132.47', os: 'Windows' }, event_stream: [['screen.rp_info', 0], ['window.unload', 3_000]] },
+        {
+          timestamp: now - 5,
+          lang: 'de-DE',
+          new_account: true,
+          number_emails: 2,
+          user_agent: 'Mozilla/5.0 (Windows NT 6.1; WOW64; rv:14.0) Gecko/20100101 Firefox/14.0',
+          event_stream: [
+            ['screen.rp_info', 0],
+            ['assertion_generated', 9_000],
+          ],
+        },
+        {
+          timestamp: now,
+          lang: 'en-US',
+          user_agent: { browser: 'Chrome', version: '20.0.1132.47', os: 'Windows' },
+          event_stream: [
+            ['screen.rp_info', 0],
+            ['window.unload', 3_000],
+          ],
+        },
       ]);
       await mkdir(ARTIFACTS, { recursive: true });
       for (const width of [360, 390, 1400]) {
@@ -382,14 +433,43 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     }
   });
 
-  it("shows each blob's lang, account, emails and outcome, filters the rows, tables the events, copies the blob, and says whether the service is ready", { timeout: 120_000 }, async () => {
+  it("shows each blob's lang, account, emails and outcome, filters the rows, tables the events, copies the blob, and says whether the service is ready", {
+    timeout: 120_000,
+  }, async () => {
     const t = await startTestApp('memory');
     try {
       const now = Math.floor(Date.now() / 1000);
       const blobs = [
-        { timestamp: now - 2, lang: 'de-DE', new_account: true, number_emails: 2, user_agent: 'Firefox/14.0', event_stream: [['screen.rp_info', 0], ['assertion_generated', 9_000]] },
-        { timestamp: now - 1, lang: 'en-US', new_account: false, number_emails: 1, user_agent: 'Chrome/20', event_stream: [['screen.rp_info', 0], ['window.unload', 3_000]] },
-        { timestamp: now, user_agent: 'Safari/6', event_stream: [['screen.rp_info', 0], ['cancel', 1_000]] },
+        {
+          timestamp: now - 2,
+          lang: 'de-DE',
+          new_account: true,
+          number_emails: 2,
+          user_agent: 'Firefox/14.0',
+          event_stream: [
+            ['screen.rp_info', 0],
+            ['assertion_generated', 9_000],
+          ],
+        },
+        {
+          timestamp: now - 1,
+          lang: 'en-US',
+          new_account: false,
+          number_emails: 1,
+          user_agent: 'Chrome/20',
+          event_stream: [
+            ['screen.rp_info', 0],
+            ['window.unload', 3_000],
+          ],
+        },
+        {
+          timestamp: now,
+          user_agent: 'Safari/6',
+          event_stream: [
+            ['screen.rp_info', 0],
+            ['cancel', 1_000],
+          ],
+        },
         { timestamp: now, user_agent: 'bare' },
       ];
       const ids = await post(t.url, blobs);
@@ -437,7 +517,9 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       const bare = await openPage(t.url, {
         before: async (context) => {
           await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'clipboard', { get: () => undefined }));
-          await context.route('**/readyz', (route) => route.fulfill({ status: 503, json: { error: 'store_unavailable', reason: 'the memory store is not reachable', extra: [1] } }));
+          await context.route('**/readyz', (route) =>
+            route.fulfill({ status: 503, json: { error: 'store_unavailable', reason: 'the memory store is not reachable', extra: [1] } }),
+          );
         },
       });
       await bare.locator('#ready[data-state="down"]', { hasText: 'not ready: the memory store is not reachable' }).waitFor();

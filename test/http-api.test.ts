@@ -30,16 +30,28 @@ describe.each(BACKENDS)('HTTP API on the %s backend', (backend) => {
     expect(new Set(await Promise.all(posts))).toEqual(new Set([201]));
 
     // read as the original's production backend answered: CouchDB view rows {key, id, value}
-    const closed = await request(t.url).get(`/wsapi/interaction_data?start=${S}&end=${S + 9}`).expect(200).expect('content-type', /json/);
+    const closed = await request(t.url)
+      .get(`/wsapi/interaction_data?start=${S}&end=${S + 9}`)
+      .expect(200)
+      .expect('content-type', /json/);
     const rows = RowsResponseSchema.parse(closed.body);
     expect(rows.map((row) => row.key)).toEqual(Array.from({ length: 10 }, (_, i) => S + i));
-    for (const row of rows) expect(row).toEqual({ key: row.value.timestamp, id: row.value._id, value: { _id: row.id, timestamp: row.key, event_stream: [['screen.rp_info', 0]], lang: 'en' } });
-    const open = RowsResponseSchema.parse((await request(t.url).get(`/wsapi/interaction_data?start=${S + 91}`).expect(200)).body).map((row) => row.key);
+    for (const row of rows)
+      expect(row).toEqual({ key: row.value.timestamp, id: row.value._id, value: { _id: row.id, timestamp: row.key, event_stream: [['screen.rp_info', 0]], lang: 'en' } });
+    const open = RowsResponseSchema.parse(
+      (
+        await request(t.url)
+          .get(`/wsapi/interaction_data?start=${S + 91}`)
+          .expect(200)
+      ).body,
+    ).map((row) => row.key);
     // open-ended: the other tests' later blobs follow these, if they ran first
     expect(open.filter((key) => key <= S + 100)).toEqual(Array.from({ length: 10 }, (_, i) => S + 91 + i));
     expect(open.every((key) => key >= S + 91)).toBe(true);
     // the blobs themselves, as the typed client asks for them
-    const blobs = await request(t.url).get(`/wsapi/interaction_data?start=${S}&end=${S + 9}&shape=blobs`).expect(200);
+    const blobs = await request(t.url)
+      .get(`/wsapi/interaction_data?start=${S}&end=${S + 9}&shape=blobs`)
+      .expect(200);
     expect(RangeResponseSchema.parse(blobs.body)).toEqual(rows.map((row) => row.value));
     const bad = await request(t.url).get(`/wsapi/interaction_data?shape=docs`).expect(400);
     expect(ErrorBodySchema.parse(bad.body)).toMatchObject({ error: 'invalid_query', reason: expect.stringMatching(/shape must be rows or blobs/) });
@@ -63,7 +75,11 @@ describe.each(BACKENDS)('HTTP API on the %s backend', (backend) => {
     const before = await count();
     const blob = { _id: 'idempotent-1', timestamp: 3_000_000 };
     expect((await request(t.url).post('/wsapi/interaction_data').send(blob).expect(201)).body).toEqual({ ok: true, ids: ['idempotent-1'], existing: [] });
-    const retry = await request(t.url).post('/wsapi/interaction_data').type('form').send({ data: JSON.stringify(blob) }).expect(201);
+    const retry = await request(t.url)
+      .post('/wsapi/interaction_data')
+      .type('form')
+      .send({ data: JSON.stringify(blob) })
+      .expect(201);
     expect(retry.body).toEqual({ ok: true, ids: ['idempotent-1'], existing: ['idempotent-1'] });
     expect(await count()).toBe(before + 1);
   });
@@ -83,7 +99,12 @@ describe.each(BACKENDS)('HTTP API on the %s backend', (backend) => {
     expect((await request(t.url).get('/wsapi/ping').expect(200)).text).toBe('pong');
     await request(t.url).get('/healthz').expect(200, { status: 'ok' });
     expect((await request(t.url).get('/readyz').expect(200)).body).toMatchObject({ status: 'ready', backend, feed: { state: 'following' } });
-    const metrics = (await request(t.url).get('/metrics').expect(200).expect('content-type', /text\/plain/)).text;
+    const metrics = (
+      await request(t.url)
+        .get('/metrics')
+        .expect(200)
+        .expect('content-type', /text\/plain/)
+    ).text;
     expect(metrics).toMatch(/kpiggybank_http_request_duration_seconds_count\{method="POST",route="\/wsapi\/interaction_data",status="201"\} \d+/);
     expect(metrics).toMatch(/kpiggybank_blobs_accepted_total [1-9]\d*/);
     expect(metrics).toMatch(new RegExp(`kpiggybank_store_operation_duration_seconds_count\\{backend="${backend}",operation="save",outcome="ok"\\} [1-9]`));
@@ -97,9 +118,17 @@ describe.each(BACKENDS)('HTTP API on the %s backend', (backend) => {
       const batch = Array.from({ length: 500 }, (_, j) => ({ timestamp: base + i + j, i: i + j }));
       await request(t.url).post('/wsapi/interaction_data').send(batch).expect(201);
     }
-    const all = RangeResponseSchema.parse((await request(t.url).get(`/wsapi/interaction_data?start=${base}&end=${base + total}&shape=blobs`).expect(200)).body);
+    const all = RangeResponseSchema.parse(
+      (
+        await request(t.url)
+          .get(`/wsapi/interaction_data?start=${base}&end=${base + total}&shape=blobs`)
+          .expect(200)
+      ).body,
+    );
     expect(all.map((b) => b.i)).toEqual(Array.from({ length: total }, (_, i) => i));
-    const tail = await request(t.url).get(`/wsapi/interaction_data?start=${base}&end=${base + total}&descending=true&limit=1500`).expect(200);
+    const tail = await request(t.url)
+      .get(`/wsapi/interaction_data?start=${base}&end=${base + total}&descending=true&limit=1500`)
+      .expect(200);
     expect(RowsResponseSchema.parse(tail.body).map((row) => row.value.i)).toEqual(Array.from({ length: 1500 }, (_, i) => total - 1 - i));
   });
 

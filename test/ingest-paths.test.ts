@@ -18,7 +18,13 @@ import { expectServedBy, servedBy, type IngestPath } from './support/served-by.j
 const PATH = Routes.blobs;
 
 /** A raw POST, so that headers (chunked, Content-Length) are exactly what the case says. */
-function rawPost(url: string, path: string, headers: Record<string, string>, body: Uint8Array | string, chunked = false): Promise<{ status: number; headers: Record<string, unknown>; body: unknown }> {
+function rawPost(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Uint8Array | string,
+  chunked = false,
+): Promise<{ status: number; headers: Record<string, unknown>; body: unknown }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${url}${path}`, { method: 'POST', headers }, (res) => {
       let text = '';
@@ -51,8 +57,16 @@ describe('the ingest fast path and the Express route', () => {
     { name: 'a JSON batch', path: 'fast', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json' }, `[${blob(n)},${blob(n + 1000)}]`) },
     { name: 'JSON; charset=utf-8', path: 'fast', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json; charset=UTF-8' }, blob(n)) },
     { name: 'a legacy form', path: 'fast', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `data=${encodeURIComponent(blob(n))}`) },
-    { name: 'a legacy form with a batch', path: 'fast', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `data=${encodeURIComponent(`[${blob(n)},${blob(n + 1000)}]`)}`) },
-    { name: 'gzip JSON', path: 'express', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, new Uint8Array(gzipSync(blob(n)))) },
+    {
+      name: 'a legacy form with a batch',
+      path: 'fast',
+      send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `data=${encodeURIComponent(`[${blob(n)},${blob(n + 1000)}]`)}`),
+    },
+    {
+      name: 'gzip JSON',
+      path: 'express',
+      send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, new Uint8Array(gzipSync(blob(n)))),
+    },
     { name: 'chunked JSON', path: 'express', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, blob(n), true) },
     { name: 'application/vnd+json', path: 'express', send: (n) => rawPost(t.url, PATH, { 'content-type': 'application/kpi+json' }, blob(n)) },
     { name: 'a trailing slash', path: 'express', send: (n) => rawPost(t.url, `${PATH}/`, { 'content-type': 'application/json' }, blob(n)) },
@@ -71,7 +85,9 @@ describe('the ingest fast path and the Express route', () => {
   it('answers errors alike on both paths', async () => {
     const bad = '{"timestamp": "soon"}';
     const fast = await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/json' }, bad));
-    const slow = await expectServedBy(t.metrics, 'express', () => rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, new Uint8Array(gzipSync(bad))));
+    const slow = await expectServedBy(t.metrics, 'express', () =>
+      rawPost(t.url, PATH, { 'content-type': 'application/json', 'content-encoding': 'gzip' }, new Uint8Array(gzipSync(bad))),
+    );
     expect(fast.status).toBe(400);
     expect(fast.body).toEqual(slow.body);
     expect(ErrorBodySchema.parse(fast.body).error).toBe('invalid_blob');
@@ -83,7 +99,9 @@ describe('the ingest fast path and the Express route', () => {
       await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/json' }, `${bom}${blob(100)}`)),
       await expectServedBy(t.metrics, 'express', () => rawPost(t.url, PATH, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, `${bom}${blob(101)}`, true)),
       await expectServedBy(t.metrics, 'fast', () => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded' }, `${bom}data=${encodeURIComponent(blob(102))}`)),
-      await expectServedBy(t.metrics, 'express', () => rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' }, `${bom}data=${encodeURIComponent(blob(103))}`, true)),
+      await expectServedBy(t.metrics, 'express', () =>
+        rawPost(t.url, PATH, { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' }, `${bom}data=${encodeURIComponent(blob(103))}`, true),
+      ),
     ];
     for (const [k, res] of sent.entries()) {
       expect(res.status, `case ${k}: ${JSON.stringify(res.body)}`).toBe(201);
@@ -109,15 +127,24 @@ describe('the ingest fast path and the Express route', () => {
   });
 
   it('refuses a declared length over the limit before reading the body', async () => {
-    const res = await expectServedBy(t.metrics, 'fast', () => new Promise<{ status: number; body: unknown }>((resolve, reject) => {
-      const req = httpRequest(`${t.url}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(TEST_LIMITS.maxBodyBytes + 1) } }, (r) => {
-        let text = '';
-        r.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(text) as unknown }));
-      });
-      req.on('error', reject);
-      req.write('{"timestamp":1,'); // the rest never comes: the answer must not wait for it
-    }));
+    const res = await expectServedBy(
+      t.metrics,
+      'fast',
+      () =>
+        new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+          const req = httpRequest(
+            `${t.url}${PATH}`,
+            { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(TEST_LIMITS.maxBodyBytes + 1) } },
+            (r) => {
+              let text = '';
+              r.on('data', (chunk: Buffer) => (text += chunk.toString()));
+              r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+            },
+          );
+          req.on('error', reject);
+          req.write('{"timestamp":1,'); // the rest never comes: the answer must not wait for it
+        }),
+    );
     expect(res.status).toBe(413);
     expect(ErrorBodySchema.parse(res.body).error).toBe('too_large');
   });
@@ -164,14 +191,27 @@ describe('the ingest fast path, logging and shutting down', () => {
     const lines: { msg: string; level: number; req?: { method: string; url: string }; res?: { statusCode: number }; responseTime?: number }[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        lines.push(...chunk.toString().trim().split('\n').map((l) => JSON.parse(l)));
+        lines.push(
+          ...chunk
+            .toString()
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        );
         done();
       },
     });
     const store = new MemoryStore();
     const metrics = new Metrics();
     let shuttingDown = false;
-    const app = createApp({ store, metrics, logger: createLogger(loadConfig({ MODE: 'dev' }), sink), limits: TEST_LIMITS, ...appParts(store, metrics), isShuttingDown: () => shuttingDown });
+    const app = createApp({
+      store,
+      metrics,
+      logger: createLogger(loadConfig({ MODE: 'dev' }), sink),
+      limits: TEST_LIMITS,
+      ...appParts(store, metrics),
+      isShuttingDown: () => shuttingDown,
+    });
     const ok = await request(app).post(`${PATH}?token=secret-in-url`).send({ timestamp: 1 }).expect(201);
     expect(IngestResponseSchema.parse(ok.body).ids).toHaveLength(1);
     await request(app).post(PATH).send({ nope: 1 }).expect(400);

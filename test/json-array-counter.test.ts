@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JsonArrayCounter } from '../harness/json-array-counter.js';
 
-describe('the range benchmark\'s JsonArrayCounter', () => {
+describe("the range benchmark's JsonArrayCounter", () => {
   it('counts the objects of a streamed array however the text is cut, braces and quotes in strings included', () => {
     const blobs = [{ a: '{[', b: { c: [1, { d: 2 }] } }, { e: 'say \\"}\\"', f: [] }, {}, { g: '\\\\' }];
     const text = JSON.stringify(blobs);

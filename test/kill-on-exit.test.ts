@@ -32,7 +32,7 @@ describe('killOnExit', () => {
     const pid = await pidFromCrashingParent(parent);
     await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
   });
-  it("reaches a grandchild: a crashed parent SIGTERMs a script, whose exit hooks kill what it started", async () => {
+  it('reaches a grandchild: a crashed parent SIGTERMs a script, whose exit hooks kill what it started', async () => {
     // parent (crashes) -> middle script (exitOnTermination, killOnExit) -> a minute-long grandchild
     const middle = `
       import { spawn } from 'node:child_process';

@@ -65,7 +65,10 @@ describe('the leveldb store, after removals', () => {
     const filled = await bytesUnder(dataDir);
     expect(filled).toBeGreaterThan(jsonBytes / 2); // what there is to give back
 
-    await removeInBatches(store, blobs.map((blob) => blob._id!));
+    await removeInBatches(
+      store,
+      blobs.map((blob) => blob._id!),
+    );
     await store.compaction.idle();
 
     expect(await store.count()).toBe(0);
@@ -102,7 +105,10 @@ describe('the leveldb store, after removals', () => {
     // from 0: every blob stored (the old ones too) and the removals retained
     const all = (await allChanges(untrimmed, '0', 100)).changes;
     expect((await allChanges(trimmed, '0', 100)).changes).toEqual(all.filter((change) => !change.deleted || Number(change.seq) > floor));
-    expect((await allChanges(trimmed, '0', 100)).changes.filter((change) => !change.deleted).map((change) => change.id)).toEqual([...kept, ...blobsFrom(5_000, 10).map((b) => b._id)]);
+    expect((await allChanges(trimmed, '0', 100)).changes.filter((change) => !change.deleted).map((change) => change.id)).toEqual([
+      ...kept,
+      ...blobsFrom(5_000, 10).map((b) => b._id),
+    ]);
 
     // the floor is on disk: a reopened store refuses the same
     await trimmed.close();
@@ -164,7 +170,10 @@ describe('the leveldb store, after removals', () => {
     try {
       const blobs = blobsFrom(0, 600);
       await store.save(blobs);
-      await removeInBatches(store, blobs.slice(0, 550).map((blob) => blob._id!));
+      await removeInBatches(
+        store,
+        blobs.slice(0, 550).map((blob) => blob._id!),
+      );
       await store.compaction.idle();
       // the hub's follower read from ~500 on meanwhile: the trim stopped at or below where it read
       const floor = store.compaction.logFloor;
@@ -193,7 +202,10 @@ describe('the leveldb store, after removals', () => {
     const blobs = blobsFrom(0, 1_000);
     await store.save(blobs);
     const lagging = await store.changes('200', { limit: 10, waitMs: 0 }); // a reader far behind the newest 100
-    await removeInBatches(store, blobs.map((blob) => blob._id!));
+    await removeInBatches(
+      store,
+      blobs.map((blob) => blob._id!),
+    );
     await store.compaction.idle();
     expect(store.compaction.logFloor).toBe(200);
     const rest = await allChanges(store, lagging.lastSeq, 500);
@@ -205,7 +217,10 @@ describe('the leveldb store, after removals', () => {
     const blobs = blobsFrom(0, 1_000);
     await store.save(blobs);
     await store.changes('200', { limit: 10, waitMs: 0 });
-    await removeInBatches(store, blobs.map((blob) => blob._id!));
+    await removeInBatches(
+      store,
+      blobs.map((blob) => blob._id!),
+    );
     await store.compaction.idle();
     expect(store.compaction.logFloor).toBe(200);
     // the reader reads no more: once its read is past the window, a retry of the held-back step goes as far as the retention

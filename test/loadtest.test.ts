@@ -90,7 +90,9 @@ describe('kpiggybank loadtest (the CLI)', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/0 of 50 \(missing 50/);
     // a running service keeps what the run writes: said on stderr before the run
-    expect(run.stderr).toBe(`kpiggybank loadtest: writing 100 blobs (50 warm-up + 50 sign-ins) into http://127.0.0.1:${port}: they stay in its store (the load test deletes nothing)\n`);
+    expect(run.stderr).toBe(
+      `kpiggybank loadtest: writing 100 blobs (50 warm-up + 50 sign-ins) into http://127.0.0.1:${port}: they stay in its store (the load test deletes nothing)\n`,
+    );
     expect(JSON.parse(await readFile(json, 'utf8'))).toMatchObject({ passed: false, missing: 50 });
   });
 
@@ -110,9 +112,13 @@ describe('kpiggybank loadtest (the CLI)', () => {
     await expect.poll(() => alive(service!), { timeout: 5000 }).toBe(false);
   });
 
-  it("in a checkout, `npm run loadtest` (harness/loadtest.ts) runs --backend couchdb on a PouchDB Server it starts when COUCHDB_URL is unset", { timeout: 60_000 }, async () => {
+  it('in a checkout, `npm run loadtest` (harness/loadtest.ts) runs --backend couchdb on a PouchDB Server it starts when COUCHDB_URL is unset', { timeout: 60_000 }, async () => {
     const { COUCHDB_URL: _unset, ...env } = process.env;
-    const { stdout } = await execute(process.execPath, ['--import', 'tsx', 'harness/loadtest.ts', '--backend', 'couchdb', '--sequences', '30', '--warmup', '0', '--clients', '3', '--target', '1'], { cwd: root, env });
+    const { stdout } = await execute(
+      process.execPath,
+      ['--import', 'tsx', 'harness/loadtest.ts', '--backend', 'couchdb', '--sequences', '30', '--warmup', '0', '--clients', '3', '--target', '1'],
+      { cwd: root, env },
+    );
     expect(stdout).toMatch(/service\s+couchdb \(started for the run\)/);
     expect(stdout).toMatch(/came back intact\s+30 of 30/);
   });

@@ -32,7 +32,16 @@ describe('npm start', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`passes ${signal} on to the server, which shuts down keeping every acknowledged blob`, async () => {
       // npm needs PATH and HOME (its cache); nothing else of the caller's environment (a CI's DB_*, say) leaks in
-      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, DB_NAME: `npm_${signal.toLowerCase()}`, MODE: 'dev', LOG_LEVEL: 'info' };
+      const env = {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? tmpdir(),
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: dataDir,
+        DB_NAME: `npm_${signal.toLowerCase()}`,
+        MODE: 'dev',
+        LOG_LEVEL: 'info',
+      };
       const npm = spawn('npm', ['start', '--ignore-scripts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
@@ -51,7 +60,10 @@ describe('npm start', () => {
         const { url, pid } = await listening;
         serverPid = pid;
         expect(pid).not.toBe(npm.pid);
-        const acknowledged = await postBlobs(url, Array.from({ length: 20 }, (_, i) => ({ timestamp: 1_700_000_000 + i, signal })));
+        const acknowledged = await postBlobs(
+          url,
+          Array.from({ length: 20 }, (_, i) => ({ timestamp: 1_700_000_000 + i, signal })),
+        );
 
         npm.kill(signal);
         expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))])).not.toBe('still running');

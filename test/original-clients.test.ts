@@ -18,7 +18,11 @@ const signIn = (n: number) => ({
   lang: 'en-US',
   screen_size: { width: 1280, height: 800 },
   user_agent: { os: 'Macintosh', browser: 'Firefox', version: '24.0' },
-  event_stream: [['screen.rp_info', 0], ['window.user_interaction', 1200], ['assertion_generated', 3400 + n]],
+  event_stream: [
+    ['screen.rp_info', 0],
+    ['window.user_interaction', 1200],
+    ['assertion_generated', 3400 + n],
+  ],
   number_emails: 1,
   ready_time_ms: 500 + n,
   n,
@@ -37,7 +41,11 @@ describe.each(BACKENDS)("the original's real clients against the %s backend", (b
   it("stores Persona's mixed batch of 20 (arrays queued whole inside the array), every blob, in order", async () => {
     const blobs = Array.from({ length: 20 }, (_, n) => signIn(n));
     const mixed = [...blobs.slice(0, 5), blobs.slice(5, 9), ...blobs.slice(9, 14), blobs.slice(14, 15), ...blobs.slice(15, 17), blobs.slice(17, 20)];
-    const res = await request(t.url).post(PATH).type('form').send({ data: JSON.stringify(mixed) }).expect(201);
+    const res = await request(t.url)
+      .post(PATH)
+      .type('form')
+      .send({ data: JSON.stringify(mixed) })
+      .expect(201);
     const { ids } = IngestResponseSchema.parse(res.body);
     expect(ids).toHaveLength(20);
     for (const [n, id] of ids.entries()) expect((await request(t.url).get(PATH).query({ id }).expect(200)).body.results.n).toBe(n);
@@ -45,17 +53,30 @@ describe.each(BACKENDS)("the original's real clients against the %s backend", (b
   });
 
   it('refuses arrays nested deeper than Persona sent them, or a bad blob inside one, naming its index, storing none', async () => {
-    const deeper = await request(t.url).post(PATH).type('form').send({ data: JSON.stringify([signIn(0), [signIn(1), [signIn(2)]]]) }).expect(400);
+    const deeper = await request(t.url)
+      .post(PATH)
+      .type('form')
+      .send({ data: JSON.stringify([signIn(0), [signIn(1), [signIn(2)]]]) })
+      .expect(400);
     expect(ErrorBodySchema.parse(deeper.body)).toMatchObject({ error: 'too_deep', index: 1, reason: expect.stringMatching(/blob 1\.1 is an array/) });
-    const bad = await request(t.url).post(PATH).send([signIn(0), [signIn(1), { lang: 'en' }]]).expect(400);
+    const bad = await request(t.url)
+      .post(PATH)
+      .send([signIn(0), [signIn(1), { lang: 'en' }]])
+      .expect(400);
     expect(ErrorBodySchema.parse(bad.body)).toMatchObject({ error: 'invalid_blob', index: 1, reason: expect.stringMatching(/blob 1\.1 is invalid: timestamp is required/) });
-    const twice = await request(t.url).post(PATH).send([{ ...signIn(0), _id: 'twin' }, [{ ...signIn(1), _id: 'twin' }]]).expect(400);
+    const twice = await request(t.url)
+      .post(PATH)
+      .send([{ ...signIn(0), _id: 'twin' }, [{ ...signIn(1), _id: 'twin' }]])
+      .expect(400);
     expect(ErrorBodySchema.parse(twice.body)).toMatchObject({ error: 'duplicate_id', index: 1, reason: expect.stringMatching(/blob 0 and blob 1\.0/) });
     expect(await count()).toBe(20);
   });
 
   it("feeds kpi-dashboard's importer: GET ?start=<ms>&end=<ms>, each row's value.event_stream, value.timestamp and id", async () => {
-    const res = await request(t.url).get(PATH).query({ start: DAY, end: DAY + 9_999 }).expect(200);
+    const res = await request(t.url)
+      .get(PATH)
+      .query({ start: DAY, end: DAY + 9_999 })
+      .expect(200);
     // what server/bin/update → db.populateDatabase does with each row
     const imported = (JSON.parse(res.text) as { id: string; value: { timestamp: number; event_stream: [string, number][] } }[]).map((row) => ({
       id: row.id,

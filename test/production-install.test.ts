@@ -11,7 +11,11 @@ import { hasStackTrace, runCli } from './support/cli.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const execute = promisify(execFile);
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 /*
  * What a deployment runs: the packed package (and the client workspace it depends on), installed
@@ -26,7 +30,10 @@ describe('a production install (npm pack, npm install --omit=dev)', () => {
   let url: string;
   // npm needs PATH and HOME (its cache); nothing else of the caller's environment (npm_config_* of an `npm test`) leaks in
   // and no node_modules/.bin of this checkout on PATH (npx and npm put it there): the deployment has no tsc
-  const PATH = (process.env.PATH ?? '').split(path.delimiter).filter((dir) => !dir.includes('node_modules')).join(path.delimiter);
+  const PATH = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => !dir.includes('node_modules'))
+    .join(path.delimiter);
   const npmEnv = { PATH, HOME: process.env.HOME ?? tmpdir() };
 
   beforeAll(async () => {
@@ -50,11 +57,12 @@ describe('a production install (npm pack, npm install --omit=dev)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('holds the build and the home page\'s assets, and no tests, sources or devDependencies', async () => {
+  it("holds the build and the home page's assets, and no tests, sources or devDependencies", async () => {
     for (const file of ['dist/server.js', 'dist/cli/kpiggybank.js', 'dist/web/home.js', 'web/static/home.css', 'web/static/favicon.svg', 'README.md']) {
       expect(await exists(path.join(installed, file)), file).toBe(true);
     }
-    for (const file of ['test', 'src', 'bench', 'harness', 'client', 'web/src', 'dist/web-types', 'vitest.config.ts']) expect(await exists(path.join(installed, file)), file).toBe(false);
+    for (const file of ['test', 'src', 'bench', 'harness', 'client', 'web/src', 'dist/web-types', 'vitest.config.ts'])
+      expect(await exists(path.join(installed, file)), file).toBe(false);
     for (const devDependency of ['pouchdb-server', 'vitest', 'typescript', 'tsx', 'supertest']) {
       expect(await exists(path.join(dir, 'node_modules', devDependency)), devDependency).toBe(false);
     }
@@ -112,7 +120,9 @@ describe('a production install (npm pack, npm install --omit=dev)', () => {
     expect(remote.stderr).toMatch(/writing 20 blobs .* they stay/);
     const couch = await runCli(['loadtest', '--backend', 'couchdb'], { bin, cwd: dir });
     expect(couch.code).toBe(1);
-    expect(couch.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^kpiggybank loadtest: --backend couchdb .*COUCHDB_URL.* is not set: set it, or .*npm run loadtest.*PouchDB Server/)]);
+    expect(couch.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^kpiggybank loadtest: --backend couchdb .*COUCHDB_URL.* is not set: set it, or .*npm run loadtest.*PouchDB Server/),
+    ]);
     expect(hasStackTrace(couch.stderr)).toBe(false);
   });
 });

@@ -13,7 +13,13 @@ function appLogging(mode: 'dev' | 'prod') {
   const lines: { msg: string; level: number; res?: { statusCode: number } }[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString().trim().split('\n').map((l) => JSON.parse(l)));
+      lines.push(
+        ...chunk
+          .toString()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      );
       done();
     },
   });

@@ -42,7 +42,9 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
     expect(await second.exited).toBe(1);
     expectOneLineNoStack(
       second.output(),
-      new RegExp(`kpiggybank: DATA_DIR ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another kpiggybank \\(its LevelDB is locked\\): stop that one, or set DATA_DIR to another folder\\n`),
+      new RegExp(
+        `kpiggybank: DATA_DIR ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another kpiggybank \\(its LevelDB is locked\\): stop that one, or set DATA_DIR to another folder\\n`,
+      ),
     );
     // the first one is unharmed
     expect((await fetch(new URL(Routes.readyz, url))).status).toBe(200);
@@ -60,7 +62,10 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
     try {
       const ready = new URL(await old.ready);
       expect((await fetch(new URL(Routes.readyz, ready))).status).toBe(200);
-      const notices = old.output().split('\n').filter((line) => line.includes('DB_BACKEND=pouchdb'));
+      const notices = old
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('DB_BACKEND=pouchdb'));
       expect(notices).toHaveLength(1);
       expect(notices[0]).toMatch(/is now the leveldb backend/);
       expect(old.output()).toMatch(/"backend":"leveldb"/);
@@ -74,7 +79,9 @@ describe('startup mistakes: one line naming the cause and the fix, exit 1', () =
   it('explains the folder errors an operator causes, and leaves the rest alone', () => {
     const failure = (code: string, syscall: string, where: string) => Object.assign(new Error(code), { code, syscall, path: where });
     const config = { backend: 'leveldb' as const, dataDir: '/srv/kpi' };
-    expect(storeOpenFailure(failure('EACCES', 'mkdir', '/srv/kpi'), config)).toMatch(/^DATA_DIR \/srv\/kpi cannot be used \(permission denied: mkdir \/srv\/kpi\): let this user write to it, or set DATA_DIR/);
+    expect(storeOpenFailure(failure('EACCES', 'mkdir', '/srv/kpi'), config)).toMatch(
+      /^DATA_DIR \/srv\/kpi cannot be used \(permission denied: mkdir \/srv\/kpi\): let this user write to it, or set DATA_DIR/,
+    );
     expect(storeOpenFailure(failure('EROFS', 'open', '/srv/kpi/LOG'), config)).toMatch(/read-only file system/);
     expect(storeOpenFailure(failure('EACCES', 'mkdir', '/srv/kpi'), { ...config, backend: 'memory' })).toBeUndefined();
     expect(storeOpenFailure(new Error('corrupted'), config)).toBeUndefined();

@@ -21,7 +21,10 @@ describe.each(BACKENDS)('%s store', (backend) => {
   });
 
   it('stores blobs and gives each an id; get returns the blob without _rev', async () => {
-    const { ids, existing } = await t.store.save([{ timestamp: 10, a: 1 }, { timestamp: 11, nested: { b: [1, 2] } }]);
+    const { ids, existing } = await t.store.save([
+      { timestamp: 10, a: 1 },
+      { timestamp: 11, nested: { b: [1, 2] } },
+    ]);
     expect(ids).toHaveLength(2);
     expect(new Set(ids).size).toBe(2);
     expect(existing).toEqual([]);
@@ -109,7 +112,10 @@ describe.each(BACKENDS)('%s store', (backend) => {
   it('finds the last blob by timestamp, and none in an empty store', async () => {
     expect(await lastBlob(t.store)).toBeUndefined();
     expect(await t.store.count()).toBe(0);
-    await t.store.save([{ timestamp: 100, n: 'late' }, { timestamp: 50, n: 'early' }]);
+    await t.store.save([
+      { timestamp: 100, n: 'late' },
+      { timestamp: 50, n: 'early' },
+    ]);
     expect(await lastBlob(t.store)).toMatchObject({ timestamp: 100, n: 'late' });
   });
 
@@ -140,8 +146,18 @@ describe.each(BACKENDS)('%s store', (backend) => {
 
   it('claim book: writes a document without a revision only where none is stored', async () => {
     const book = t.store.claims; // the compare-and-set the drain relies on
-    expect(await book.write([{ _id: 'b:1', drain: 'one' }, { _id: 'b:2', drain: 'one' }])).toEqual([true, true]);
-    expect(await book.write([{ _id: 'b:1', drain: 'two' }, { _id: 'b:3', drain: 'two' }])).toEqual([false, true]);
+    expect(
+      await book.write([
+        { _id: 'b:1', drain: 'one' },
+        { _id: 'b:2', drain: 'one' },
+      ]),
+    ).toEqual([true, true]);
+    expect(
+      await book.write([
+        { _id: 'b:1', drain: 'two' },
+        { _id: 'b:3', drain: 'two' },
+      ]),
+    ).toEqual([false, true]);
     const found = await book.fetch(['b:1', 'b:2', 'b:3', 'b:none']);
     expect([...found.keys()].sort()).toEqual(['b:1', 'b:2', 'b:3']);
     expect(found.get('b:1')).toMatchObject({ _id: 'b:1', drain: 'one', _rev: expect.any(String) });
@@ -166,7 +182,10 @@ describe.each(BACKENDS)('%s store', (backend) => {
 
   it('claim book: removes a document only at its current revision', async () => {
     const book = t.store.claims; // the compare-and-set the drain relies on
-    await book.write([{ _id: 'b:1', drain: 'one' }, { _id: 'b:2', drain: 'one' }]);
+    await book.write([
+      { _id: 'b:1', drain: 'one' },
+      { _id: 'b:2', drain: 'one' },
+    ]);
     const stale = (await revOf(book, 'b:2'))!;
     await book.write([{ _id: 'b:2', _rev: stale, drain: 'two' }]);
     await book.remove([

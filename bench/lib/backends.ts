@@ -31,14 +31,17 @@ export class Backends {
     const dbName = `kpiggybank_bench_${process.pid}_${++this.databases}`;
     const dataDir = backend === 'leveldb' ? await mkdtemp(path.join(tmpdir(), 'kpiggybank-bench-')) : undefined;
     const couchUrl = backend === 'couchdb' ? await this.couchUrl() : undefined;
-    const service = await startService({
-      DB_BACKEND: backend,
-      DB_NAME: dbName,
-      MODE: 'prod',
-      ...(dataDir && { DATA_DIR: dataDir }),
-      ...(couchUrl && { COUCHDB_URL: couchUrl }),
-      ...env,
-    }, this.entry);
+    const service = await startService(
+      {
+        DB_BACKEND: backend,
+        DB_NAME: dbName,
+        MODE: 'prod',
+        ...(dataDir && { DATA_DIR: dataDir }),
+        ...(couchUrl && { COUCHDB_URL: couchUrl }),
+        ...env,
+      },
+      this.entry,
+    );
     const stop = service.stop;
     service.stop = async () => {
       await stop();

@@ -79,6 +79,13 @@ export async function startBaseline(): Promise<Running> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
   killOnExit(child);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(() => fetch(url, { method: 'POST', body: '{}' }).then((r) => r.status === 201, () => false), { what: 'bare node:http', child });
+  await waitUntil(
+    () =>
+      fetch(url, { method: 'POST', body: '{}' }).then(
+        (r) => r.status === 201,
+        () => false,
+      ),
+    { what: 'bare node:http', child },
+  );
   return track('bare node:http', child, url);
 }

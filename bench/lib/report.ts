@@ -70,7 +70,9 @@ export function markdown(results: Results): string {
     const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**';
     const figure = `${number(r.value)} ${r.metric}${r.note ? ` (${r.note})` : ''}`;
     const cpu = r.cpuUsPerRequest === undefined ? '' : `${number(r.cpuUsPerRequest)}${r.cpuRatio === undefined ? '' : ` (${(r.cpuRatio * 100).toFixed(0)} %)`}`;
-    lines.push(`| ${r.scenario} | ${r.backend} | ${figure} | ${number(r.baseline)} | ${ratio} | ${latency} | ${cpu} | ${number(r.peakRssMiB)}${r.peakAnonMiB === undefined ? '' : ` (${number(r.peakAnonMiB)})`} | ${r.errors ?? ''} | ${r.target ?? ''} | ${met} |`);
+    lines.push(
+      `| ${r.scenario} | ${r.backend} | ${figure} | ${number(r.baseline)} | ${ratio} | ${latency} | ${cpu} | ${number(r.peakRssMiB)}${r.peakAnonMiB === undefined ? '' : ` (${number(r.peakAnonMiB)})`} | ${r.errors ?? ''} | ${r.target ?? ''} | ${met} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

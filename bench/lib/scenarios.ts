@@ -25,7 +25,7 @@ const single: Omit<LoadOptions, 'port' | 'seconds' | 'connections'> = {
   bodies: Array.from({ length: BODIES }, (_, i) => jsonBody(i)),
 };
 const form: typeof single = { ...single, contentType: 'application/x-www-form-urlencoded', bodies: Array.from({ length: BODIES }, (_, i) => formBody(i)) };
-export const BATCH = 100;
+const BATCH = 100;
 const batch: typeof single = { ...single, bodies: Array.from({ length: 8 }, (_, i) => batchBody(i, BATCH)) };
 
 /** A short warm-up (the JIT, the store's first writes), then the measured run. */
@@ -122,7 +122,15 @@ export async function batched(ctx: Context): Promise<void> {
   const connections = Math.min(ctx.connections, 16);
   console.log(`batched POST (${BATCH} blobs), ${connections} connections`);
   const base = await baselineOf(batch, ctx, connections);
-  ctx.rows.push({ scenario: `batched POST (${BATCH})`, backend: 'bare node:http', metric: 'blobs/s', value: base.requestsPerSecond * BATCH, latencyMs: latency(base), ...cpu(base), errors: base.errors });
+  ctx.rows.push({
+    scenario: `batched POST (${BATCH})`,
+    backend: 'bare node:http',
+    metric: 'blobs/s',
+    value: base.requestsPerSecond * BATCH,
+    latencyMs: latency(base),
+    ...cpu(base),
+    errors: base.errors,
+  });
   const targets: Partial<Record<Backend, number>> = { memory: 100_000 };
   for (const backend of ctx.selected) {
     const { result, memory } = await onService(ctx, backend, {}, (s) => measure(s, batch, ctx, connections));
@@ -324,7 +332,9 @@ function readRange(url: string): Promise<{ seconds: number; received: number }> 
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => counter.push(chunk));
       res.on('end', () =>
-        counter.done ? resolve({ seconds: (performance.now() - started) / 1000, received: counter.count }) : reject(new Error(`the range ended mid-array after ${counter.count} blobs`)),
+        counter.done
+          ? resolve({ seconds: (performance.now() - started) / 1000, received: counter.count })
+          : reject(new Error(`the range ended mid-array after ${counter.count} blobs`)),
       );
       res.on('error', reject);
     })

@@ -25,7 +25,10 @@ export class KPIggyBank extends EventEmitter<{ change: [StoredBlob]; delete: [st
   }
 
   saveData(blob: KpiBlob | KpiBlob[], callback?: Callback<true>): void {
-    this.settle(this.client.save(blob).then(() => true as const), callback);
+    this.settle(
+      this.client.save(blob).then(() => true as const),
+      callback,
+    );
   }
 
   fetchRange(options: Pick<RangeOptions, 'start' | 'end'> | Callback<ViewRow[]>, callback?: Callback<ViewRow[]>): void {

@@ -20,7 +20,7 @@ export function retryDelay(policy: Pick<RetryPolicy, 'minDelayMs' | 'maxDelayMs'
   return backoffDelay({ firstMs: policy.minDelayMs, maxMs: policy.maxDelayMs, jitter: 'full' }, attempt, random);
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `call`, repeating it on retryable kpiggybank errors while the policy allows and `signal` has not aborted. */
 export async function withRetry<T>(policy: RetryPolicy, call: () => Promise<T>, signal?: AbortSignal): Promise<T> {

@@ -90,11 +90,19 @@ export function originPolicy({ listenHost, allowedOrigins, allowedHosts }: Origi
     refusal(headers) {
       const { host } = headers;
       if (!anyHost && host !== undefined && !isLoopback(hostName(host)) && !hostNames.has(hostName(host))) {
-        return new OriginRefusal(421, 'unknown_host', `this service does not answer for the host ${JSON.stringify(host.slice(0, 100))}: it listens on ${listenHost}; set ALLOWED_HOSTS to add a name`);
+        return new OriginRefusal(
+          421,
+          'unknown_host',
+          `this service does not answer for the host ${JSON.stringify(host.slice(0, 100))}: it listens on ${listenHost}; set ALLOWED_HOSTS to add a name`,
+        );
       }
       const foreign = foreignOrigin(headers);
       if (foreign === undefined) return undefined;
-      return new OriginRefusal(403, 'forbidden_origin', `requests from ${JSON.stringify(foreign.slice(0, 100))} are not allowed: only the service's own pages, or origins listed in ALLOWED_ORIGINS, may call it from a browser`);
+      return new OriginRefusal(
+        403,
+        'forbidden_origin',
+        `requests from ${JSON.stringify(foreign.slice(0, 100))} are not allowed: only the service's own pages, or origins listed in ALLOWED_ORIGINS, may call it from a browser`,
+      );
     },
 
     corsHeaders(headers): Record<string, string> {

@@ -1,6 +1,6 @@
 // kpiggybank drain|count|range: the analyst's side of the piggybank. Nothing here imports the load
 // test: a production install has no devDependencies, and the load test's PouchDB Server is one.
-import { Command, CommanderError, Option } from 'commander';
+import { type Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import type { RangeOptions } from 'kpiggybank-client';
 import type { TokenVariable } from './auth-advice.js';
@@ -107,9 +107,7 @@ export function addAnalystCommands(program: Command, exit: Exit): void {
   const drainCommand = program
     .command('drain')
     .summary('take the blobs out: write them to a file, fsynced, then delete them from the store')
-    .usage(
-      '--out FILE [--url URL] [--token T] [--force] [--format ndjson|csv] [--csv-raw] [--start S] [--end E]\n       kpiggybank drain --resume ID [--url URL] [--token T]',
-    )
+    .usage('--out FILE [--url URL] [--token T] [--force] [--format ndjson|csv] [--csv-raw] [--start S] [--end E]\n       kpiggybank drain --resume ID [--url URL] [--token T]')
     .description(
       'Claims the blobs (of the range), writes them to a temporary file beside FILE, fsyncs it, checks the count, renames it to FILE, and only then commits: deletes them from the store. Until the commit starts, any failure or Ctrl-C releases the claim and deletes nothing. A commit cut short is finished with --resume ID, as the message says.',
     )

@@ -18,7 +18,8 @@ const WHAT: Record<TokenVariable, string> = { DRAIN_TOKEN: 'drain', READ_TOKEN: 
 export function authAdvice(status: number, code: string | undefined, { from, variable }: Credentials): string | undefined {
   const what = WHAT[variable];
   if (status === 401) {
-    if (from === 'flag') return `the service refused the token given with --token: pass its ${what} token (the service's ${variable}) with --token T, or set ${variable} and leave --token out`;
+    if (from === 'flag')
+      return `the service refused the token given with --token: pass its ${what} token (the service's ${variable}) with --token T, or set ${variable} and leave --token out`;
     if (from === 'env') return `the service refused the token in ${variable}: set ${variable} to the service's ${what} token, or pass it with --token T`;
     return `the service needs its ${what} token (the service's ${variable}) and none was given: pass --token T, or set ${variable}`;
   }

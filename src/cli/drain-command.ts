@@ -107,7 +107,9 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
       await file.discard();
       await release(service, claim, leaseMs);
       claim = undefined;
-      throw new Settled(`nothing drained: the ${total} blobs of the range are held by other drains: ${describeHolders(held)}. Nothing was deleted and ${options.out} was not written; drain again after that`);
+      throw new Settled(
+        `nothing drained: the ${total} blobs of the range are held by other drains: ${describeHolders(held)}. Nothing was deleted and ${options.out} was not written; drain again after that`,
+      );
     }
     if (!tty) say(`drain ${claim.id} claimed ${claim.count} blobs`);
     if (held.length > 0) say(`note: more blobs of the range are not in this drain: ${describeHolders(held)}`);
@@ -135,14 +137,19 @@ export async function drain(service: Service, options: DrainOptions): Promise<nu
     const cause = signalled ? `interrupted by ${signalled}` : errorMessage(error);
     if (committing && claim) {
       if (!signalled && error instanceof AnswerError && error.status === 410) {
-        throw new CliError(`drain ${claim.id} ended before its commit (${error.reason ?? 'expired'}): nothing was deleted, and its blobs can be drained again; ${options.out} holds a copy of them`);
+        throw new CliError(
+          `drain ${claim.id} ended before its commit (${error.reason ?? 'expired'}): nothing was deleted, and its blobs can be drained again; ${options.out} holds a copy of them`,
+        );
       }
       throw cutShort(service, claim, options.out, cause, exitCode);
     }
     await file.discard();
     if (!claim) {
       // Interrupted while claiming: the service releases a claim whose client left before its answer.
-      throw new CliError(`${cause}${signalled ? ' while claiming' : ''}: nothing was deleted${signalled ? '; the service releases the claim' : ''}; ${options.out} was not written`, exitCode);
+      throw new CliError(
+        `${cause}${signalled ? ' while claiming' : ''}: nothing was deleted${signalled ? '; the service releases the claim' : ''}; ${options.out} was not written`,
+        exitCode,
+      );
     }
     const released = await release(service, claim, leaseMs);
     throw new CliError(`${cause}: nothing was deleted; ${released}; ${options.out} was not written`, exitCode);
@@ -194,7 +201,10 @@ export async function resume(service: Service, id: string): Promise<number> {
     } catch (error) {
       if (!(error instanceof AnswerError)) throw error;
       if (error.status === 409 && error.retryAfter !== undefined) {
-        if (!waiting) say(`drain ${id} is being committed by another service instance, or was until it died; waiting until ${clock(Date.now() + error.retryAfter * 1000)} to resume it (Ctrl-C stops waiting; nothing is lost)`);
+        if (!waiting)
+          say(
+            `drain ${id} is being committed by another service instance, or was until it died; waiting until ${clock(Date.now() + error.retryAfter * 1000)} to resume it (Ctrl-C stops waiting; nothing is lost)`,
+          );
         waiting = true;
         await sleep(error.retryAfter * 1000);
         continue;
@@ -205,7 +215,9 @@ export async function resume(service: Service, id: string): Promise<number> {
       }
       if (error.status === 410) {
         // The service lost the commit before it began (it died first), and the lease ran out since.
-        throw new CliError(`drain ${id} ended before its commit began (${error.reason ?? 'expired'}): nothing of it was deleted; its blobs are still in the store, so a new drain would give them again, besides the file you have`);
+        throw new CliError(
+          `drain ${id} ended before its commit began (${error.reason ?? 'expired'}): nothing of it was deleted; its blobs are still in the store, so a new drain would give them again, besides the file you have`,
+        );
       }
       if (error.status === 404) throw new CliError(`${service.shown} knows no drain ${id}`);
       throw error;

@@ -1,6 +1,6 @@
 // kpiggybank export [status]: the continuous export's command line. The exporter (src/export) is
 // imported only when the command runs: the other commands and --help load without it.
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { errorMessage } from './cli-error.js';
 import { mistake, noArguments, USAGE_EXIT, type Exit } from './usage.js';
@@ -11,7 +11,8 @@ const RunOptionsSchema = z.object({ config: z.string(), once: z.boolean().defaul
 const StatusOptionsSchema = RunOptionsSchema;
 const LevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-const EXIT_HELP = '\nExit status: 0 done (or stopped by SIGTERM/SIGINT after loading the batch in hand); 1 failed (the service unreachable, the token refused, a destination error); 2 a bad option or a mistake in the config file.';
+const EXIT_HELP =
+  '\nExit status: 0 done (or stopped by SIGTERM/SIGINT after loading the batch in hand); 1 failed (the service unreachable, the token refused, a destination error); 2 a bad option or a mistake in the config file.';
 
 const DESCRIPTION = [
   "Loads the blobs of a kpiggybank service into files, DuckDB or PostgreSQL, as the config file's [[exports]] say, reading the service's change feed from the checkpoint each destination keeps with its data: after a crash or a kill -9, a restart loads each blob exactly once.",
@@ -40,7 +41,7 @@ const token = (): string | undefined => (process.env.READ_TOKEN === '' ? undefin
 async function exportRun(command: Command): Promise<number> {
   noArguments(command);
   const options = RunOptionsSchema.parse(command.opts());
-  if (options.once && options.follow) mistake(command, '--once and --follow are each other\'s opposite: give one');
+  if (options.once && options.follow) mistake(command, "--once and --follow are each other's opposite: give one");
   const level = LevelSchema.safeParse(process.env.LOG_LEVEL ?? 'info');
   if (!level.success) mistake(command, `LOG_LEVEL must be one of ${LevelSchema.options.join(', ')}, not ${JSON.stringify(process.env.LOG_LEVEL)}`);
   const { loadConfig } = await import('../export/load-config.js');
@@ -64,7 +65,8 @@ async function exportRun(command: Command): Promise<number> {
   try {
     const summaries = await runExport({ config, once: options.once, token: token(), stop: stop.signal, log, progress });
     progress.stop();
-    for (const summary of summaries) log.info({ job: summary.job, checkpoint: summary.checkpoint ?? null, loaded: summary.loaded, total_rows: summary.totalRows }, stop.signal.aborted ? 'stopped' : 'done');
+    for (const summary of summaries)
+      log.info({ job: summary.job, checkpoint: summary.checkpoint ?? null, loaded: summary.loaded, total_rows: summary.totalRows }, stop.signal.aborted ? 'stopped' : 'done');
     return 0;
   } finally {
     progress.stop();
@@ -118,6 +120,9 @@ export function addExportCommand(program: Command, exit: Exit): void {
     .description(
       "Prints, for each job of the config: the checkpoint and the rows its destination holds, how many changes of the service's feed come after the checkpoint (counted up to 100,000), and the lag: the age of the oldest blob not loaded yet (0s when caught up).",
     )
-    .addHelpText('after', `\n  --config <F>  the config file (TOML), as for export (default: "${DEFAULT_CONFIG}")\n\nExit status: 0 done; 1 the service or a destination could not be read; 2 a bad option or a mistake in the config file.`)
+    .addHelpText(
+      'after',
+      `\n  --config <F>  the config file (TOML), as for export (default: "${DEFAULT_CONFIG}")\n\nExit status: 0 done; 1 the service or a destination could not be read; 2 a bad option or a mistake in the config file.`,
+    )
     .action(action(exit, exportStatusRun));
 }

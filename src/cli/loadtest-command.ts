@@ -1,6 +1,6 @@
 // kpiggybank loadtest: its options and help. The load test (src/loadtest) is imported only when it
 // runs: the analyst's commands and --help must load without it.
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { errorMessage } from './cli-error.js';
 // a type only: erased from the JavaScript, so the load test stays unloaded

@@ -12,7 +12,10 @@ function table(result: LoadTestResult, target: number, backend: string): string 
     ['sequences × clients × batch', `${result.sequences} × ${result.clients} × ${result.batch}${result.warmup ? ` (after a warm-up of ${result.warmup})` : ''}`],
     ['stored', `${result.storedPerSecond} blobs/s (${result.storeSeconds} s)`],
     ['retrieved (range + count)', `${result.retrievedPerSecond} blobs/s (${result.retrieveSeconds} s)`],
-    ['store + retrieve', `${result.endToEndPerSecond} blobs/s — target ${target}: ${result.endToEndPerSecond >= target ? `passed ×${(result.endToEndPerSecond / target).toFixed(1)}` : 'FAILED'}`],
+    [
+      'store + retrieve',
+      `${result.endToEndPerSecond} blobs/s — target ${target}: ${result.endToEndPerSecond >= target ? `passed ×${(result.endToEndPerSecond / target).toFixed(1)}` : 'FAILED'}`,
+    ],
     ['POST latency p50 / p95 / p99 / max', `${result.postLatencyMs.p50} / ${result.postLatencyMs.p95} / ${result.postLatencyMs.p99} / ${result.postLatencyMs.max} ms`],
     ['errors', `${result.errors}${result.firstError ? ` (first: ${result.firstError})` : ''}`],
     ['came back intact', `${result.retrieved - result.altered} of ${result.sequences} (missing ${result.missing}, altered ${result.altered}); count ${result.count}`],

@@ -84,7 +84,13 @@ export class OutputFile {
       if (code(error) === 'EEXIST') throw new CliError(`${this.destination} appeared while draining: left as it is; pass --force to replace it`);
       if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV'].includes(code(error) ?? '')) throw error;
       // A file system without hard links: check, then rename (a small window, only there).
-      if (await lstat(this.destination).then(() => true, () => false)) throw new CliError(`${this.destination} appeared while draining: left as it is; pass --force to replace it`);
+      if (
+        await lstat(this.destination).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new CliError(`${this.destination} appeared while draining: left as it is; pass --force to replace it`);
       await rename(this.temporary, this.destination);
       return;
     }

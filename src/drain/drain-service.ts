@@ -111,7 +111,10 @@ export class DrainService {
     for await (const { page, held } of readAhead(this.pagesWithClaims(range))) {
       if (toVisit <= 0) break;
       toVisit -= page.length;
-      await this.learnHolders([...held.values()].map((claim) => (claim as Claim).drain), others);
+      await this.learnHolders(
+        [...held.values()].map((claim) => (claim as Claim).drain),
+        others,
+      );
       const wanted: Claim[] = [];
       for (const row of page) {
         const claim = held.get(claimKey(row.id)) as Claim | undefined;
@@ -270,7 +273,9 @@ export class DrainService {
   /** Finishes a commit left half-done, in the background. */
   private finish(id: string): void {
     this.logger.warn({ drain: id }, 'a drain was left half-committed past its lease: finishing its commit');
-    this.commit(id).catch((error: unknown) => this.logger.warn({ drain: id, err: error }, 'could not finish the commit of a drain left half-committed; the next claim that meets it tries again'));
+    this.commit(id).catch((error: unknown) =>
+      this.logger.warn({ drain: id, err: error }, 'could not finish the commit of a drain left half-committed; the next claim that meets it tries again'),
+    );
   }
 
   /**

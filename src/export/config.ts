@@ -10,7 +10,7 @@ const DurationSchema = z.string().refine((text) => parseDuration(text) !== undef
 const ColumnTypeSchema = z.enum(COLUMN_TYPES, { error: (issue) => `unknown type ${JSON.stringify(issue.input)} (one of ${COLUMN_TYPES.join(', ')})` });
 
 /** `lang = "text"` (path = the name), or `browser = { path = "user_agent.browser", type = "text" }`. */
-const ColumnSchema = z.preprocess((v) => (typeof v === "string" ? { type: v } : v), z.strictObject({ path: z.string().min(1).optional(), type: ColumnTypeSchema }));
+const ColumnSchema = z.preprocess((v) => (typeof v === 'string' ? { type: v } : v), z.strictObject({ path: z.string().min(1).optional(), type: ColumnTypeSchema }));
 
 const FilesSchema = z.strictObject({
   kind: z.literal('files'),
@@ -32,7 +32,7 @@ const PostgresSchema = z.strictObject({
   partition_days: z.int().positive().default(7),
   sync_table: z.string().default('kpiggybank_sync'),
 });
-export const DESTINATION_KINDS = ['files', 'duckdb', 'postgres'] as const;
+const DESTINATION_KINDS = ['files', 'duckdb', 'postgres'] as const;
 const DestinationSchema = z.discriminatedUnion('kind', [FilesSchema, DuckDbSchema, PostgresSchema], {
   error: (issue) => {
     const kinds = DESTINATION_KINDS.join(', ');
@@ -64,7 +64,9 @@ const ExportSchema = z.strictObject({
       z
         .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column name is letters, digits and _, not starting with a digit')
-        .refine((name) => !FIXED_NAMES.has(name.toLowerCase()), { error: (issue) => `${JSON.stringify(issue.input)} is one of the columns every table has (${[...FIXED_NAMES].join(', ')})` }),
+        .refine((name) => !FIXED_NAMES.has(name.toLowerCase()), {
+          error: (issue) => `${JSON.stringify(issue.input)} is one of the columns every table has (${[...FIXED_NAMES].join(', ')})`,
+        }),
       ColumnSchema,
     )
     .default({}),

@@ -10,7 +10,7 @@ import { formatLag } from './progress.js';
 import { timestampToDate } from './timestamp.js';
 
 /** Past this many changes behind, status stops counting (and says "at least"): it reads them all otherwise. */
-export const BEHIND_COUNT_CAP = 100_000;
+const BEHIND_COUNT_CAP = 100_000;
 
 export interface JobStatus {
   readonly job: string;

@@ -17,7 +17,7 @@ export class ConfigError extends Error {
 }
 
 /** `exports[1].columns.lang`, as the user would look for it in the file. */
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let text = '';
   for (const key of path) {
     if (typeof key === 'number') text += `[${key}]`;
@@ -52,7 +52,7 @@ function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** One line per mistake, each with its path. */
-export function problemsOf(error: z.ZodError, document: unknown): string[] {
+function problemsOf(error: z.ZodError, document: unknown): string[] {
   const lines: string[] = [];
   for (const issue of error.issues) {
     let path = issue.path;

@@ -37,7 +37,7 @@ export function describeDestination(job: ExportJobConfig): string {
 }
 
 /** The URL with its password (if any) replaced by ***; a URL that does not parse is cut to its scheme. */
-export function withoutPassword(url: string): string {
+function withoutPassword(url: string): string {
   if (!URL.canParse(url)) return `${url.split(':')[0] ?? 'postgres'}://(a URL that does not parse)`;
   const parsed = new URL(url);
   if (parsed.password !== '') parsed.password = '***';

@@ -56,7 +56,8 @@ const messageFor = (change: Change): FeedMessage => ({ key: `${change.id}\n${cha
 
 function messageOf(change: Change): Buffer {
   // the blob as the store keeps it (leveldb): the same bytes JSON.stringify gives for the message below, without parsing it back first
-  if (!change.deleted && change.json !== undefined) return Buffer.from(`{"type":"change","seq":${JSON.stringify(change.seq)},"id":${JSON.stringify(change.id)},"doc":${change.json}}`);
+  if (!change.deleted && change.json !== undefined)
+    return Buffer.from(`{"type":"change","seq":${JSON.stringify(change.seq)},"id":${JSON.stringify(change.id)},"doc":${change.json}}`);
   const message: ChangeMessage = change.deleted
     ? { type: 'change', seq: change.seq, id: change.id, deleted: true, doc: { _id: change.id, _deleted: true } }
     : { type: 'change', seq: change.seq, id: change.id, doc: change.doc ?? { _id: change.id, timestamp: 0 } };

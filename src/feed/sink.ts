@@ -1,6 +1,6 @@
 import type { SharedBatch } from './shared-batch.js';
 
-export type Transport = 'ws' | 'stream';
+type Transport = 'ws' | 'stream';
 
 /** Why the server ends a subscription (the WebSocket close codes are in the wire contract). */
 export type EndReason = 'too_slow' | 'invalid_since' | 'going_away';

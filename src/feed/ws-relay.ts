@@ -29,7 +29,12 @@ const framed = encodedOnce((batch) => textFrames(batch.map(({ data }) => data)))
  * client's first change of a frame is not held for long.
  */
 const MAX_FRAME_BYTES = 128 * 1024;
-const framedInChanges = encodedOnce((batch) => changesFrames(batch.map(({ data }) => data), MAX_FRAME_BYTES));
+const framedInChanges = encodedOnce((batch) =>
+  changesFrames(
+    batch.map(({ data }) => data),
+    MAX_FRAME_BYTES,
+  ),
+);
 
 class WebSocketSink implements FeedSink {
   readonly transport = 'ws';
@@ -117,10 +122,7 @@ function refuse(socket: Duplex, status: number, body: object): void {
  * handshake (wrong token, bad `since`, too slow) are close codes, which browsers can read, unlike
  * the status of a refused upgrade.
  */
-export function attachWebSocketRelay(
-  server: Server,
-  { hub, metrics, logger, readToken, pingMs, origins }: WebSocketRelayOptions,
-): { close(): Promise<void> } {
+export function attachWebSocketRelay(server: Server, { hub, metrics, logger, readToken, pingMs, origins }: WebSocketRelayOptions): { close(): Promise<void> } {
   // No compression: WebSocketSink.sendBatch writes whole frames of its own (and deflating 100 copies would cost more than it saves).
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
   const alive = new WeakSet<WebSocket>();

@@ -16,7 +16,7 @@ const NEEDS_QUOTES = /[",\r\n]/;
  * (values and header names) are neutralised: a number such as -5 is a number, and a `'` in front
  * of it would turn it into text for every spreadsheet user; nested values start with `{` or `[`.
  */
-export function csvField(value: unknown, formulas: FormulaPolicy): string {
+function csvField(value: unknown, formulas: FormulaPolicy): string {
   if (value === undefined || value === null) return '';
   let text: string;
   if (typeof value === 'string') text = formulas === 'escape' && FORMULA_START.test(value) ? `'${value}` : value;

@@ -10,7 +10,10 @@ export interface ApiRoute {
 /** The API at a glance, written once for both answers of `GET /` (the JSON list and the home page's table). */
 export const API_ROUTES: readonly ApiRoute[] = [
   { route: `POST ${Routes.blobs}`, does: 'store one blob or an array of blobs (JSON, or the legacy form data=<JSON text>)' },
-  { route: `GET ${Routes.blobs}?start=&end=&limit=&descending=&shape=`, does: 'start ≤ timestamp ≤ end, by timestamp: CouchDB view rows {key, id, value}, or with shape=blobs the blobs, as a JSON array' },
+  {
+    route: `GET ${Routes.blobs}?start=&end=&limit=&descending=&shape=`,
+    does: 'start ≤ timestamp ≤ end, by timestamp: CouchDB view rows {key, id, value}, or with shape=blobs the blobs, as a JSON array',
+  },
   { route: `GET ${Routes.blobs}?id=`, does: 'one blob: {"results": blob}, or 404' },
   { route: `GET ${Routes.count}`, does: 'the number of blobs, a JSON number' },
   { route: `GET ${Routes.last}`, does: 'the blob with the greatest timestamp' },

@@ -33,7 +33,9 @@ export function healthRouter(store: Store, hub: ChangeHub, isShuttingDown: () =>
     }
     const health = store.health?.();
     if (health && !health.writable) {
-      throw new HttpError(503, 'store_unavailable', `the ${store.backend} store cannot write: ${health.reason ?? 'its writes are failing'}`, undefined, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+      throw new HttpError(503, 'store_unavailable', `the ${store.backend} store cannot write: ${health.reason ?? 'its writes are failing'}`, undefined, {
+        'Retry-After': String(RETRY_AFTER_SECONDS),
+      });
     }
     try {
       await withTimeout(store.ping(), READY_TIMEOUT_MS, 'the store check');

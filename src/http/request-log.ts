@@ -20,11 +20,14 @@ function isTokenName(raw: string): boolean {
 function withoutToken(url: string): string {
   const question = url.indexOf('?');
   if (question < 0) return url;
-  const pairs = url.slice(question + 1).split('&').map((pair) => {
-    const equals = pair.indexOf('=');
-    const name = equals < 0 ? pair : pair.slice(0, equals);
-    return isTokenName(name) ? `${name}=[redacted]` : pair;
-  });
+  const pairs = url
+    .slice(question + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals < 0 ? pair : pair.slice(0, equals);
+      return isTokenName(name) ? `${name}=[redacted]` : pair;
+    });
   return `${url.slice(0, question + 1)}${pairs.join('&')}`;
 }
 

@@ -62,7 +62,14 @@ export async function spawnService(options: ServiceProcessOptions): Promise<Serv
   child.stderr?.on('data', record);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  const ready = waitUntil(() => fetch(`${url}/readyz`).then((res) => res.ok, () => false), { what: 'the service', child, detail: () => output }).then(() => url);
+  const ready = waitUntil(
+    () =>
+      fetch(`${url}/readyz`).then(
+        (res) => res.ok,
+        () => false,
+      ),
+    { what: 'the service', child, detail: () => output },
+  ).then(() => url);
   ready.catch(() => undefined); // a starter that awaits only `exited` (a process meant to fail) leaves it unhandled
   return {
     url,

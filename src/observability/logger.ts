@@ -3,14 +3,7 @@ import { pino, symbols, type DestinationStream, type LevelWithSilent, type Logge
 import { prettyFactory } from 'pino-pretty';
 
 /** Anything that could carry a secret is censored before a line is written. */
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-  'config.couch.password',
-  '*.password',
-];
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]', 'config.couch.password', '*.password'];
 
 type LogFormat = 'json' | 'pretty';
 

@@ -18,7 +18,10 @@ export function createStore(config: Config, logger: Logger): Store {
         legacyViews: config.couchLegacyViews,
       });
     case 'leveldb':
-      if (config.backendAlias === 'pouchdb') logger.warn('DB_BACKEND=pouchdb is now the leveldb backend (a pouchdb store in DATA_DIR is moved over on first start): set DB_BACKEND=leveldb, or leave it unset, to drop this notice');
+      if (config.backendAlias === 'pouchdb')
+        logger.warn(
+          'DB_BACKEND=pouchdb is now the leveldb backend (a pouchdb store in DATA_DIR is moved over on first start): set DB_BACKEND=leveldb, or leave it unset, to drop this notice',
+        );
       return new LevelDbStore({ dataDir: config.dataDir, dbName: config.dbName, groupCommit: config.groupCommit, logger });
     case 'memory':
       logger.warn('DB_BACKEND=memory: nothing persists; every blob is lost when the process stops');

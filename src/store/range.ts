@@ -50,7 +50,13 @@ export const rowOf = (blob: StoredBlob): RangeRow => ({ timestamp: blob.timestam
 
 /** A range's blobs, page by page, each asked for when the consumer wants it. */
 export function rangePages(store: Store, query: RangeQuery, pageSize = DEFAULT_PAGE_SIZE): AsyncGenerator<StoredBlob[]> {
-  return pagesOf((after, size) => store.page(query, after, size), (blob) => ({ timestamp: blob.timestamp, id: blob._id }), query, pageSize, false);
+  return pagesOf(
+    (after, size) => store.page(query, after, size),
+    (blob) => ({ timestamp: blob.timestamp, id: blob._id }),
+    query,
+    pageSize,
+    false,
+  );
 }
 
 /**

@@ -83,7 +83,10 @@ export class WriteRecovery {
         await this.attempt();
         const since = this.failing?.since;
         this.failing = undefined;
-        this.options.logger?.info({ attempts, failedForMs: since && Date.now() - since.getTime() }, `${this.options.what}: reopened, and a probe write succeeded; writes are accepted again`);
+        this.options.logger?.info(
+          { attempts, failedForMs: since && Date.now() - since.getTime() },
+          `${this.options.what}: reopened, and a probe write succeeded; writes are accepted again`,
+        );
         return;
       } catch (error) {
         this.options.logger?.warn({ err: error, attempts, nextInMs: Math.min(delay * 2, this.options.maxDelayMs ?? 2000) }, `${this.options.what}: still cannot write`);

@@ -51,11 +51,14 @@ describe("withRetry: the client's waits between attempts, on fake timers", () =>
 
   /** A call that fails with `errors` in turn, then answers 'ok'; `calls` counts its attempts. */
   function flaky(errors: Error[]) {
-    const call = { calls: 0, run: async () => {
-      const error = errors[call.calls++];
-      if (error) throw error;
-      return 'ok';
-    } };
+    const call = {
+      calls: 0,
+      run: async () => {
+        const error = errors[call.calls++];
+        if (error) throw error;
+        return 'ok';
+      },
+    };
     return call;
   }
 

@@ -54,15 +54,18 @@ describe.skipIf(skipBrowserTests)('the client package bundled for a browser', ()
       const states: string[] = [];
       const feed = kpi.changes({ onState: (state) => states.push(state) });
       while (!states.includes('live')) await new Promise((resolve) => setTimeout(resolve, 20));
-      const saved = await kpi.save([{ timestamp: 1, browser: true }, { timestamp: 2, browser: true }]);
+      const saved = await kpi.save([
+        { timestamp: 1, browser: true },
+        { timestamp: 2, browser: true },
+      ]);
       const first = await feed[Symbol.asyncIterator]().next();
       feed.close();
       const iterated: unknown[] = [];
       for await (const blob of kpi.iterate({ pageSize: 1 })) iterated.push(blob);
-      const error = (await kpi.save({ timestamp: -1 }).then(
+      const error = await kpi.save({ timestamp: -1 }).then(
         () => ({ name: 'none', status: 0, code: undefined }),
         (e: { name: string; status: number; code: string | undefined }) => e,
-      ));
+      );
       return {
         ping: true,
         saved: saved.ids.length,

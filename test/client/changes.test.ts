@@ -37,7 +37,10 @@ describe.each(BACKENDS)('the client change feed on the %s backend', (backend) =>
     const feed = client.changes({ onState: (state) => states.push(state) });
     const first = follow(feed);
     await until(() => states.includes('live'), 5000, 'live');
-    const { ids } = await client.save([{ timestamp: 1, n: 1 }, { timestamp: 2, n: 2 }]);
+    const { ids } = await client.save([
+      { timestamp: 1, n: 1 },
+      { timestamp: 2, n: 2 },
+    ]);
     await until(() => first.changes.length === 2, 5000, 'two changes');
     expect(first.changes.map((c) => c.doc)).toEqual([
       { _id: ids[0], timestamp: 1, n: 1 },

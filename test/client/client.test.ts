@@ -1,11 +1,4 @@
-import {
-  KpiggybankClient,
-  KpiggybankHttpError,
-  KpiggybankNetworkError,
-  KpiggybankResponseError,
-  Routes,
-  type StoredBlob,
-} from 'kpiggybank-client';
+import { KpiggybankClient, KpiggybankHttpError, KpiggybankNetworkError, KpiggybankResponseError, Routes, type StoredBlob } from 'kpiggybank-client';
 import { undiciHttp, type UndiciHttp } from 'kpiggybank-client/undici';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,13 +83,22 @@ describe.each(BACKENDS.flatMap((backend) => TRANSPORTS.map((transport) => [backe
   });
 
   it('streams a range and a drain as the service sends them; a released drain lets its blobs go at once', async () => {
-    await client.save([{ timestamp: 20, _id: 's-a', cell: '=1+1' }, { timestamp: 21, _id: 's-b' }]);
+    await client.save([
+      { timestamp: 20, _id: 's-a', cell: '=1+1' },
+      { timestamp: 21, _id: 's-b' },
+    ]);
     expect(JSON.parse(await new Response(await client.rangeStream({ start: 20, end: 21 })).text())).toEqual(await client.range({ start: 20, end: 21 }));
     const drainer = new KpiggybankClient({ baseUrl: t.url, token: DRAIN, http: undici?.http });
     const drain = await drainer.startDrain({ start: 20, end: 21 });
     expect(drain.count).toBe(2);
     const ndjson = await new Response(await drainer.drainStream(drain.id)).text();
-    expect(ndjson.trim().split('\n').map((line) => (JSON.parse(line) as StoredBlob)._id).sort()).toEqual(['s-a', 's-b']);
+    expect(
+      ndjson
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as StoredBlob)._id)
+        .sort(),
+    ).toEqual(['s-a', 's-b']);
     expect(await new Response(await drainer.drainStream(drain.id, { format: 'csv', formulas: 'raw' })).text()).toContain(',=1+1');
     expect(await new Response(await drainer.drainStream(drain.id, { format: 'csv' })).text()).toContain(",'=1+1");
     expect(await drainer.releaseDrain(drain.id)).toEqual({ released: 2 });
@@ -129,7 +131,7 @@ describe('the client when things fail', () => {
   }
   const quick = { retries: 3, minDelayMs: 1, maxDelayMs: 5 };
 
-  it('an aborted call rejects with the signal\'s reason as cause, and is not retried', async () => {
+  it("an aborted call rejects with the signal's reason as cause, and is not retried", async () => {
     const counting = flaky(0);
     const stop = new AbortController();
     const client = new KpiggybankClient({ baseUrl: t.url, token: 'r', fetch: counting.fetch, retry: quick });
@@ -179,7 +181,10 @@ describe('the client when things fail', () => {
     expect(anonymous.calls()).toBe(1);
 
     const named = flaky(1);
-    const saved = await new KpiggybankClient({ baseUrl: t.url, fetch: named.fetch, retry: quick }).save([{ timestamp: 1, _id: 'a' }, { timestamp: 2, _id: 'b' }]);
+    const saved = await new KpiggybankClient({ baseUrl: t.url, fetch: named.fetch, retry: quick }).save([
+      { timestamp: 1, _id: 'a' },
+      { timestamp: 2, _id: 'b' },
+    ]);
     expect(saved.ids).toEqual(['a', 'b']);
     expect(named.calls()).toBe(2);
 

@@ -74,7 +74,10 @@ ${extra}`,
     expect(run.stderr).not.toMatch(/"level":(40|50|60)/);
     expect(run.code).toBe(0);
     // one JSON line per batch (stderr is not a terminal here), then one per job at the end
-    const lines = run.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.filter((line) => line.msg === 'loaded').length).toBeGreaterThan(0);
     expect(lines.at(-1)).toMatchObject({ msg: 'done', job: 'web', loaded: 50, total_rows: 50 });
 
@@ -99,7 +102,11 @@ ${extra}`,
 
   it('follows until SIGTERM, then loads the batch in hand and exits 0', async () => {
     const config = await configFor('live', app.url, 'batch = { max_delay = "50ms" }\n');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/kpiggybank.ts', 'export', '--config', config], { cwd: root, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/kpiggybank.ts', 'export', '--config', config], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     const caughtUp = new Promise<void>((resolve) =>
       child.stderr.on('data', (chunk: Buffer) => {
@@ -135,7 +142,12 @@ ${extra}`,
     ['--once with --follow', async () => ['export', '--once', '--follow'], 2, /^kpiggybank: --once and --follow are each other's opposite/],
     ['an unknown option', async () => ['export', '--onec'], 2, /^kpiggybank: unknown option '--onec'/],
     ['a stray argument', async () => ['export', 'statuss'], 2, /^kpiggybank: unexpected argument "statuss"/],
-    ['an unreachable service', async () => ['export', '--once', '--config', await configFor('away', `http://127.0.0.1:${await closedPort()}`)], 1, /^kpiggybank export: cannot reach the service at http:\/\/127\.0\.0\.1:\d+: /],
+    [
+      'an unreachable service',
+      async () => ['export', '--once', '--config', await configFor('away', `http://127.0.0.1:${await closedPort()}`)],
+      1,
+      /^kpiggybank export: cannot reach the service at http:\/\/127\.0\.0\.1:\d+: /,
+    ],
   ])('%s: one line and its exit code, no stack trace', async (_what, args, code, line) => {
     const run = await runCli(await args());
     expect(run.code).toBe(code);

@@ -108,7 +108,7 @@ describe('the export pipeline', () => {
     expect(table.rows).toEqual([{ id, timestamp: 0, at: new Date(0), cells: [], extra: { _deleted: true } }]);
   });
 
-  it('a failed load moves nothing: the job fails with the destination\'s error, and a restart loads the batch again', async () => {
+  it("a failed load moves nothing: the job fails with the destination's error, and a restart loads the batch again", async () => {
     const tag = newTag();
     const ids = await post(tag, 6);
     const job = jobOf({ filter: { allow: { field: 'tag', values: [tag] } }, batch: { max_blobs: 4 } });

@@ -17,10 +17,10 @@ export const TEST_LIMITS: Config['limits'] = { maxBodyBytes: 1024 * 1024, maxBat
 export const TEST_FEED: ChangeHubOptions & { pingMs: number } = { batchSize: 500, waitMs: 500, maxQueueBytes: 1024 * 1024, pingMs: 30_000, lingerMs: 5 };
 
 /** The service's own defaults, but for the connection cap, which does not depend on this machine's file limit here. */
-export const TEST_CONNECTIONS: Config['connections'] = { maxConnections: 2000, bodyTimeoutMs: 20_000, maxInflightBodyBytes: 64 * 1024 * 1024, responseIdleTimeoutMs: 30_000 };
+const TEST_CONNECTIONS: Config['connections'] = { maxConnections: 2000, bodyTimeoutMs: 20_000, maxInflightBodyBytes: 64 * 1024 * 1024, responseIdleTimeoutMs: 30_000 };
 
 /** Tests cut requests still open at once when they close an app, as they always did: nothing waits for them. */
-export const TEST_SHUTDOWN_TIMEOUT_MS = 0;
+const TEST_SHUTDOWN_TIMEOUT_MS = 0;
 
 export interface ServeOptions {
   /** The connection guard's bounds (connection-guard.ts), over TEST_CONNECTIONS. */

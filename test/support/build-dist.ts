@@ -14,7 +14,10 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  * tsc) throws: the tests would otherwise run whatever build lay there.
  */
 export async function buildDist(): Promise<void> {
-  const tsc = spawn(process.execPath, [fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url)), '-b', 'tsconfig.build.json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const tsc = spawn(process.execPath, [fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url)), '-b', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   tsc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   tsc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

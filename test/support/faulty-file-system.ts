@@ -5,7 +5,7 @@
 import type { FileSystem, WritableFile } from '../../src/export/files/file-system.js';
 import { nodeFileSystem } from '../../src/export/files/file-system.js';
 
-export class Crash extends Error {
+class Crash extends Error {
   override readonly name = 'Crash';
 }
 

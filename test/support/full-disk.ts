@@ -33,7 +33,7 @@ export async function fillAllBut4Mb(mountPoint: string, file: string): Promise<v
   await writeFile(file, new Uint8Array(bavail * bsize - 4 * 1024 * 1024));
 }
 
-export function post(url: string, blobs: object[]): Promise<Response> {
+function post(url: string, blobs: object[]): Promise<Response> {
   return fetch(`${url}${Routes.blobs}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(blobs) });
 }
 
@@ -48,7 +48,10 @@ export async function postUntilRefused(url: string): Promise<{ acknowledged: str
   const pad = 'x'.repeat(1000);
   const acknowledged: string[] = [];
   for (let i = 0; i < 2000; i++) {
-    const res = await post(url, Array.from({ length: 20 }, (_, k) => ({ timestamp: 1_700_000_000 + i, k, pad })));
+    const res = await post(
+      url,
+      Array.from({ length: 20 }, (_, k) => ({ timestamp: 1_700_000_000 + i, k, pad })),
+    );
     if (res.status !== 201) return { acknowledged, refused: res };
     acknowledged.push(...IngestResponseSchema.parse(await res.json()).ids);
   }

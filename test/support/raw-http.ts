@@ -90,19 +90,25 @@ export class RawClient {
 export function rawRequest(method: string, path: string, headers: Record<string, string> = {}, body = ''): string {
   const all: Record<string, string> = { Host: '127.0.0.1', ...headers };
   if ((body !== '' || method === 'POST') && all['Transfer-Encoding'] === undefined) all['Content-Length'] ??= String(Buffer.byteLength(body));
-  return `${method} ${path} HTTP/1.1\r\n${Object.entries(all).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${body}`;
+  return `${method} ${path} HTTP/1.1\r\n${Object.entries(all)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n${body}`;
 }
 
 /** A POST on a connection of its own (closed after): a kept-alive one might be cut by a short test timeout. */
 export function postOnce(url: string, blobs: object): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(blobs);
-    const req = request(`${url}${Routes.blobs}`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: text }));
-    });
+    const req = request(
+      `${url}${Routes.blobs}`,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -19,6 +19,9 @@ export async function expectServedBy<T>(metrics: Metrics, path: IngestPath | und
   const before = await servedBy(metrics);
   const result = await send();
   const after = await servedBy(metrics);
-  expect({ fast: after.fast - before.fast, express: after.express - before.express }, 'ingest POSTs served by each path').toEqual({ fast: path === 'fast' ? 1 : 0, express: path === 'express' ? 1 : 0 });
+  expect({ fast: after.fast - before.fast, express: after.express - before.express }, 'ingest POSTs served by each path').toEqual({
+    fast: path === 'fast' ? 1 : 0,
+    express: path === 'express' ? 1 : 0,
+  });
   return result;
 }

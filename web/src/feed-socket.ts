@@ -8,11 +8,7 @@ import { withToken } from './read-token.js';
 
 const RECONNECT: Backoff = { firstMs: 250, maxMs: 5_000, jitter: 'half' };
 
-export type FeedStatus =
-  | { state: 'connecting' }
-  | { state: 'live' }
-  | { state: 'reconnecting'; inMs: number }
-  | { state: 'unauthorized' };
+export type FeedStatus = { state: 'connecting' } | { state: 'live' } | { state: 'reconnecting'; inMs: number } | { state: 'unauthorized' };
 
 export interface FeedHandlers {
   /** `live` is false while the connection is catching up on history (after a reconnect). */

@@ -214,8 +214,7 @@ async function readNewest(): Promise<void> {
 function showEmpty(shown: number, held: number): void {
   page.feedEmpty.hidden = shown > 0;
   if (shown > 0) return;
-  page.feedEmpty.textContent =
-    held > 0 ? 'No loaded row matches the filter.' : newest === 'read' ? `No blobs yet — POST one to ${Routes.blobs}` : 'Loading the newest blobs…';
+  page.feedEmpty.textContent = held > 0 ? 'No loaded row matches the filter.' : newest === 'read' ? `No blobs yet — POST one to ${Routes.blobs}` : 'Loading the newest blobs…';
 }
 
 function statusText(status: FeedStatus): string {

@@ -6,8 +6,6 @@
  */
 import type { ChangeMessage, LiveMessage, StoredBlob } from 'kpiggybank-client/wire';
 
-export type { LiveMessage };
-
 /** A stored blob: `_id`, a numeric `timestamp` and any other fields (untrusted content). */
 export type FeedBlob = StoredBlob;
 

@@ -1,5 +1,5 @@
 export const MINUTE_MS = 60_000;
-export const HOUR_MINUTES = 60;
+const HOUR_MINUTES = 60;
 
 export interface MinuteBar {
   /** Start of the minute, ms since the epoch. */

@@ -6,7 +6,7 @@ const KEY = 'kpiggybank.readToken';
  */
 let fallback: string | null = null;
 
-export function readToken(): string | null {
+function readToken(): string | null {
   try {
     return sessionStorage.getItem(KEY) ?? fallback;
   } catch {

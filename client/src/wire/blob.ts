@@ -24,8 +24,7 @@ const BlobIdSchema = z
 /** Unix time in seconds or milliseconds, stored as given. */
 export const TimestampSchema = z
   .int({
-    error: (issue) =>
-      issue.input === undefined ? 'timestamp is required' : 'timestamp must be an integer (unix seconds or milliseconds)',
+    error: (issue) => (issue.input === undefined ? 'timestamp is required' : 'timestamp must be an integer (unix seconds or milliseconds)'),
   })
   .min(0, 'timestamp must not be negative');
 

@@ -7,7 +7,7 @@ import { type DuckDBType, DuckDBDataChunk, type DuckDBValue, timestampTZValue } 
 import { type Cell, type Column, type ColumnType, DestinationError, FIXED_COLUMNS, type Row } from '../destination.js';
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
-export const CHUNK_ROWS = 2048;
+const CHUNK_ROWS = 2048;
 
 /** A physical column of the table: its name and DuckDB type, as the appender reports them. */
 export interface TableColumn {

@@ -12,14 +12,14 @@ const TEXT_SPECIAL_ALL = /[\\\n\r\t\0]/g;
 const TEXT_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\uFFFD' };
 
 /** A string as one cell of COPY's text format. (A lone surrogate becomes U+FFFD when the line is encoded as UTF-8.) */
-export const copyText = (value: string): string => (TEXT_SPECIAL.test(value) ? value.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c] ?? c) : value);
+const copyText = (value: string): string => (TEXT_SPECIAL.test(value) ? value.replace(TEXT_SPECIAL_ALL, (c) => TEXT_ESCAPES[c] ?? c) : value);
 
 // JSON.stringify writes U+0000 as \u0000 and a lone surrogate as \udXXX (a pair stays raw): both
 // are escapes jsonb refuses. An escape is one only after an even run of backslashes.
 const JSON_UNREPRESENTABLE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g;
 
 /** JSON text jsonb accepts. */
-export const jsonbText = (json: string): string => (json.includes('\\u') ? json.replace(JSON_UNREPRESENTABLE, '$1\\ufffd') : json);
+const jsonbText = (json: string): string => (json.includes('\\u') ? json.replace(JSON_UNREPRESENTABLE, '$1\\ufffd') : json);
 
 const BIGINT_MAX = 2 ** 63;
 
@@ -50,7 +50,7 @@ export function atText(row: Row): string {
 }
 
 /** One row's line (newline included): `_id`, `timestamp`, `at`, the columns' cells, `extra`. */
-export function copyLine(row: Row, columns: readonly Column[]): string {
+function copyLine(row: Row, columns: readonly Column[]): string {
   const at = atText(row);
   let line = `${copyText(row.id)}\t${String(row.timestamp)}\t${at}`;
   let misfits: Record<string, unknown> | undefined;

@@ -14,13 +14,13 @@ const DAY_MS = 86_400_000;
 const ORIGIN_MS = 4 * DAY_MS;
 
 /** One partition: its bounds [from, to) and its name, `<table>_pYYYYMMDD` of its first day. */
-export interface Partition {
+interface Partition {
   readonly name: string;
   readonly from: Date;
   readonly to: Date;
 }
 
-export function partitionOf(table: string, at: Date, days: number): Partition {
+function partitionOf(table: string, at: Date, days: number): Partition {
   const span = days * DAY_MS;
   const from = new Date(ORIGIN_MS + Math.floor((at.getTime() - ORIGIN_MS) / span) * span);
   const to = new Date(from.getTime() + span);
@@ -29,7 +29,7 @@ export function partitionOf(table: string, at: Date, days: number): Partition {
 }
 
 /** The partitions the rows fall in, each once. */
-export function partitionsFor(table: string, rows: readonly Row[], days: number): Partition[] {
+function partitionsFor(table: string, rows: readonly Row[], days: number): Partition[] {
   const span = days * DAY_MS;
   const seen = new Map<number, Partition>();
   for (const row of rows) {

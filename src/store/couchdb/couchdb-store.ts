@@ -284,10 +284,9 @@ export class CouchDbStore implements Store {
 
   /** Writes the design document unless it is stored as defined already. */
   private async ensureDesign(design: DesignDocument): Promise<void> {
-    const stored = await this.call<{ _rev: string; views?: Record<string, { map?: string; reduce?: string }> }>(
-      `reading the design document ${design._id}`,
-      { doc: design._id },
-    ).catch((error: unknown) => {
+    const stored = await this.call<{ _rev: string; views?: Record<string, { map?: string; reduce?: string }> }>(`reading the design document ${design._id}`, {
+      doc: design._id,
+    }).catch((error: unknown) => {
       if (statusOf(error) === 404) return undefined;
       throw error;
     });
@@ -337,9 +336,7 @@ export class CouchDbStore implements Store {
     if (status === undefined || status >= 500) {
       translated = new StoreUnavailableError(`${where} is unavailable while ${what}: ${message}`);
     } else if (status === 401 || status === 403) {
-      translated = new StoreError(
-        `${where} refused ${what} for user "${this.options.connection.username}" (HTTP ${status}): check DB_USER/DB_PASS or COUCHDB_URL`,
-      );
+      translated = new StoreError(`${where} refused ${what} for user "${this.options.connection.username}" (HTTP ${status}): check DB_USER/DB_PASS or COUCHDB_URL`);
     } else {
       translated = new StoreError(`${where} answered HTTP ${status} while ${what}: ${message}`);
     }

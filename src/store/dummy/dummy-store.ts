@@ -5,9 +5,39 @@ import type { ChangesBatch, ChangesOptions, KpiBlob, RangeCursor, RangeQuery, Sa
 
 /** Sample sign-in blobs in the shape the seed's clients sent. */
 const CANNED: readonly StoredBlob[] = [
-  { _id: 'dummy-1', timestamp: 1338000000, lang: 'en-US', screen_size: { width: 1280, height: 800 }, event_stream: [['screen.rp_info', 0], ['screen.authenticated', 7]], user_agent: { os: 'Linux', browser: 'Firefox', version: 13 } },
-  { _id: 'dummy-2', timestamp: 1338000060, lang: 'fr', screen_size: { width: 1024, height: 768 }, event_stream: [['screen.rp_info', 0], ['screen.authenticated', 12]], user_agent: { os: 'Windows', browser: 'MSIE', version: 9 } },
-  { _id: 'dummy-3', timestamp: 1338000120, lang: 'de', screen_size: { width: 320, height: 480 }, event_stream: [['screen.rp_info', 0], ['screen.authenticated', 4]], user_agent: { os: 'iOS', browser: 'Safari', version: 5 } },
+  {
+    _id: 'dummy-1',
+    timestamp: 1338000000,
+    lang: 'en-US',
+    screen_size: { width: 1280, height: 800 },
+    event_stream: [
+      ['screen.rp_info', 0],
+      ['screen.authenticated', 7],
+    ],
+    user_agent: { os: 'Linux', browser: 'Firefox', version: 13 },
+  },
+  {
+    _id: 'dummy-2',
+    timestamp: 1338000060,
+    lang: 'fr',
+    screen_size: { width: 1024, height: 768 },
+    event_stream: [
+      ['screen.rp_info', 0],
+      ['screen.authenticated', 12],
+    ],
+    user_agent: { os: 'Windows', browser: 'MSIE', version: 9 },
+  },
+  {
+    _id: 'dummy-3',
+    timestamp: 1338000120,
+    lang: 'de',
+    screen_size: { width: 320, height: 480 },
+    event_stream: [
+      ['screen.rp_info', 0],
+      ['screen.authenticated', 4],
+    ],
+    user_agent: { os: 'iOS', browser: 'Safari', version: 5 },
+  },
 ];
 
 /** Stores nothing: logs each call and answers with canned blobs, to exercise the HTTP layer alone. */

@@ -108,7 +108,9 @@ export class Compaction {
   /** Refuses a `since` older than the retained change log; 0 (everything there is) is always answered. */
   checkSince(since: number): void {
     if (since > 0 && since < this.floor) {
-      throw new InvalidSeqError(`the leveldb store's change log starts at sequence ${this.floor} (older changes were trimmed): sequence ${since} is too old; resume from 0 or from now`);
+      throw new InvalidSeqError(
+        `the leveldb store's change log starts at sequence ${this.floor} (older changes were trimmed): sequence ${since} is too old; resume from 0 or from now`,
+      );
     }
     if (since > 0) {
       const reads = this.rotateReads();
@@ -231,7 +233,13 @@ export class Compaction {
       after = entries[entries.length - 1]![0];
       const parsed = entries.map(([key, value]) => ({ key, seq: seqOf(key), ...(JSON.parse(value) as ChangeEntry) }));
       const writes = parsed.filter((entry) => !entry.deleted);
-      const blobs = writes.length === 0 ? [] : await current.getMany(writes.map((entry) => timeKey(entry.ts, entry.id)), { fillCache: false });
+      const blobs =
+        writes.length === 0
+          ? []
+          : await current.getMany(
+              writes.map((entry) => timeKey(entry.ts, entry.id)),
+              { fillCache: false },
+            );
       const gone = new Set(writes.filter((_, i) => blobs[i] === undefined).map((entry) => entry.key));
       const batch = current.batch();
       let dropped = 0;

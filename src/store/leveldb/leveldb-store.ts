@@ -166,7 +166,9 @@ export class LevelDbStore implements Store {
       if (causeCodeOf(error) === 'LEVEL_LOCKED') {
         throw new StoreError(`the leveldb store at ${this.location} is in use by another process (its LOCK is held); stop that one first`, { cause: error });
       }
-      throw new StoreError(`the leveldb store at ${this.location} could not be opened: ${messageOf(error)}${causeCodeOf(error) ? ` (${String(causeCodeOf(error))})` : ''}`, { cause: error });
+      throw new StoreError(`the leveldb store at ${this.location} could not be opened: ${messageOf(error)}${causeCodeOf(error) ? ` (${String(causeCodeOf(error))})` : ''}`, {
+        cause: error,
+      });
     }
     try {
       const meta = await db.get(META);
@@ -414,13 +416,15 @@ export class LevelDbStore implements Store {
     } catch (error) {
       if (error instanceof StoreError || error instanceof StoreUnavailableError || error instanceof InvalidSeqError) throw error;
       // closed under it to be reopened: the same request may succeed on the reopened database
-      if (generation !== this.generation || !this.recovery.writable) throw new StoreUnavailableError(`the leveldb store at ${this.location} is being reopened (while ${what}): ${messageOf(error)}`);
+      if (generation !== this.generation || !this.recovery.writable)
+        throw new StoreUnavailableError(`the leveldb store at ${this.location} is being reopened (while ${what}): ${messageOf(error)}`);
       throw new StoreError(`the leveldb store at ${this.location} failed while ${what}: ${messageOf(error)}`);
     }
   }
 
   private refuseWhileNotWritable(what: string): void {
-    if (!this.recovery.writable) throw new StoreUnavailableError(`the leveldb store at ${this.location} cannot write now (while ${what}): a write failed, and the store is reopening`);
+    if (!this.recovery.writable)
+      throw new StoreUnavailableError(`the leveldb store at ${this.location} cannot write now (while ${what}): a write failed, and the store is reopening`);
   }
 
   /** One attempt of the recovery: once DATA_DIR has room again, closes both LevelDBs, opens them again, and writes to each. No write runs meanwhile. */
@@ -431,7 +435,13 @@ export class LevelDbStore implements Store {
       await this.release();
       try {
         await this.openAll();
-        await this.db!.batch([{ type: 'put', key: PROBE, value: '' }, { type: 'del', key: PROBE }], { sync: true });
+        await this.db!.batch(
+          [
+            { type: 'put', key: PROBE, value: '' },
+            { type: 'del', key: PROBE },
+          ],
+          { sync: true },
+        );
         await this.claims.probe();
       } catch (error) {
         await this.release(); // closed, not half open: the next attempt opens both again

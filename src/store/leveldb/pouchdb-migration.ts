@@ -34,7 +34,11 @@ interface PouchDbMigrationOptions {
   logger?: Logger | undefined;
 }
 
-const exists = (location: string) => access(location).then(() => true, () => false);
+const exists = (location: string) =>
+  access(location).then(
+    () => true,
+    () => false,
+  );
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The migration's state as stored, undefined when none was begun. */
@@ -54,7 +58,10 @@ export async function migrateFromPouchDb(options: PouchDbMigrationOptions): Prom
   const started = Date.now();
   // loaded only here, an optional dependency: a leveldb store with nothing to migrate never needs PouchDB
   const { default: PouchDB } = await import('pouchdb').catch((error: unknown) => {
-    throw new StoreError(`the pouchdb store at ${from} must be moved into the leveldb store at ${to}, which needs the optional dependency pouchdb (npm install pouchdb): ${messageOf(error)}`, { cause: error });
+    throw new StoreError(
+      `the pouchdb store at ${from} must be moved into the leveldb store at ${to}, which needs the optional dependency pouchdb (npm install pouchdb): ${messageOf(error)}`,
+      { cause: error },
+    );
   });
   // LevelDB's least open files, as the stores use: each one held open stays memory-mapped in RSS
   const pouch = new PouchDB(from, { maxOpenFiles: 74 } as PouchDB.Configuration.LocalDatabaseConfiguration);
@@ -113,7 +120,9 @@ export async function migrateFromPouchDb(options: PouchDbMigrationOptions): Prom
     const done: Migration = { from, state: 'done', after, moved };
     await db.put(MIGRATION, JSON.stringify(done), { sync: true });
   } catch (error) {
-    throw new StoreError(`the leveldb store at ${to} could not migrate the pouchdb store at ${from} (${moved} blobs moved so far; the next start resumes): ${messageOf(error)}`, { cause: error });
+    throw new StoreError(`the leveldb store at ${to} could not migrate the pouchdb store at ${from} (${moved} blobs moved so far; the next start resumes): ${messageOf(error)}`, {
+      cause: error,
+    });
   } finally {
     await pouch.close().catch(() => undefined);
   }
