@@ -102,7 +102,7 @@ describe('request bodies in flight', () => {
     const fast = await RawClient.connect(t.url);
     fast.write(rawRequest('POST', INGEST, JSON_TYPE, blobOfSize(1500)));
     const chunked = await RawClient.connect(t.url);
-    chunked.write(rawRequest('POST', INGEST, { ...PLUS_JSON, 'Transfer-Encoding': 'chunked' }) + '5\r\n{"tim\r\n');
+    chunked.write(`${rawRequest('POST', INGEST, { ...PLUS_JSON, 'Transfer-Encoding': 'chunked' })}5\r\n{"tim\r\n`);
     for (const client of [fast, chunked]) {
       const [answer] = await client.waitFor(1);
       expect(answer).toMatchObject({ status: 503, headers: { 'retry-after': expect.stringMatching(/^\d+$/) } });

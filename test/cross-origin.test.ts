@@ -44,7 +44,12 @@ function handshake(wsUrl: string, headers: Record<string, string>): Promise<{ st
       res.resume();
       ws.terminate();
     });
-    ws.once('open', () => setTimeout(() => (ws.close(), resolve({ status: 101, messages })), 200));
+    ws.once('open', () =>
+      setTimeout(() => {
+        ws.close();
+        resolve({ status: 101, messages });
+      }, 200),
+    );
     ws.once('error', (error) => {
       if (!/Unexpected server response/.test(error.message)) reject(error);
     });

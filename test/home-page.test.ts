@@ -36,11 +36,11 @@ describe('GET / and the page assets', () => {
     expect(res.body.api).toContain('WebSocket /wsapi/changes?since=');
   });
 
-  it("serves the page to a browser, with the API table in the HTML itself, open even with a read token, under a CSP", async () => {
+  it('serves the page to a browser, with the API table in the HTML itself, open even with a read token, under a CSP', async () => {
     const res = await request(t.app).get('/').set('Accept', BROWSER_ACCEPT);
     expect(res.status).toBe(200);
     expect(res.type).toBe('text/html');
-    expect(res.headers['vary']).toMatch(/Accept/);
+    expect(res.headers.vary).toMatch(/Accept/);
     const csp = String(res.headers['content-security-policy']);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("script-src 'self'");
@@ -121,7 +121,16 @@ describe("a blob's summary in the feed", () => {
   });
 
   it("takes the duration from the last event_stream entry's offset (ms), shown in seconds", () => {
-    expect(durationSecondsOf(blob({ event_stream: [['screen.rp_info', 0], ['window.complete', 12_345]] }))).toBe(12.345);
+    expect(
+      durationSecondsOf(
+        blob({
+          event_stream: [
+            ['screen.rp_info', 0],
+            ['window.complete', 12_345],
+          ],
+        }),
+      ),
+    ).toBe(12.345);
     expect(formatDuration(12.345)).toBe('12.3 s');
     expect(durationSecondsOf(blob({ event_stream: [] }))).toBeUndefined();
     expect(durationSecondsOf(blob({ event_stream: [['x', 'soon']] }))).toBeUndefined();
@@ -152,7 +161,19 @@ describe("a blob's summary in the feed", () => {
   });
 
   it('reads event_stream as [name, offset] entries, or not at all', () => {
-    expect(eventsOf(blob({ event_stream: [['a', 0], ['b', 12]] }))).toEqual([{ name: 'a', offset: 0 }, { name: 'b', offset: 12 }]);
+    expect(
+      eventsOf(
+        blob({
+          event_stream: [
+            ['a', 0],
+            ['b', 12],
+          ],
+        }),
+      ),
+    ).toEqual([
+      { name: 'a', offset: 0 },
+      { name: 'b', offset: 12 },
+    ]);
     expect(eventsOf(blob({ event_stream: [['a', 0], ['b']] }))).toBeUndefined();
     expect(eventsOf(blob({}))).toBeUndefined();
   });

@@ -15,7 +15,16 @@ async function rows(store: Store, query: RangeQuery, pageSize: number): Promise<
   return all;
 }
 
-const QUERIES: RangeQuery[] = [{}, { descending: true }, { start: 3, end: 6 }, { start: 3, end: 6, descending: true }, { limit: 7 }, { limit: 9, descending: true }, { start: 9, end: 2 }, { limit: 4 }];
+const QUERIES: RangeQuery[] = [
+  {},
+  { descending: true },
+  { start: 3, end: 6 },
+  { start: 3, end: 6, descending: true },
+  { limit: 7 },
+  { limit: 9, descending: true },
+  { start: 9, end: 2 },
+  { limit: 4 },
+];
 
 // memory has no pageJson: its rows come from page(), encoded; leveldb hands over its stored text
 describe.each(['memory', 'leveldb'] as const)('range rows on the %s store', (backend) => {
@@ -41,8 +50,20 @@ describe.each(['memory', 'leveldb'] as const)('range rows on the %s store', (bac
   it('stop reading when the consumer stops, a page read ahead at most', async () => {
     let pages = 0;
     const counting: Store = Object.create(t.store, {
-      page: { value: (...args: Parameters<Store['page']>) => (pages++, t.store.page(...args)) },
-      pageJson: { value: t.store.pageJson && ((...args: Parameters<NonNullable<Store['pageJson']>>) => (pages++, t.store.pageJson!(...args))) },
+      page: {
+        value: (...args: Parameters<Store['page']>) => {
+          pages++;
+          return t.store.page(...args);
+        },
+      },
+      pageJson: {
+        value:
+          t.store.pageJson &&
+          ((...args: Parameters<NonNullable<Store['pageJson']>>) => {
+            pages++;
+            return t.store.pageJson!(...args);
+          }),
+      },
     }) as Store;
     for await (const page of rangeRowPages(counting, {}, 2)) {
       expect(page).toHaveLength(2);
@@ -78,9 +99,17 @@ describe('the leveldb store', () => {
     expect(bare.lastSeq).toBe(full.lastSeq);
     expect(bare.complete).toBe(true);
     // every entry (the removal took the write of its blob out of the log), and none with its blob
-    expect(bare.changes.map(({ id, deleted }) => [id, deleted])).toEqual([[ids[0], false], [ids[2], false], [ids[1], true]]);
+    expect(bare.changes.map(({ id, deleted }) => [id, deleted])).toEqual([
+      [ids[0], false],
+      [ids[2], false],
+      [ids[1], true],
+    ]);
     expect(bare.changes.every((change) => change.doc === undefined)).toBe(true);
-    expect(full.changes.map(({ id, deleted }) => [id, deleted])).toEqual([[ids[0], false], [ids[2], false], [ids[1], true]]);
+    expect(full.changes.map(({ id, deleted }) => [id, deleted])).toEqual([
+      [ids[0], false],
+      [ids[2], false],
+      [ids[1], true],
+    ]);
     const limited = await t.store.changes('0', { limit: 2, waitMs: 0, docs: false });
     expect([limited.changes.length, limited.complete]).toEqual([2, false]);
   });

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { Routes } from 'kpiggybank-client/wire';
 import { describe, expect, it } from 'vitest';
 import { createLogger, logFormat } from '../src/observability/logger.js';
@@ -58,7 +59,7 @@ describe('log format', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     // without the terminal's colours
-    const plain = () => output.replace(/\x1b\[[0-9;]*m/g, '');
+    const plain = () => stripVTControlCharacters(output);
     const ready = (async () => {
       await expect.poll(plain, { timeout: 20_000, interval: 100 }).toMatch(/INFO: kpiggybank listening\s+url: "http:\/\/[^"]+"/);
       return /url: "(http:\/\/[^"]+)"/.exec(plain())![1]!;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BACKENDS, type Backend } from './backends.js';
 
-export const SCENARIOS = ['single', 'batch', 'group-commit', 'feed', 'drain', 'range'] as const;
+const SCENARIOS = ['single', 'batch', 'group-commit', 'feed', 'drain', 'range'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -46,7 +46,10 @@ To update the tracked results: --json bench/results.json --markdown bench/RESULT
 Exit status: 0 every target met; 1 a target missed (each is named); 2 a bad option.`;
 
 function list<T extends string>(text: string, allowed: readonly T[], what: string): T[] {
-  const items = text.split(',').map((item) => item.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   const wrong = items.filter((item) => !allowed.includes(item as T));
   if (wrong.length > 0) throw new UsageError(`unknown ${what}: ${wrong.join(', ')} (one of ${allowed.join(', ')})`);
   if (items.length === 0) throw new UsageError(`no ${what} given (one of ${allowed.join(', ')})`);
@@ -60,26 +63,30 @@ function positive(text: string, name: string, integer: boolean): number {
   return value;
 }
 
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      only: { type: 'string', default: SCENARIOS.join(',') },
+      backend: { type: 'string', default: BACKENDS.join(',') },
+      seconds: { type: 'string', default: '5' },
+      connections: { type: 'string', default: '50' },
+      blobs: { type: 'string', default: '100000' },
+      json: { type: 'string' },
+      markdown: { type: 'string' },
+      service: { type: 'string', default: 'dist/server.js' },
+      append: { type: 'boolean', default: false },
+    },
+  }).values;
+}
+
 export function parseBenchOptions(argv: string[]): BenchOptions {
-  let values;
+  let values: ReturnType<typeof parseFlags>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        help: { type: 'boolean', short: 'h', default: false },
-        only: { type: 'string', default: SCENARIOS.join(',') },
-        backend: { type: 'string', default: BACKENDS.join(',') },
-        seconds: { type: 'string', default: '5' },
-        connections: { type: 'string', default: '50' },
-        blobs: { type: 'string', default: '100000' },
-        json: { type: 'string' },
-        markdown: { type: 'string' },
-        service: { type: 'string', default: 'dist/server.js' },
-        append: { type: 'boolean', default: false },
-      },
-    }));
+    values = parseFlags(argv);
   } catch (error) {
     // parseArgs says what is wrong in its first sentence; the rest is advice about `--`.
     const first = (error as Error).message.split('. ')[0]!.replace(/\.$/, '');

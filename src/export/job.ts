@@ -21,7 +21,7 @@ export interface Shaping {
 }
 
 /** The feed as the job reads it (FeedReader). */
-export interface JobFeed {
+interface JobFeed {
   /** A change already received, or undefined. */
   poll(): ChangeMessage | undefined;
   /** Until a change is there, the catch-up ends, `deadline` passes or the job's stop signal. */
@@ -115,7 +115,8 @@ export async function runJob(options: JobOptions): Promise<JobSummary> {
   let batch: PendingBatch | undefined;
   /** Adds a change to the batch in hand; returns the batch when it is due (full, or past its deadline). */
   const add = (change: ChangeMessage): PendingBatch | undefined => {
-    const pending = (batch ??= new PendingBatch(Date.now()));
+    batch ??= new PendingBatch(Date.now());
+    const pending = batch;
     pending.changes++;
     pending.seq = change.seq;
     const blob = blobOf(change);

@@ -68,7 +68,10 @@ class LineProgress implements Progress {
 
   opened(job: string, state: JobState, where: string): void {
     this.#jobs.set(job, { rate: new Rate(), newest: undefined, phase: 'catching up' });
-    this.log.info({ job, destination: where, checkpoint: state.checkpoint ?? null, rows: state.rows }, state.checkpoint === undefined ? 'starting from the beginning of the feed' : 'resuming after the checkpoint');
+    this.log.info(
+      { job, destination: where, checkpoint: state.checkpoint ?? null, rows: state.rows },
+      state.checkpoint === undefined ? 'starting from the beginning of the feed' : 'resuming after the checkpoint',
+    );
   }
 
   batch(report: BatchReport): void {
@@ -100,7 +103,10 @@ class LineProgress implements Progress {
 
   #line(job: string): JobLine {
     let line = this.#jobs.get(job);
-    if (line === undefined) this.#jobs.set(job, (line = { rate: new Rate(), newest: undefined, phase: 'catching up' }));
+    if (line === undefined) {
+      line = { rate: new Rate(), newest: undefined, phase: 'catching up' };
+      this.#jobs.set(job, line);
+    }
     return line;
   }
 }
@@ -129,7 +135,10 @@ class BarProgress implements Progress {
     const line: JobLine = { rate: new Rate(), newest: undefined, phase: 'catching up' };
     line.bar = this.#bars.create(1, 0, this.#payload(job, line, Date.now()));
     this.#jobs.set(job, line);
-    this.log.info({ job, destination: where, checkpoint: state.checkpoint ?? null, rows: state.rows }, state.checkpoint === undefined ? 'starting from the beginning of the feed' : 'resuming after the checkpoint');
+    this.log.info(
+      { job, destination: where, checkpoint: state.checkpoint ?? null, rows: state.rows },
+      state.checkpoint === undefined ? 'starting from the beginning of the feed' : 'resuming after the checkpoint',
+    );
   }
 
   batch(report: BatchReport): void {
@@ -160,7 +169,13 @@ class BarProgress implements Progress {
   }
 
   #payload(job: string, line: JobLine, now: number): Record<string, string> {
-    return { job, phase: line.phase, blobs: line.rate.total.toLocaleString('en-US'), rate: Math.round(line.rate.perSecond(now)).toLocaleString('en-US'), lag: lagOf(line.newest, now) };
+    return {
+      job,
+      phase: line.phase,
+      blobs: line.rate.total.toLocaleString('en-US'),
+      rate: Math.round(line.rate.perSecond(now)).toLocaleString('en-US'),
+      lag: lagOf(line.newest, now),
+    };
   }
 }
 

@@ -153,7 +153,12 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
     const bytes = budget.sizeOf(exchange.req);
     if (!budget.take(bytes)) {
       onRefused('overloaded');
-      answer(exchange.res, 503, { error: 'overloaded', reason: 'too many request bodies are in flight; nothing was stored, retry later' }, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+      answer(
+        exchange.res,
+        503,
+        { error: 'overloaded', reason: 'too many request bodies are in flight; nothing was stored, retry later' },
+        { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+      );
       return;
     }
     exchange.reserved = bytes;
@@ -179,12 +184,16 @@ export function guardConnections(server: Server, options: ConnectionGuardOptions
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const exchange: Exchange = { req, res, startedAt: 0, reserved: 0, sent: 0, stalledSince: 0 };
     const connection = connections.get(req.socket as Socket);
-    if (connection === undefined) run(exchange); // a connection from before the guard
+    if (connection === undefined)
+      run(exchange); // a connection from before the guard
     else if (connection.current === undefined) start(connection, exchange);
-    else if ((connection.queue ??= []).push(exchange) >= MAX_QUEUED) {
-      // (a request body being read resumes the socket: the next request parsed pauses it again)
-      connection.paused = true;
-      connection.socket.pause();
+    else {
+      connection.queue ??= [];
+      if (connection.queue.push(exchange) >= MAX_QUEUED) {
+        // (a request body being read resumes the socket: the next request parsed pauses it again)
+        connection.paused = true;
+        connection.socket.pause();
+      }
     }
   });
 

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Routes } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
-import type { Metrics } from '../observability/metrics.js';
 import { givenToken, tokenMatches } from '../access/tokens.js';
 import { toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';
@@ -85,7 +84,13 @@ export function ingestFastPath({ store, metrics, limits, logger, writeToken, isS
     let body: unknown;
     const answer = (status: number, json: string, headers: Record<string, string> = {}) => {
       if (isShuttingDown()) res.setHeader('Connection', 'close');
-      res.writeHead(status, { ...RESPONSE_HEADERS, ...origins.corsHeaders(req.headers), ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+      res.writeHead(status, {
+        ...RESPONSE_HEADERS,
+        ...origins.corsHeaders(req.headers),
+        ...headers,
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(json),
+      });
       res.end(json);
       timer(status, started);
       logRequest(logger, req, status, started);

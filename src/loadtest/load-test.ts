@@ -62,7 +62,8 @@ async function store(client: KpiggybankClient, sent: readonly LoginBlob[], clien
   await Promise.all(
     Array.from({ length: Math.min(clients, Math.ceil(sent.length / batch)) }, async () => {
       while (next < sent.length) {
-        const blobs = sent.slice(next, (next += batch));
+        const blobs = sent.slice(next, next + batch);
+        next += batch;
         const began = performance.now();
         try {
           await client.save(batch === 1 ? blobs[0]! : blobs);

@@ -39,6 +39,9 @@ export function loginBlob(run: string, n: number, timestamp: number): LoginBlob 
     number_emails: 1 + (n % 3),
     number_sites_logged_in: n % 7,
     new_account: n % 10 === 0,
-    event_stream: STEPS.map((step, i) => [step, (at += 150 + ((n * (i + 3)) % 900))]),
+    event_stream: STEPS.map((step, i) => {
+      at += 150 + ((n * (i + 3)) % 900);
+      return [step, at];
+    }),
   };
 }

@@ -7,4 +7,3 @@ export type StoreBackend = (typeof STORE_BACKENDS)[number];
 
 /** Every backend DB_BACKEND names: those, and `dummy` (stores nothing, serves canned blobs). */
 export const BACKENDS = [...STORE_BACKENDS, 'dummy'] as const;
-export type BackendName = (typeof BACKENDS)[number];

@@ -39,7 +39,13 @@ export class LevelClaimBook implements ClaimBook {
     // LevelDB memory-maps the tables it holds open, and a drain reads claims all over the book: its least
     // open files (74) of 512 KiB tables bound that to ~32 MiB of RSS (the defaults let a million claims map 80+ MiB).
     // A drain reads each claim a few times, far apart: a block cache would hold none of them long enough to help.
-    const db = new ClassicLevel<string, Stored>(this.location, { valueEncoding: 'json', maxOpenFiles: 74, maxFileSize: 512 * 1024, cacheSize: 1024 * 1024, writeBufferSize: 2 * 1024 * 1024 });
+    const db = new ClassicLevel<string, Stored>(this.location, {
+      valueEncoding: 'json',
+      maxOpenFiles: 74,
+      maxFileSize: 512 * 1024,
+      cacheSize: 1024 * 1024,
+      writeBufferSize: 2 * 1024 * 1024,
+    });
     await db.open();
     this.db = db;
   }
@@ -60,7 +66,9 @@ export class LevelClaimBook implements ClaimBook {
     const found = new Map<string, ClaimDoc>();
     if (ids.length === 0) return found;
     const docs = await this.run('reading claims', (db) => db.getMany([...ids]));
-    docs.forEach((doc, i) => doc && found.set(ids[i]!, { _id: ids[i]!, ...doc }));
+    docs.forEach((doc, i) => {
+      if (doc) found.set(ids[i]!, { _id: ids[i]!, ...doc });
+    });
     return found;
   }
 

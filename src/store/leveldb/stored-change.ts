@@ -18,7 +18,8 @@ export class StoredChange implements Change {
   static readonly #lazyDoc: PropertyDescriptor = {
     enumerable: true,
     get(this: StoredChange) {
-      return (this.#doc ??= JSON.parse(this.#json) as StoredBlob);
+      this.#doc ??= JSON.parse(this.#json) as StoredBlob;
+      return this.#doc;
     },
   };
 
