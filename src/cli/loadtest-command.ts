@@ -2,6 +2,7 @@
 // runs: the analyst's commands and --help must load without it.
 import { type Command, CommanderError } from 'commander';
 import { z } from 'zod';
+import { STORE_BACKENDS, type StoreBackend } from '../store/backends.js';
 import { errorMessage } from './cli-error.js';
 // a type only: erased from the JavaScript, so the load test stays unloaded
 import type { LoadtestOptions } from './loadtest.js';
@@ -19,6 +20,10 @@ const OptionsSchema = z.object({
   token: z.string().optional(),
 });
 
+/** "memory, leveldb or couchdb": the backends the load test can start, as help and mistakes name them. */
+const BACKEND_CHOICES = `${STORE_BACKENDS.slice(0, -1).join(', ')} or ${STORE_BACKENDS.at(-1)}`;
+const isStoreBackend = (name: string): name is StoreBackend => (STORE_BACKENDS as readonly string[]).includes(name);
+
 // paragraphs: commander wraps them to the terminal
 const DESCRIPTION = [
   "Without --url it starts the service itself, on a fresh store of the backend (default leveldb; couchdb makes a fresh database on the CouchDB that COUCHDB_URL names — in a checkout, `npm run loadtest` starts a PouchDB Server for it when COUCHDB_URL is unset). Exits 1 when the store+retrieve rate is below --target blobs/s (default 200: twice the seed's 100 sign-ins/s), or a blob is lost, altered or refused. --warmup sign-ins are stored and read back first, in rounds of --sequences, and not counted.",
@@ -30,13 +35,13 @@ export function addLoadtestCommand(program: Command, exit: Exit): void {
     .command('loadtest')
     .summary('store and retrieve sign-ins; exit 1 below --target blobs/s')
     .usage(
-      `[--url URL | --backend memory|leveldb|couchdb] [--sequences 1000]
+      `[--url URL | --backend ${STORE_BACKENDS.join('|')}] [--sequences 1000]
                            [--clients 50] [--batch 1] [--warmup 5000] [--target 200]
                            [--json FILE] [--token T] [--help]`,
     )
     .description(DESCRIPTION)
     .option('--url <URL>', 'a running service to load (its store keeps the blobs)')
-    .option('--backend <B>', 'without --url: memory, leveldb or couchdb', 'leveldb')
+    .option('--backend <B>', `without --url: ${BACKEND_CHOICES}`, 'leveldb')
     .option('--sequences <N>', 'sign-in blobs to store and read back', '1000')
     .option('--clients <N>', 'virtual clients posting at once', '50')
     .option('--batch <N>', 'blobs per POST', '1')
@@ -70,7 +75,7 @@ function parse(command: Command): LoadtestOptions {
     return Number.isInteger(value) && value >= 1 ? value : mistake(`--${name} must be a positive integer, not ${JSON.stringify(text)}`);
   };
   const { backend } = values;
-  if (backend !== 'memory' && backend !== 'leveldb' && backend !== 'couchdb') return mistake(`--backend must be memory, leveldb or couchdb, not ${JSON.stringify(backend)}`);
+  if (!isStoreBackend(backend)) return mistake(`--backend must be ${BACKEND_CHOICES}, not ${JSON.stringify(backend)}`);
   if (values.url !== undefined && !/^https?:\/\/[^/]/.test(values.url)) mistake(`--url must be an http:// or https:// URL, not ${JSON.stringify(values.url)}`);
   return {
     url: values.url,

@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { StoreBackend } from '../store/backends.js';
 import { processMemory } from './proc-status.js';
 import { spawnService } from './service-process.js';
 
-export type Backend = 'memory' | 'leveldb' | 'couchdb';
+/** What the load test can start: a backend that keeps blobs (dummy serves canned ones, so none would come back). */
+export type Backend = StoreBackend;
 
 export interface RunningService {
   url: string;
