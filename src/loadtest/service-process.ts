@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Routes } from 'kpiggybank-client/wire';
 import { freePort } from './free-port.js';
 import { killOnExit } from './kill-on-exit.js';
 import { waitUntil } from './wait-until.js';
@@ -64,7 +65,7 @@ export async function spawnService(options: ServiceProcessOptions): Promise<Serv
   const url = `http://127.0.0.1:${port}`;
   const ready = waitUntil(
     () =>
-      fetch(`${url}/readyz`).then(
+      fetch(`${url}${Routes.readyz}`).then(
         (res) => res.ok,
         () => false,
       ),
