@@ -82,13 +82,15 @@ async function exportStatusRun(command: Command): Promise<number> {
   if (options.once || options.follow) mistake(command, `status only reads where each job stands: it takes no --${options.once ? 'once' : 'follow'}`);
   const { loadConfig } = await import('../export/load-config.js');
   const { checkService, exportClient } = await import('../export/run-export.js');
-  const { exportStatus, formatStatus } = await import('../export/export-status.js');
+  const { exportStatus, formatStatus, statusErrors } = await import('../export/export-status.js');
   const config = await loadConfig(options.config);
   const client = exportClient(config, token());
   await checkService(client, config.source.url);
   const statuses = await exportStatus(config, client);
   process.stdout.write(formatStatus(statuses));
-  return statuses.some((status) => status.error !== undefined) ? 1 : 0;
+  const errors = statusErrors(statuses);
+  for (const line of errors) process.stderr.write(`kpiggybank export: ${line}\n`);
+  return errors.length > 0 ? 1 : 0;
 }
 
 const action = (exit: Exit, body: (command: Command) => Promise<number>) => async (_options: unknown, command: Command) => {

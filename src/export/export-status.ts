@@ -1,11 +1,12 @@
 // `kpiggybank export status`: where each job stands. The checkpoint and the rows come from the
 // destination (where they are kept, with the data); how far behind it is comes from the service:
-// the changes after the checkpoint, read from the feed up to the end of its history.
+// the changes after the checkpoint, read from the feed up to the end of its history. Status changes
+// nothing: each destination is read as it is (a DuckDB file read-only, PostgreSQL in a READ ONLY
+// transaction), and one that holds nothing of the job yet is "not started", not created.
 import type { KpiggybankClient } from 'kpiggybank-client';
 import type { ExportConfig, ExportJobConfig } from './config.js';
-import type { JobState } from './destination.js';
 import { FeedReader } from './feed-source.js';
-import { describeDestination, destinationFor } from './open-destination.js';
+import { describeDestination, readJobState } from './open-destination.js';
 import { formatLag } from './progress.js';
 import { timestampToDate } from './timestamp.js';
 
@@ -22,7 +23,7 @@ export interface JobStatus {
   readonly capped: boolean;
   /** Age of the oldest blob not loaded yet (0 when caught up): now minus its `at`. */
   readonly lagMs: number | undefined;
-  /** Why the job's state could not be read (the others are still shown). */
+  /** Why the job's state could not be read, in one line (the others are still shown). */
   readonly error: string | undefined;
 }
 
@@ -46,14 +47,9 @@ async function behindOf(client: KpiggybankClient, since: string): Promise<{ behi
 
 async function statusOf(client: KpiggybankClient, job: ExportJobConfig): Promise<JobStatus> {
   const base = { job: job.name, destination: describeDestination(job) };
-  let state: JobState;
+  let state: Awaited<ReturnType<typeof readJobState>>;
   try {
-    const destination = await destinationFor(job);
-    try {
-      state = await destination.open();
-    } finally {
-      await destination.close();
-    }
+    state = await readJobState(job);
   } catch (error) {
     return { ...base, checkpoint: undefined, rows: undefined, behind: undefined, capped: false, lagMs: undefined, error: error instanceof Error ? error.message : String(error) };
   }
@@ -68,7 +64,7 @@ export async function exportStatus(config: ExportConfig, client: KpiggybankClien
   return statuses;
 }
 
-/** A table, one job a line, then the jobs' destinations and errors. */
+/** A table, one job a line, then the jobs' destinations (the errors are the caller's to print, one line each: see statusErrors). */
 export function formatStatus(statuses: readonly JobStatus[]): string {
   const header = ['job', 'checkpoint', 'rows', 'behind', 'lag'];
   const rows = statuses.map((s) => [
@@ -84,6 +80,13 @@ export function formatStatus(statuses: readonly JobStatus[]): string {
       .map((cell, i) => cell.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
-  const notes = statuses.map((s) => `  ${s.job}: ${s.error === undefined ? s.destination : `${s.destination}: ${s.error}`}`);
+  const notes = statuses.map(
+    (s) => `  ${s.job}: ${s.destination}${s.error !== undefined ? ' (could not be read)' : s.checkpoint === undefined ? ' (not started: nothing loaded yet)' : ''}`,
+  );
   return `${[line(header), ...rows.map(line)].join('\n')}\n\n${notes.join('\n')}\n`;
+}
+
+/** One line per job whose destination could not be read, naming the job. */
+export function statusErrors(statuses: readonly JobStatus[]): string[] {
+  return statuses.flatMap((s) => (s.error === undefined ? [] : [s.error.startsWith(`export "${s.job}"`) ? s.error : `export "${s.job}": ${s.error}`]));
 }

@@ -2,7 +2,7 @@
 // it: pg and DuckDB's native binding cost a start that `--help`, a config mistake or a files-only
 // export need not pay.
 import type { ExportJobConfig } from './config.js';
-import type { Destination } from './destination.js';
+import type { Destination, JobState } from './destination.js';
 
 /** The destination of one job, not yet opened (`open()` connects and says where the job stands). */
 export async function destinationFor(job: ExportJobConfig): Promise<Destination> {
@@ -19,6 +19,29 @@ export async function destinationFor(job: ExportJobConfig): Promise<Destination>
     case 'duckdb': {
       const { createDuckDbDestination } = await import('./duckdb/duckdb-destination.js');
       return createDuckDbDestination(destination, job.name);
+    }
+  }
+}
+
+/**
+ * Where the job stands, read without creating or changing anything (`export status`): a
+ * destination that holds nothing of the job yet (no file, no table, no checkpoint) reads as no
+ * checkpoint and 0 rows. open() would create what is missing and repair what a crash left.
+ */
+export async function readJobState(job: ExportJobConfig): Promise<Pick<JobState, 'checkpoint' | 'rows'>> {
+  const { destination } = job;
+  switch (destination.kind) {
+    case 'postgres': {
+      const { readPostgresState } = await import('./postgres/read-postgres-state.js');
+      return readPostgresState(destination, job.name);
+    }
+    case 'files': {
+      const { readFilesState } = await import('./files/read-files-state.js');
+      return readFilesState(destination, job.name);
+    }
+    case 'duckdb': {
+      const { readDuckDbState } = await import('./duckdb/read-duckdb-state.js');
+      return readDuckDbState(destination, job.name);
     }
   }
 }

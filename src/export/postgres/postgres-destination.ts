@@ -26,7 +26,7 @@ const FIXED = new Set<string>(Object.values(FIXED_COLUMNS));
 const lostCreateRace = (error: unknown): boolean => ['23505', '42P07'].includes((error as { code?: string }).code ?? '');
 
 /** One line from whatever pg or the network threw (an AggregateError of connection attempts has no message of its own). */
-function reason(error: unknown): string {
+export function reason(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return reason(error.errors[0]);
   if (error instanceof Error) return error.message || (error as { code?: string }).code || error.name;
   return String(error);
