@@ -58,10 +58,11 @@ describe('a production install (npm pack, npm install --omit=dev)', () => {
   });
 
   it("holds the build and the home page's assets, and no tests, sources or devDependencies", async () => {
-    for (const file of ['dist/server.js', 'dist/cli/kpiggybank.js', 'dist/web/home.js', 'web/static/home.css', 'web/static/favicon.svg', 'README.md']) {
+    // scripts/prestart.sh is npm start's; scripts/config-docs.ts (npm run docs:config) is a checkout's tool
+    for (const file of ['dist/server.js', 'dist/cli/kpiggybank.js', 'dist/web/home.js', 'web/static/home.css', 'web/static/favicon.svg', 'README.md', 'scripts/prestart.sh']) {
       expect(await exists(path.join(installed, file)), file).toBe(true);
     }
-    for (const file of ['test', 'src', 'bench', 'harness', 'client', 'web/src', 'dist/web-types', 'vitest.config.ts'])
+    for (const file of ['test', 'src', 'bench', 'harness', 'client', 'web/src', 'dist/web-types', 'vitest.config.ts', 'scripts/config-docs.ts'])
       expect(await exists(path.join(installed, file)), file).toBe(false);
     for (const devDependency of ['pouchdb-server', 'vitest', 'typescript', 'tsx', 'supertest']) {
       expect(await exists(path.join(dir, 'node_modules', devDependency)), devDependency).toBe(false);
