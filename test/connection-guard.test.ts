@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { Routes } from 'kpiggybank-client/wire';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { serveApp, startTestApp, TEST_LIMITS, type ServeOptions, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
@@ -122,24 +122,51 @@ describe('request bodies in flight', () => {
 describe('a response the client does not read', () => {
   const BLOBS = 20_000; // ~20 MB: more than loopback's socket buffers take from a reader that reads nothing
 
+  const IDLE_MS = 1000;
+  const STEP_MS = 50;
+
   async function filledApp(): Promise<TestApp> {
-    // 1 s, against a pause of 100 ms: this process serves and reads both, and may be held up on a loaded machine
-    const app = await memoryApp({ connections: { responseIdleTimeoutMs: 1000 } });
+    const app = await memoryApp({ connections: { responseIdleTimeoutMs: IDLE_MS } });
     const pad = 'z'.repeat(1000);
     for (let i = 0; i < BLOBS; i += 5000) await app.store.save(Array.from({ length: 5000 }, (_, j) => ({ timestamp: i + j, pad })));
     return app;
   }
 
-  /** Asks for the whole range, reads nothing until `resume` resolves, then everything until the connection closes or the array is complete. */
-  async function readRange(client: RawClient, resume: Promise<unknown>): Promise<string> {
+  /**
+   * The guard's clock moved by `STEP_MS`, then the event loop let run (real time): the server writes,
+   * the kernel's buffers fill or drain, the sweep reads what the socket took.
+   */
+  async function step(): Promise<void> {
+    vi.advanceTimersByTime(STEP_MS);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /**
+   * Asks for the whole range, reads nothing until `resume` resolves, then everything until the
+   * connection closes or the array is complete. With `clockWhileReading`, the guard's clock moves a
+   * step at each turn of the event loop in which the client read: a client that reads steadily,
+   * however slow the machine is. (Not a step per chunk: libuv reads a socket up to 32 times in a
+   * turn, and the server writes more only in a later one.)
+   */
+  async function readRange(client: RawClient, resume: Promise<unknown>, { clockWhileReading = false } = {}): Promise<string> {
     const chunks: string[] = []; // one character a byte (latin1); joined once at the end, not per chunk
-    client.socket.on('data', (chunk: Buffer) => chunks.push(chunk.toString('latin1')));
+    let read = false;
+    client.socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk.toString('latin1'));
+      read = true;
+    });
     client.socket.pause();
     client.write(rawRequest('GET', `${INGEST}?start=0`));
     await resume;
     client.socket.resume();
-    // a kept-alive connection stays open after the answer: stop at the last chunk
-    await until(() => client.socket.destroyed || (chunks.at(-1) ?? '').endsWith('0\r\n\r\n'), 20_000, 'the end of the range');
+    // a kept-alive connection stays open after the answer: stop at the last chunk (the test's timeout bounds the wait)
+    while (!client.socket.destroyed && !(chunks.at(-1) ?? '').endsWith('0\r\n\r\n')) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (clockWhileReading && read) {
+        read = false;
+        vi.advanceTimersByTime(STEP_MS);
+      }
+    }
     return dechunked(chunks.join(''));
   }
 
@@ -160,19 +187,40 @@ describe('a response the client does not read', () => {
   }
 
   it('is cut after RESPONSE_IDLE_TIMEOUT_MS; one that pauses for less is served whole', { timeout: 60_000 }, async () => {
-    t = await filledApp();
-    const app = t;
-    const stalled = await RawClient.connect(app.url);
-    const cut = await readRange(stalled, expect.poll(() => refused(app, 'response_stalled'), { timeout: 10_000, interval: 50 }).toBe(1));
-    expect(cut.length).toBeGreaterThan(0);
-    expect(cut.endsWith(']')).toBe(false);
-    expect(await stalled.closedWithin(5000)).toBe(true);
+    // The guard's clock (Date) and sweep (setInterval) are the test's, moved in steps: the server and
+    // the client share this process, and a loaded machine's stall of either must not count as the
+    // client's pause (a real 100 ms pause against a 1 s timeout could be cut).
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    try {
+      t = await filledApp();
+      const app = t;
+      const stalled = await RawClient.connect(app.url);
+      let waited = 0; // the guard's milliseconds until it cut the reader that reads nothing
+      const cutOff = (async () => {
+        while ((await refused(app, 'response_stalled')) === 0 && waited < 10 * IDLE_MS) {
+          await step();
+          waited += STEP_MS;
+        }
+      })();
+      const cut = await readRange(stalled, cutOff);
+      expect(await refused(app, 'response_stalled')).toBe(1);
+      expect(waited).toBeGreaterThan(IDLE_MS); // not before the timeout
+      expect(cut.length).toBeGreaterThan(0);
+      expect(cut.endsWith(']')).toBe(false);
+      expect(await stalled.closedWithin(5000)).toBe(true);
 
-    const patient = await RawClient.connect(app.url);
-    const whole = await readRange(patient, new Promise((resolve) => setTimeout(resolve, 100)));
-    expect((JSON.parse(whole) as unknown[]).length).toBe(BLOBS);
-    expect(await refused(app, 'response_stalled')).toBe(1);
-    patient.destroy();
+      // paused for three quarters of the timeout, over three sweeps that see its bytes wait
+      const patient = await RawClient.connect(app.url);
+      const pause = (async () => {
+        for (let paused = 0; paused < (IDLE_MS * 3) / 4; paused += STEP_MS) await step();
+      })();
+      const whole = await readRange(patient, pause, { clockWhileReading: true });
+      expect((JSON.parse(whole) as unknown[]).length).toBe(BLOBS);
+      expect(await refused(app, 'response_stalled')).toBe(1);
+      patient.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
