@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -38,6 +38,13 @@ async function rawState(location: string): Promise<{ meta: Meta; migration: Migr
   } finally {
     await db.close();
   }
+}
+
+/** The bytes of a directory's files: for a LevelDB, its log and tables, which grow as batches are written. */
+async function bytesIn(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir).catch(() => [])) total += (await stat(path.join(dir, name)).catch(() => undefined))?.size ?? 0;
+  return total;
 }
 
 describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
@@ -142,6 +149,10 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
 
   it('killed (SIGKILL) while migrating, resumes on the next start: every blob once', { timeout: 120_000 }, async () => {
     const blobs = 50_000;
+    // Killed once the migration has written a few chunks (2,000 blobs, ~0.55 MB of LevelDB log each),
+    // far from its end (25 chunks): its progress on disk, rather than a time (800 ms) that a loaded
+    // machine may not have moved a chunk in, or a fast one may have finished in.
+    const CUT_AFTER_BYTES = 2 * 2 ** 20;
     const t0 = Date.now();
     const pouch = await writePouchDbLayout(dataDir, dbName, blobs, (i) => ({ timestamp: 1_600_000_000_000 + (i % 1000) * 997, i, kind: 'kpi' }));
     const { ids } = pouch;
@@ -155,12 +166,16 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const migrating = Date.now();
-    // a few chunks in (~15,000 blobs/s here, 2,000 a chunk), well before the end (~3 s): cut between (or inside) them
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    const location = path.join(dataDir, `${dbName}.leveldb`);
+    while ((await bytesIn(location)) < CUT_AFTER_BYTES) {
+      if (first.child.exitCode !== null) throw new Error(`the server exited while migrating:\n${first.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const bytesAtKill = await bytesIn(location);
     first.child.kill('SIGKILL');
     const killedAt = Date.now();
     await first.exited;
-    const cut = await rawState(path.join(dataDir, `${dbName}.leveldb`));
+    const cut = await rawState(location);
     expect(cut.migration?.state).toBe('running');
     expect(cut.meta.count).toBeGreaterThan(0);
     expect(cut.meta.count).toBeLessThan(blobs);
@@ -177,7 +192,8 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
-    const raw = await rawState(path.join(dataDir, `${dbName}.leveldb`));
+    const bytesAtEnd = await bytesIn(location);
+    const raw = await rawState(location);
     expect(raw.migration).toMatchObject({ state: 'done', moved: blobs });
     expect(raw.meta).toEqual({ count: blobs, seq: blobs });
     expect(raw.blobs).toBe(blobs);
@@ -197,7 +213,7 @@ describe('the leveldb store over a DATA_DIR of the pouchdb backend', () => {
     const speed = Math.round((blobs - movedBeforeKill) / ((listening - resumed) / 1000));
     const logged = /"seconds":([\d.]+)/.exec(second.output())?.[1];
     console.log(
-      `migration: filled ${blobs} pouchdb blobs in ${seconds(filled - t0)} s; first start moved ${movedBeforeKill} in ~${seconds(killedAt - migrating)} s before SIGKILL; ` +
+      `migration: filled ${blobs} pouchdb blobs in ${seconds(filled - t0)} s; first start moved ${movedBeforeKill} in ~${seconds(killedAt - migrating)} s before SIGKILL (${bytesAtKill} bytes on disk; ${bytesAtEnd} after the migration); ` +
         `second start moved ${blobs - movedBeforeKill} and listened after ${seconds(listening - resumed)} s (~${speed} blobs/s including process start; the migration itself logged ${logged} s)`,
     );
   });
