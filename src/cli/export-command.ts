@@ -120,7 +120,7 @@ export function addExportCommand(program: Command, exit: Exit): void {
     .summary('print where each job stands: checkpoint, rows loaded, changes behind and lag')
     .usage('[--config F]')
     .description(
-      "Prints, for each job of the config: the checkpoint and the rows its destination holds, how many changes of the service's feed come after the checkpoint (counted up to 100,000), and the lag: the age of the oldest blob not loaded yet (0s when caught up).",
+      "Prints, for each job of the config: the checkpoint and the rows its destination holds, how many changes of the service's feed come after the checkpoint (counted up to 100,000), and the lag: the age of the oldest blob not loaded yet (0ms when caught up). It creates and changes nothing: a destination not made yet reads as not started; a DuckDB file a running exporter holds cannot be read until it stops.",
     )
     .addHelpText(
       'after',
