@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { ErrorBodySchema, FeedCloseCode, Routes } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { Metrics } from '../src/observability/metrics.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { appParts, serveApp, TEST_LIMITS, type TestApp } from './support/app.js';
 import { FeedClient, until } from './support/feed-client.js';
+import { logSink } from './support/log-sink.js';
 
 const READ = 'read-token-never-logged';
 const WRITE = 'write-token-never-logged';
@@ -64,20 +64,14 @@ describe('with READ_TOKEN and WRITE_TOKEN set', () => {
 
 describe('tokens in logs', () => {
   it('never appear: the token query parameter is redacted and headers are not logged', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { sink, text } = logSink();
     const store = new MemoryStore();
     const metrics = new Metrics();
     const app = createApp({ store, metrics, logger: createLogger({ logLevel: 'trace' }, sink), limits: TEST_LIMITS, ...appParts(store, metrics), tokens: { read: READ } });
     await request(app).get(`${Routes.count}?token=${READ}`).expect(200);
     await request(app).get(`${Routes.count}?token=wrong-guess`).expect(401);
     await request(app).get(Routes.count).set('Authorization', `Bearer ${READ}`).expect(200);
-    const log = lines.join('');
+    const log = text();
     expect(log).toContain('token=[redacted]');
     expect(log).not.toContain(READ);
     expect(log).not.toContain('wrong-guess');

@@ -1,5 +1,4 @@
 import { request as httpRequest } from 'node:http';
-import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ErrorBodySchema, IngestResponseSchema, Routes } from 'kpiggybank-client/wire';
 import request from 'supertest';
@@ -10,6 +9,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { appParts, serveApp, TEST_LIMITS, type TestApp } from './support/app.js';
+import { logSink, type LogRecord } from './support/log-sink.js';
 import { expectServedBy, servedBy, type IngestPath } from './support/served-by.js';
 
 // Common POSTs are served before Express (src/http/ingest-fast-path.ts), the rest by the Express
@@ -188,19 +188,7 @@ describe('the ingest fast path with a write token', () => {
 
 describe('the ingest fast path, logging and shutting down', () => {
   it('logs its requests as pino-http does, without the token, and asks clients to close while shutting down', async () => {
-    const lines: { msg: string; level: number; req?: { method: string; url: string }; res?: { statusCode: number }; responseTime?: number }[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(
-          ...chunk
-            .toString()
-            .trim()
-            .split('\n')
-            .map((l) => JSON.parse(l)),
-        );
-        done();
-      },
-    });
+    const { sink, records } = logSink();
     const store = new MemoryStore();
     const metrics = new Metrics();
     let shuttingDown = false;
@@ -219,6 +207,7 @@ describe('the ingest fast path, logging and shutting down', () => {
     const last = await request(app).post(PATH).send({ timestamp: 2 }).expect(201);
     expect(last.headers.connection).toBe('close');
     expect(await servedBy(metrics)).toEqual({ fast: 3, express: 0 });
+    const lines = records<LogRecord & { req?: { method: string; url: string }; res?: { statusCode: number }; responseTime?: number }>();
     const requests = lines.filter((l) => l.msg === 'request completed');
     expect(requests.map((l) => [l.level, l.res?.statusCode])).toEqual([
       [30, 201],

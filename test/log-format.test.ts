@@ -1,24 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { Routes } from 'kpiggybank-client/wire';
 import { describe, expect, it } from 'vitest';
 import { createLogger, logFormat } from '../src/observability/logger.js';
+import { logSink } from './support/log-sink.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-function capture() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { lines, sink };
-}
 
 describe('log format', () => {
   it('is pretty only for a person at a terminal in dev mode; JSON for pipes, files and prod', () => {
@@ -29,7 +18,7 @@ describe('log format', () => {
   });
 
   it('pretty lines are readable, and still redact secrets', () => {
-    const { lines, sink } = capture();
+    const { chunks: lines, sink } = logSink();
     const logger = createLogger({ logLevel: 'info' }, sink, 'pretty');
     logger.info({ req: { headers: { authorization: 'Bearer s3cret-token' } }, config: { couch: { password: 'hunter2-pass' } } }, 'kpiggybank listening');
     const text = lines.join('');
@@ -41,7 +30,7 @@ describe('log format', () => {
   });
 
   it('JSON lines are one object each', () => {
-    const { lines, sink } = capture();
+    const { chunks: lines, sink } = logSink();
     createLogger({ logLevel: 'info' }, sink).info({ n: 1 }, 'hello');
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 30, msg: 'hello', n: 1 });
   });

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { Routes } from 'kpiggybank-client/wire';
 import { describe, expect, it } from 'vitest';
@@ -8,26 +7,15 @@ import { createLogger } from '../src/observability/logger.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { appParts, TEST_LIMITS } from './support/app.js';
+import { logSink, type LogRecord } from './support/log-sink.js';
 
 function appLogging(mode: 'dev' | 'prod') {
-  const lines: { msg: string; level: number; res?: { statusCode: number } }[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(
-        ...chunk
-          .toString()
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l)),
-      );
-      done();
-    },
-  });
+  const { sink, records } = logSink();
   const logger = createLogger(loadConfig({ MODE: mode }), sink);
   const store = new MemoryStore();
   const metrics = new Metrics();
   const app = createApp({ store, metrics, logger, limits: TEST_LIMITS, ...appParts(store, metrics) });
-  return { app, requestLines: () => lines.filter((l) => l.msg === 'request completed' || l.msg === 'request errored') };
+  return { app, requestLines: () => records<LogRecord & { res?: { statusCode: number } }>().filter((l) => l.msg === 'request completed' || l.msg === 'request errored') };
 }
 
 describe('request logging', () => {

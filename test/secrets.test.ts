@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { Routes } from 'kpiggybank-client/wire';
 import { describe, expect, inject, it } from 'vitest';
@@ -11,6 +10,7 @@ import { InstrumentedStore } from '../src/observability/instrumented-store.js';
 import { MemoryStore } from '../src/store/memory/memory-store.js';
 import { basicAuth } from '../harness/couchdb.js';
 import { appParts, TEST_LIMITS } from './support/app.js';
+import { logSink } from './support/log-sink.js';
 import { spawnServer } from './support/server-process.js';
 
 const SECRET = 'S3cret-Passw0rd-never-shown';
@@ -24,19 +24,13 @@ function wrongCredentialsUrl(): string {
 
 /** A logger at trace level and every line it wrote. */
 function capturingLogger() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ logLevel: 'trace' }, sink) };
+  const { sink, text } = logSink();
+  return { text, logger: createLogger({ logLevel: 'trace' }, sink) };
 }
 
 describe('the CouchDB password', () => {
   it('appears in no log line, error body or metric when CouchDB refuses it', async () => {
-    const { lines, logger } = capturingLogger();
+    const { text, logger } = capturingLogger();
     const metrics = new Metrics();
     const connection = loadConfig({ COUCHDB_URL: wrongCredentialsUrl() }).couch;
     const store = new InstrumentedStore(
@@ -52,7 +46,7 @@ describe('the CouchDB password', () => {
     expect(ready.status).toBe(503);
     const metricsText = (await request(app).get(Routes.metrics)).text;
 
-    const logged = lines.join('');
+    const logged = text();
     expect(logged).toContain('check DB_USER/DB_PASS or COUCHDB_URL'); // the operator learns what to fix
     expect(logged).toContain('intruder');
     for (const text of [logged, JSON.stringify(post.body), JSON.stringify(ready.body), metricsText]) {
@@ -80,7 +74,7 @@ describe('the CouchDB password', () => {
 describe('tokens in query parameters', () => {
   it('are redacted from every log line however their name is escaped, on the fast path and through Express', async () => {
     const tokens = { read: 'R3ad-token-never-shown', write: 'Wr1te-token-never-shown', drain: 'Dra1n-token-never-shown' };
-    const { lines, logger } = capturingLogger();
+    const { text, logger } = capturingLogger();
     const store = new MemoryStore();
     const metrics = new Metrics();
     const app = createApp({ store, metrics, logger, limits: TEST_LIMITS, ...appParts(store, metrics), tokens });
@@ -93,7 +87,7 @@ describe('tokens in query parameters', () => {
     }
     // the escaped name is a token to Express's query parser: it was accepted, so it had to be redacted
     expect(await store.count()).toBeGreaterThan(0);
-    const logged = lines.join('');
+    const logged = text();
     expect(logged).toContain('[redacted]');
     expect(logged).toContain('b=2');
     for (const token of Object.values(tokens)) expect(logged).not.toContain(token);
