@@ -4,14 +4,20 @@
 // holds a DuckDB file it says so in one line; every mistake is one line with its exit code.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningPostgres, startPostgres } from '../../harness/postgres.js';
+import { ExportConfigSchema, type ExportJobConfig } from '../../src/export/config.js';
+import { createDuckDbDestination } from '../../src/export/duckdb/duckdb-destination.js';
+import { createFilesDestination } from '../../src/export/files/files-destination.js';
+import { readJobState } from '../../src/export/open-destination.js';
+import { createPostgresDestination } from '../../src/export/postgres/postgres-destination.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { hasStackTrace, runCli } from '../support/cli.js';
 import { postBlobs } from '../support/post.js';
@@ -226,5 +232,58 @@ describe('bad input: one line each, its exit code, no stack trace', () => {
     } finally {
       await guarded.close();
     }
+  });
+});
+
+describe('reading a destination for status, in process', () => {
+  /** The job as the config file would give it: its destination's defaults filled in. */
+  const job = (name: string, destination: Record<string, unknown>): ExportJobConfig => ExportConfigSchema.parse({ exports: [{ name, destination }] }).exports[0] as ExportJobConfig;
+
+  it('DuckDB: a file without the sync table, or without the job in it, is not started', async () => {
+    const path = join(dir, 'other.duckdb');
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run('CREATE TABLE unrelated (a INTEGER)');
+    connection.closeSync();
+    instance.closeSync();
+    const state = () => readJobState(job('first', { kind: 'duckdb', path }));
+    expect(await state()).toEqual({ checkpoint: undefined, rows: 0 });
+    const destination = createDuckDbDestination({ kind: 'duckdb', path }, 'second');
+    await destination.open();
+    await destination.load({ columns: [], rows: [], seq: '7' });
+    await destination.close();
+    expect(await state()).toEqual({ checkpoint: undefined, rows: 0 });
+    expect(await readJobState(job('second', { kind: 'duckdb', path }))).toEqual({ checkpoint: '7', rows: 0 });
+  });
+
+  it("files: another job's folder, or a folder of files with no checkpoint, is the same line the export would give", async () => {
+    const taken = join(dir, 'taken');
+    const destination = createFilesDestination({ kind: 'files', dir: taken, format: 'ndjson', gzip: false }, 'owner');
+    await destination.open();
+    await destination.close();
+    await expect(readJobState(job('intruder', { kind: 'files', dir: taken }))).rejects.toThrow(
+      `${taken} holds the files of export job "owner", not "intruder": give each job its own dir`,
+    );
+    const stray = join(dir, 'stray');
+    await mkdir(stray);
+    await writeFile(join(stray, 'notes.txt'), 'mine');
+    await expect(readJobState(job('stray', { kind: 'files', dir: stray }))).rejects.toThrow(
+      `${stray} holds files (notes.txt) but no _checkpoint.json: give job stray an empty or new dir`,
+    );
+    expect(await readdir(stray)).toEqual(['notes.txt']);
+  });
+
+  it('PostgreSQL: a sync table without the job is not started, and nothing is added to it', async () => {
+    const schema = `status_${randomBytes(4).toString('hex')}`;
+    schemas.push(schema);
+    const options = { kind: 'postgres', url: postgres.url, schema, partition_days: 7, sync_table: 'kpiggybank_sync' } as const;
+    const destination = createPostgresDestination({ ...options }, 'loaded');
+    await destination.open();
+    await destination.load({ columns: [], rows: [], seq: '9' });
+    await destination.close();
+    expect(await readJobState(job('fresh', options))).toEqual({ checkpoint: undefined, rows: 0 });
+    expect(await readJobState(job('loaded', options))).toEqual({ checkpoint: '9', rows: 0 });
+    expect((await admin.query(`SELECT job FROM ${schema}.kpiggybank_sync ORDER BY job`)).rows).toEqual([{ job: 'loaded' }]);
+    expect((await admin.query('SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2', [schema, 'fresh'])).rowCount).toBe(0);
   });
 });
