@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { defaultMaxConnections, openFilesLimit } from './fd-limit.js';
-import { BACKENDS } from './store/backends.js';
+import { BACKENDS, type Backend } from './store/backends.js';
 import type { CouchConnection } from './store/couchdb/connection.js';
 
 /** A _bulk_docs request's documents: CouchDB's own recommendation is hundreds to a few thousand. */
@@ -245,7 +245,7 @@ export const EnvSchema = z.object({
 export type { CouchConnection };
 
 export interface Config {
-  backend: 'leveldb' | 'couchdb' | 'memory' | 'dummy';
+  backend: Backend;
   /** The name DB_BACKEND gave when it was a former name of `backend` (told once at start-up). */
   backendAlias?: 'pouchdb' | undefined;
   host: string;

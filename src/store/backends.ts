@@ -7,3 +7,4 @@ export type StoreBackend = (typeof STORE_BACKENDS)[number];
 
 /** Every backend DB_BACKEND names: those, and `dummy` (stores nothing, serves canned blobs). */
 export const BACKENDS = [...STORE_BACKENDS, 'dummy'] as const;
+export type Backend = (typeof BACKENDS)[number];
