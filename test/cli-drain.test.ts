@@ -253,7 +253,10 @@ describe('kpiggybank drain (the CLI)', () => {
 
   it('the server killed during the commit: cut short, not just "socket hang up"; after a restart, --resume waits for the lease and finishes', { timeout: 120_000 }, async () => {
     const dataDir = path.join(dir, 'data-server-kill');
-    const env = { DATA_DIR: dataDir, DRAIN_LEASE_MS: '8000' }; // longer than a restart, so that --resume meets it
+    // Longer than a restart and the CLI's start, so that --resume meets the lease. Renewed every quarter
+    // while committing, it has ≥ 15 s left at the kill; 8 s left ≥ 6 s, which a loaded 2-core machine
+    // can spend restarting a service and a CLI through tsx. The test waits the rest of it out.
+    const env = { DATA_DIR: dataDir, DRAIN_LEASE_MS: '20000' };
     const { server, url } = await serve(env);
     const total = 20_000;
     await fill(url, total);
