@@ -102,9 +102,11 @@ describe('the leveldb store, after removals', () => {
     for (const since of [1, 100, floor - 1]) {
       await expect(trimmed.changes(String(since), { limit: 10, waitMs: 0 }), `since ${since}`).rejects.toThrow(InvalidSeqError);
     }
-    // from 0: every blob stored (the old ones too) and the removals retained
+    // from 0: every blob stored (the old ones too) and the history retained (writes of removed blobs and removals above the floor)
     const all = (await allChanges(untrimmed, '0', 100)).changes;
-    expect((await allChanges(trimmed, '0', 100)).changes).toEqual(all.filter((change) => !change.deleted || Number(change.seq) > floor));
+    const stillStored = new Set([...kept, ...blobsFrom(5_000, 10).map((b) => b._id)]);
+    expect(all.filter((change) => !change.deleted)).toHaveLength(2_010); // untrimmed: every write, of removed blobs too
+    expect((await allChanges(trimmed, '0', 100)).changes).toEqual(all.filter((change) => Number(change.seq) > floor || (!change.deleted && stillStored.has(change.id))));
     expect((await allChanges(trimmed, '0', 100)).changes.filter((change) => !change.deleted).map((change) => change.id)).toEqual([
       ...kept,
       ...blobsFrom(5_000, 10).map((b) => b._id),
@@ -113,6 +115,8 @@ describe('the leveldb store, after removals', () => {
     // the floor is on disk: a reopened store refuses the same
     await trimmed.close();
     stores.splice(stores.indexOf(trimmed), 1);
+    // on disk: the writes of the 3 blobs still stored below the floor, and the history above it (the removed blobs' JSON below it went)
+    expect(await changeKeys(trimmed.location)).toBe(3 + newest - floor);
     const reopened = await open('trimmed', { retainChanges: 500 });
     expect(reopened.compaction.logFloor).toBe(floor);
     await expect(reopened.changes(String(floor - 1), { limit: 10, waitMs: 0 })).rejects.toThrow(InvalidSeqError);
@@ -209,7 +213,9 @@ describe('the leveldb store, after removals', () => {
     await store.compaction.idle();
     expect(store.compaction.logFloor).toBe(200);
     const rest = await allChanges(store, lagging.lastSeq, 500);
-    expect(rest.changes.filter((change) => change.deleted)).toHaveLength(1_000); // every removal after it (the writes of removed blobs are not listed)
+    // every write after it (of blobs removed since) and every removal
+    expect(rest.changes.filter((change) => !change.deleted).map((change) => change.id)).toEqual(blobs.slice(Number(lagging.lastSeq)).map((blob) => blob._id));
+    expect(rest.changes.filter((change) => change.deleted)).toHaveLength(1_000);
   });
 
   it('trims the rest once the lagging reader caught up', async () => {

@@ -59,27 +59,57 @@ describe('the leveldb store', () => {
     expect(await store.get('chosen')).toEqual({ _id: 'chosen', timestamp: 5 });
     expect(await store.count()).toBe(3);
     const { changes } = await allChanges(store, '0', 2);
-    expect(changes.map((c) => [c.seq, c.deleted])).toEqual([
-      ['1', false],
-      ['2', false],
-      ['4', true], // the write of the removed blob (seq 3) is left out: its removal follows
-      ['5', false],
+    expect(changes.map((c) => [c.seq, c.deleted, c.doc?._id])).toEqual([
+      ['1', false, 'chosen'],
+      ['2', false, first.ids[1]],
+      ['3', false, first.ids[2]], // the write of the removed blob, with its blob kept across the reopen: its removal follows
+      ['4', true, undefined],
+      ['5', false, expect.any(String)],
     ]);
     expect(await rawCounts(path.join(dataDir, 'bid_kpi.leveldb')).catch((error: unknown) => error)).toBeInstanceOf(Error); // locked by the open store
   });
 
-  it('removes a blob with its write entry, so the change log holds no write of a removed blob', async () => {
-    const { ids } = await store.save([{ timestamp: 1 }, { timestamp: 2 }, { timestamp: 3 }]);
+  it('keeps a removed blob in its write entry: a since before the write gets the blob, then its removal; one after it, the removal only', async () => {
+    const blobs = [
+      { timestamp: 1, a: 'one' },
+      { timestamp: 2, a: 'two' },
+      { timestamp: 3, a: 'three "quoted"', nested: { b: [1, 2] } },
+    ];
+    const { ids } = await store.save(blobs);
+    const stored = blobs.map((blob, i) => ({ _id: ids[i], ...blob }));
     expect(await store.remove([ids[0]!, ids[2]!])).toBe(2);
     await store.close();
     const location = path.join(dataDir, 'bid_kpi.leveldb');
-    // seqs 1-3 the writes, 4-5 the removals: the writes of the two removed blobs went with them
-    expect(await rawCounts(location)).toMatchObject({ blobs: 1, ids: 1, changes: [2, 4, 5] });
+    // seqs 1-3 the writes (kept, the removed ones with their blob's JSON), 4-5 the removals; the removed blobs' time and id keys went
+    expect(await rawCounts(location)).toMatchObject({ blobs: 1, ids: 1, changes: [1, 2, 3, 4, 5] });
     store = await open();
-    expect((await allChanges(store, '0', 10)).changes.map((c) => [c.seq, c.id, c.deleted])).toEqual([
+    expect(await store.get(ids[0]!)).toBeUndefined();
+    const history = (await allChanges(store, '0', 10)).changes;
+    expect(history.map((c) => [c.seq, c.id, c.deleted, c.doc])).toEqual([
+      ['1', ids[0], false, stored[0]],
+      ['2', ids[1], false, stored[1]],
+      ['3', ids[2], false, stored[2]],
+      ['4', ids[0], true, undefined],
+      ['5', ids[2], true, undefined],
+    ]);
+    // the blob's JSON exactly as it was stored: the change hub writes it out as it is
+    expect(history.map((c) => c.json)).toEqual([...stored.map((blob) => JSON.stringify(blob)), undefined, undefined]);
+    expect((await allChanges(store, '1', 10)).changes.map((c) => [c.seq, c.id, c.deleted])).toEqual([
       ['2', ids[1], false],
+      ['3', ids[2], false],
       ['4', ids[0], true],
       ['5', ids[2], true],
+    ]);
+    expect((await allChanges(store, '3', 10)).changes.map((c) => [c.seq, c.id, c.deleted])).toEqual([
+      ['4', ids[0], true],
+      ['5', ids[2], true],
+    ]);
+    // removed again (not stored): nothing changes; a blob stored again under the same id is a write of its own
+    expect(await store.remove([ids[0]!])).toBe(0);
+    await store.save([{ _id: ids[0], timestamp: 1, a: 'again' }]);
+    expect((await allChanges(store, '0', 10)).changes.map((c) => [c.seq, c.deleted, c.doc])).toEqual([
+      ...history.map((c) => [c.seq, c.deleted, c.doc]),
+      ['6', false, { _id: ids[0], timestamp: 1, a: 'again' }],
     ]);
   });
 

@@ -144,6 +144,23 @@ describe.each(BACKENDS)('%s store', (backend) => {
     expect(await idsAfter(t.store, quiet.lastSeq)).toEqual(ids);
   });
 
+  it('tells a reader from before a removal of it; a store that keeps removed writes gives the blob first, at its write', async () => {
+    const before = await t.store.currentSeq();
+    const { ids } = await t.store.save([
+      { timestamp: 1, a: 'drained' },
+      { timestamp: 2, a: 'kept' },
+    ]);
+    const afterWrites = await t.store.currentSeq();
+    expect(await t.store.remove([ids[0]!])).toBe(1);
+    const seen = (await allChanges(t.store, before, 2)).changes.map((change) => [change.id, change.deleted, change.deleted ? undefined : change.doc]);
+    const kept = [ids[1], false, { _id: ids[1], timestamp: 2, a: 'kept' }];
+    const removal = [ids[0], true, undefined];
+    if (t.store.keepsRemovedWrites) expect(seen).toEqual([[ids[0], false, { _id: ids[0], timestamp: 1, a: 'drained' }], kept, removal]);
+    else expect(seen).toEqual([kept, removal]); // CouchDB answers a document's newest change only: the drained blob is gone from its feed
+    // a reader that had the write already gets the removal only, from every store
+    expect((await allChanges(t.store, afterWrites, 2)).changes.map((change) => [change.id, change.deleted])).toEqual([[ids[0], true]]);
+  });
+
   it('claim book: writes a document without a revision only where none is stored', async () => {
     const book = t.store.claims; // the compare-and-set the drain relies on
     expect(

@@ -122,8 +122,19 @@ export interface Store {
   count(): Promise<number>;
   /** Removes blobs by id; ids not stored are skipped. Resolves with how many were removed. */
   remove(ids: readonly string[]): Promise<number>;
-  /** Changes after `since` (a `seq` this store gave, or "0" for all); rejects `since` it cannot read with InvalidSeqError. */
+  /**
+   * Changes after `since` (a `seq` this store gave, or "0" for all); rejects `since` it cannot read
+   * with InvalidSeqError. What a removal leaves depends on `keepsRemovedWrites`.
+   */
   changes(since: string, options: ChangesOptions): Promise<ChangesBatch>;
+  /**
+   * true (leveldb, memory): the change feed is history within the store's retention: from `since`,
+   * every write after it, also of blobs removed since (at its own seq, with its blob), then their
+   * removals; a `since` older than the retention is refused (InvalidSeqError), never answered with
+   * less. Absent (CouchDB): a document's newest change only, so a blob removed since is just its
+   * removal, without a body.
+   */
+  readonly keepsRemovedWrites?: boolean;
   /** The `seq` of the newest change: where a subscriber to "now" starts. */
   currentSeq(): Promise<string>;
   /** Resolves when the backend answers; used by readiness. */

@@ -41,16 +41,19 @@ const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
  * entry per write and per removal for ever. So, after removals, one step at a time in the
  * background:
  *
- * 1. **Trims the change log.** It drops (a) the write entry of every blob since removed below the
- *    retention boundary (seq ≤ newest − `retainChanges`): readChanges hides those already, as
- *    CouchDB shows only a document's newest change, so no answer changes (a removal deletes its
- *    blob's write entry itself, keys.ts: only id keys of the older layout leave one); and (b) every removal
- *    entry below that boundary. (b) does change answers: a subscriber that saw a blob written and
- *    resumes from before the boundary would miss its removal. So the boundary is first recorded as
- *    the log's floor (key LOG_FLOOR, kept across restarts), and a `since` with 0 < since < floor
- *    is refused with InvalidSeqError (HTTP 400 / WebSocket close 4400 invalid_since: resume from 0,
- *    which is every blob stored plus the removals retained, i.e. what CouchDB answers after a
- *    purge, or from now). A `since` at or above the floor gets exactly the answer it had before.
+ * 1. **Trims the change log.** The log is history within its retention: a removal keeps its
+ *    blob's JSON in the blob's write entry (keys.ts), so a reader from `since` gets every write
+ *    after it, also of blobs removed since, then their removals. The trim drops, below the
+ *    retention boundary (seq ≤ newest − `retainChanges`), (a) the write entry of every blob since
+ *    removed (with the JSON it kept: a drained blob's body is on disk until the trim passes its
+ *    write; an entry of the older layout, without JSON, whose time key is gone), and (b) every
+ *    removal entry. Both change answers: a reader from before the boundary would miss the writes
+ *    of blobs removed since and the removals of blobs it saw written. So the boundary is first
+ *    recorded as the log's floor (key LOG_FLOOR, kept across restarts), and a `since` with
+ *    0 < since < floor is refused with InvalidSeqError (HTTP 400 / WebSocket close 4400
+ *    invalid_since: resume from 0, which is every blob stored plus the history retained, or from
+ *    now), so that a lagging reader fails loudly rather than silently miss blobs. A `since` at or
+ *    above the floor gets exactly the answer it had before.
  *    The boundary is also never above a `since` read in the last one to two `readWindowMs` (5–10 s): the change hub's follower,
  *    or a subscriber catching up, that lags more than `retainChanges` is not cut off mid-read (a
  *    reader keeping up reads near the end, so it pins nothing the retention would not keep). A step
@@ -66,13 +69,13 @@ const yieldToWrites = () => new Promise((resolve) => setImmediate(resolve));
  * When: a step is due after `everyRemoved` removals (or the store's own count, if larger, so that
  * rereading the live part of the log costs O(1) per removal), and starts once removals paused for
  * `quietMs` (a drain's commit is not slowed by it); or at once when a removal leaves the store
- * empty: then every write entry is superseded and the log below the boundary goes in one native
- * `clear`. One step runs at a time; removals during it start another after it. `stop()`
+ * empty: then every write entry is of a blob since removed and the log below the boundary goes in
+ * one native `clear`. One step runs at a time; removals during it start another after it. `stop()`
  * (closing the store) lets the trim end after its current chunk and waits for a compactRange
  * under way, so closing waits seconds at most.
  */
 export class Compaction {
-  /** Since values below this (but 0) are refused: the removals before it may be trimmed. */
+  /** Since values below this (but 0) are refused: the writes of removed blobs and the removals before it may be trimmed. */
   private floor = 0;
   private removedSinceStep = 0;
   /** The oldest `since` (but 0) read in the current window and in the one before: a trim stays at or below both. */
@@ -232,19 +235,20 @@ export class Compaction {
       if (entries.length === 0) return false;
       after = entries[entries.length - 1]![0];
       const parsed = entries.map(([key, value]) => ({ key, seq: seqOf(key), ...(JSON.parse(value) as ChangeEntry) }));
-      const writes = parsed.filter((entry) => !entry.deleted);
+      // a write entry that kept its blob's JSON is of a blob since removed; one of the older layout is if its time key is gone
+      const unknown = parsed.filter((entry) => !entry.deleted && entry.json === undefined);
       const blobs =
-        writes.length === 0
+        unknown.length === 0
           ? []
           : await current.getMany(
-              writes.map((entry) => timeKey(entry.ts, entry.id)),
+              unknown.map((entry) => timeKey(entry.ts, entry.id)),
               { fillCache: false },
             );
-      const gone = new Set(writes.filter((_, i) => blobs[i] === undefined).map((entry) => entry.key));
+      const gone = new Set(unknown.filter((_, i) => blobs[i] === undefined).map((entry) => entry.key));
       const batch = current.batch();
       let dropped = 0;
       for (const entry of parsed) {
-        if (entry.deleted || gone.has(entry.key)) {
+        if (entry.deleted || entry.json !== undefined || gone.has(entry.key)) {
           batch.del(entry.key);
           dropped++;
         }

@@ -9,11 +9,13 @@
  *   f                              → a Migration's JSON   how far the move from a pouchdb store got
  *   l                              → a seq, decimal       the change log's floor: older removals were trimmed (compaction.ts)
  * A blob, its id key, its change and the meta are written in one atomic batch, so none can
- * fall behind another. A removal deletes the blob's write entry (c<seq> named by its id key) in its
- * own batch, so the change log never holds the write entries of removed blobs, and the trim after
- * a drain has only removal entries to drop (compaction.ts). An id key written before the seq was
- * added (a bare timestamp: the leveldb backend during development) reads with no seq; its write
- * entry is left to the trim, which drops write entries whose blob is gone.
+ * fall behind another. A removal, in its own batch, deletes the time and id keys and rewrites the
+ * blob's write entry (c<seq> named by its id key) to carry the blob's JSON itself (`json`), so
+ * that a reader from before the write still gets the blob, then its removal: the change log is
+ * history within its retention, and the trim drops those entries below it (compaction.ts). An id
+ * key written before the seq was added (a bare timestamp: the leveldb backend during development)
+ * reads with no seq; its write entry keeps no JSON, is skipped once its blob is gone, and is left
+ * to the trim.
  */
 
 const TIMESTAMP_DIGITS = 16; // Number.MAX_SAFE_INTEGER has 16 digits
@@ -33,11 +35,13 @@ export const LOG_FLOOR = 'l';
 /** A key no other kind starts with: written and deleted at once to learn whether writes succeed. */
 export const PROBE = 'p';
 
-/** One entry of the change log: a blob written (deleted false) or removed. The blob itself stays under its time key. */
+/** One entry of the change log: a blob written (deleted false) or removed. The blob itself stays under its time key while it is stored. */
 export interface ChangeEntry {
   id: string;
   ts: number;
   deleted: boolean;
+  /** On the write entry of a blob since removed: its JSON as it was stored (the time key is gone). */
+  json?: string | undefined;
 }
 
 /** What makes count() and currentSeq() constant-time, and survives a restart. */

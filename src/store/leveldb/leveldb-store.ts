@@ -105,6 +105,8 @@ const causeCodeOf = (error: unknown) => (error as { cause?: { code?: unknown } }
  */
 export class LevelDbStore implements Store {
   readonly backend = 'leveldb';
+  /** A removal keeps its blob's JSON in the write entry, until the trim passes it (compaction.ts). */
+  readonly keepsRemovedWrites = true;
   /** Claims in a LevelDB of their own, beside the blobs. */
   readonly claims: LevelClaimBook;
   private db: Db | undefined;
@@ -225,20 +227,34 @@ export class LevelDbStore implements Store {
         this.refuseWhileNotWritable('removing');
         const unique = [...new Set(ids)];
         const values = await db.getMany(unique.map(idKey));
-        const operations: Operation[] = [];
-        let { count, seq } = this.meta;
+        const stored: { id: string; ts: number; written: number | undefined }[] = [];
         unique.forEach((id, i) => {
           const value = values[i];
           if (value === undefined) return;
           const { timestamp: ts, seq: written } = parseIdValue(value);
-          const entry: ChangeEntry = { id, ts, deleted: true };
-          operations.push({ type: 'del', key: timeKey(ts, id) }, { type: 'del', key: idKey(id) }, { type: 'put', key: changeKey(++seq), value: JSON.stringify(entry) });
-          // its write entry goes with it (the feed answers only a blob's newest change): the trim
-          // after a drain then has no million write entries to drop at once (~+60 MiB RSS, issue 22)
-          if (written !== undefined) operations.push({ type: 'del', key: changeKey(written) });
+          stored.push({ id, ts, written });
+        });
+        if (stored.length === 0) return 0;
+        // the bodies, for the write entries to keep (read once, not cached: their keys go in this batch)
+        const bodies = await db.getMany(
+          stored.map(({ id, ts }) => timeKey(ts, id)),
+          { fillCache: false },
+        );
+        const operations: Operation[] = [];
+        let { count, seq } = this.meta;
+        stored.forEach(({ id, ts, written }, i) => {
+          const removal: ChangeEntry = { id, ts, deleted: true };
+          operations.push({ type: 'del', key: timeKey(ts, id) }, { type: 'del', key: idKey(id) }, { type: 'put', key: changeKey(++seq), value: JSON.stringify(removal) });
+          // The write entry keeps the blob, so that a reader from before the write (an exporter
+          // down or behind while a drain commits) still gets it, then its removal: the log is
+          // history within its retention, and the trim drops these below it (compaction.ts).
+          if (written !== undefined) {
+            const json = bodies[i];
+            const write: ChangeEntry = { id, ts, deleted: false, json };
+            operations.push(json === undefined ? { type: 'del', key: changeKey(written) } : { type: 'put', key: changeKey(written), value: JSON.stringify(write) });
+          }
           count--;
         });
-        if (operations.length === 0) return 0;
         const removed = this.meta.count - count;
         await this.commit(db, operations, { count, seq }, `removing ${removed} blobs`);
         this.compaction.removed(removed, count);
@@ -265,9 +281,10 @@ export class LevelDbStore implements Store {
   }
 
   /**
-   * Up to `limit` entries of the change log after `since`, each write with its blob. A write whose
-   * blob has been removed since is left out (its removal follows it in the log), as CouchDB
-   * answers only a document's newest change. Without `withDocs`, every entry, no blob read.
+   * Up to `limit` entries of the change log after `since`, each write with its blob: a blob still
+   * stored read from its time key, one removed since from the JSON its write entry kept (its
+   * removal follows in the log). A write entry of the older layout whose blob is gone has no blob
+   * to give and is left out. Without `withDocs`, every entry, no blob read.
    */
   private async readChanges(since: number, limit: number, withDocs: boolean): Promise<ChangesBatch> {
     return this.run('reading changes', async (db) => {
@@ -283,18 +300,18 @@ export class LevelDbStore implements Store {
         return { changes, lastSeq, complete };
       }
       const keys: string[] = [];
-      for (const entry of parsed) if (!entry.deleted) keys.push(timeKey(entry.ts, entry.id));
+      for (const entry of parsed) if (!entry.deleted && entry.json === undefined) keys.push(timeKey(entry.ts, entry.id));
       const docs = keys.length === 0 ? [] : await db.getMany(keys);
       const changes: Change[] = [];
       let write = 0;
       for (let i = 0; i < parsed.length; i++) {
-        const { id, deleted } = parsed[i]!;
+        const { id, deleted, json: kept } = parsed[i]!;
         const seq = seqs[i]!; // a seq names one change of one id
         if (deleted) {
           changes.push({ seq, id, rev: seq, deleted: true });
           continue;
         }
-        const json = docs[write++];
+        const json = kept ?? docs[write++];
         if (json !== undefined) changes.push(new StoredChange(seq, id, json));
       }
       return { changes, lastSeq, complete };

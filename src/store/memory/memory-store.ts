@@ -23,6 +23,8 @@ function compare(a: RangeCursor, b: RangeCursor): number {
 /** Nothing persists: for experiments and tests. */
 export class MemoryStore implements Store {
   readonly backend = 'memory';
+  /** Its log keeps every change with its blob, for ever. */
+  readonly keepsRemovedWrites = true;
   readonly claims = new MemoryClaimBook();
   private readonly byId = new Map<string, StoredBlob>();
   /** Keys in range order; blobs usually arrive in time order, so inserts are mostly appends. */
