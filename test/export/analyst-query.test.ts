@@ -19,6 +19,7 @@ import { type RunningPostgres, startPostgres } from '../../harness/postgres.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { runCli } from '../support/cli.js';
 import { postBlobs } from '../support/post.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const HOUR_S = 3600;
 /** 2026-11-30T22:00:00Z: the blobs span this hour to 52 hours later, across three days (UTC). */
@@ -38,18 +39,6 @@ const COUNT_BETWEEN = `SELECT count(*) AS n FROM events WHERE "at" BETWEEN to_ti
 /** The count of a range of the stored timestamp itself, as a range read takes it (one unit). */
 const COUNT_TIMESTAMP_BETWEEN = `SELECT count(*) AS n FROM events WHERE "timestamp" BETWEEN $1 AND $2`;
 
-/** mulberry32: a small PRNG, so that a failure's blobs can be made again from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 interface Blob {
   timestamp: number;
   user_agent?: { browser?: unknown; os?: string };
@@ -65,7 +54,7 @@ const instantMs = (timestamp: number) => (timestamp < 1e11 ? timestamp * 1000 : 
  * must include exactly once); browsers from BROWSERS, or none, or one that is not text.
  */
 function makeBlobs(seed: number, count: number): Blob[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const browser = (): Blob['user_agent'] => {
     const r = next();
     if (r < 0.05) return undefined; // no user_agent at all
