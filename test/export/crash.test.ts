@@ -206,7 +206,7 @@ describe.sequential('kpiggybank export, kill -9d at random moments', () => {
     expect(await behind()).toEqual({ [JOBS.files]: '0', [JOBS.duckdb]: '0', [JOBS.postgres]: '0' });
   }, 240_000);
 
-  it(`the same while blobs keep arriving and drains run: every blob not drained is held exactly once, and none twice`, async () => {
+  it(`the same while blobs keep arriving and drains run: every blob posted, drained or not, is held exactly once`, async () => {
     onTestFailed(() => console.error(`export crash test: seed ${seed} (CRASH_SEED=${seed} replays it)`));
     // A second series, after the first in time, posted throughout the kills: 1,000 blobs every
     // quarter of a second or so, which the exporter keeps up with between kills.
@@ -258,30 +258,30 @@ describe.sequential('kpiggybank export, kill -9d at random moments', () => {
     await finishOnce();
 
     for (const id of arriving) posted.add(id);
-    const kept = new Set([...posted].filter((id) => !drained.has(id)));
     expect(drained.size, 'the drains took blobs').toBeGreaterThan(0);
+    expect(
+      [...drained].filter((id) => !posted.has(id)),
+      'drained blobs that were never posted',
+    ).toEqual([]);
     const destinations = await held();
-    const lost: Record<string, number> = {};
     for (const [kind, holds] of Object.entries(destinations)) {
-      // every blob still stored exactly once; a drained one once or not at all; nothing else
-      const counted = tally(holds.ids, kept, drained);
-      expect(
-        { kind, duplicates: counted.duplicates, missing: counted.missing, unexpected: counted.unexpected, strays: holds.strays },
-        `seed ${seed}, runs ${JSON.stringify(runs)}`,
-      ).toEqual({
+      // the embedded store's feed keeps a drained blob's write for a reader from before it
+      // (docs/feed.md): one drained while the exporter lay killed, or before it read that far, is
+      // exported all the same, so every blob posted is held exactly once, and nothing else
+      const counted = tally(holds.ids, posted);
+      expect({ kind, ...counted, strays: holds.strays, rows: holds.rows }, `seed ${seed}, runs ${JSON.stringify(runs)}`).toEqual({
         kind,
+        count: posted.size,
+        distinct: posted.size,
         duplicates: [],
         missing: [],
+        missingCount: 0,
         unexpected: [],
         strays: [],
+        rows: posted.size,
       });
-      expect(counted.count).toBe(counted.distinct);
-      expect(holds.rows).toBe(counted.count);
-      const ids = new Set(holds.ids);
-      lost[kind] = [...drained].filter((id) => !ids.has(id)).length;
     }
     expect(await behind()).toEqual({ [JOBS.files]: '0', [JOBS.duckdb]: '0', [JOBS.postgres]: '0' });
-    // What the embedded store's feed cannot give the export (docs/export.md, "Exactly once"): a blob drained before the export read it.
-    console.info(`export crash test: ${arriving.length} blobs posted during the kills, ${drained.size} drained; drained before the export read them (so in no destination):`, lost);
+    console.info(`export crash test: ${arriving.length} blobs posted during the kills, ${drained.size} of them drained, all exported`);
   }, 240_000);
 });

@@ -81,8 +81,8 @@ export interface Tally {
 
 const FEW = 5;
 
-/** `ids` against `expected` (every expected id exactly once); `allowed` ids may be there once, or not at all. */
-export function tally(ids: readonly string[], expected: ReadonlySet<string>, allowed: ReadonlySet<string> = new Set()): Tally {
+/** `ids` against `expected`: every expected id exactly once, and no other. */
+export function tally(ids: readonly string[], expected: ReadonlySet<string>): Tally {
   const seen = new Set<string>();
   const duplicates: string[] = [];
   const unexpected: string[] = [];
@@ -90,7 +90,7 @@ export function tally(ids: readonly string[], expected: ReadonlySet<string>, all
     if (seen.has(id)) {
       if (duplicates.length < FEW) duplicates.push(id);
     } else seen.add(id);
-    if (!expected.has(id) && !allowed.has(id) && unexpected.length < FEW) unexpected.push(id);
+    if (!expected.has(id) && unexpected.length < FEW) unexpected.push(id);
   }
   const missing: string[] = [];
   let missingCount = 0;
