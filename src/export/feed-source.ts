@@ -163,7 +163,9 @@ function explainFeedError(error: unknown, since: string): unknown {
     );
   }
   if (error.closeCode === FeedCloseCode.invalid_since) {
-    return new SourceError(`the service does not know the checkpoint ${JSON.stringify(since)}: was the destination loaded from another store?`);
+    return new SourceError(
+      `the service refused the checkpoint ${JSON.stringify(since)}: it is older than the change history the service kept (its store trimmed it after drains; blobs after the checkpoint may be gone, export into a fresh destination), or the destination was loaded from another store`,
+    );
   }
   return new SourceError(error.message);
 }
