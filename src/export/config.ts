@@ -36,7 +36,6 @@ const DESTINATION_KINDS = ['files', 'duckdb', 'postgres'] as const;
 const DestinationSchema = z.discriminatedUnion('kind', [FilesSchema, DuckDbSchema, PostgresSchema], {
   error: (issue) => {
     const kinds = DESTINATION_KINDS.join(', ');
-    if (issue.input === undefined) return `missing (expected a table such as { kind = "duckdb", path = "kpi.duckdb" }; kind is one of ${kinds})`;
     if (typeof issue.input !== 'object' || issue.input === null || Array.isArray(issue.input)) return `expected a table such as { kind = "duckdb", path = "kpi.duckdb" }`;
     const kind = 'kind' in issue.input ? issue.input.kind : undefined;
     return kind === undefined ? `missing (the destination's kind: one of ${kinds})` : `unknown destination kind ${JSON.stringify(kind)} (one of ${kinds})`;
@@ -58,7 +57,8 @@ const FIXED_NAMES = new Set(['_id', 'timestamp', 'at', 'extra']);
 
 const ExportSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'name must be lowercase letters, digits and _, starting with a letter'),
-  destination: DestinationSchema,
+  /** DuckDB is the default: an analyst gets a SQL-ready file with no server (the path is beside the config file). */
+  destination: DestinationSchema.default({ kind: 'duckdb', path: 'kpiggybank.duckdb' }),
   columns: z
     .record(
       z

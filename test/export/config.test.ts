@@ -38,6 +38,16 @@ describe('the export config file', () => {
     expect(job?.destination).toEqual({ kind: 'duckdb', path: join(dir, 'web.duckdb') });
   });
 
+  it('loads a job with no destination into DuckDB, kpiggybank.duckdb beside the config, a table per job', async () => {
+    const file = join(dir, 'bare.toml');
+    await writeFile(file, '[[exports]]\nname = "web"\n\n[[exports]]\nname = "api"\n');
+    const config = await loadConfig(file);
+    expect(config.exports.map((job) => job.destination)).toEqual([
+      { kind: 'duckdb', path: join(dir, 'kpiggybank.duckdb') },
+      { kind: 'duckdb', path: join(dir, 'kpiggybank.duckdb') },
+    ]);
+  });
+
   it('reads both ways of declaring a column', () => {
     const config = parseConfig(
       `${MINIMAL}

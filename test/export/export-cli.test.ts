@@ -127,12 +127,12 @@ ${extra}`,
 
   it('reports every mistake of a config in a line of its own, exit 2', async () => {
     const file = join(dir, 'typo.toml');
-    await writeFile(file, '[[exports]]\nname = "a"\ndestination = { kind = "duckdb", path = "a.duckdb" }\n[exports.columns]\nlang = "strng"\n\n[[exports]]\nname = "b"\n');
+    await writeFile(file, '[[exports]]\nname = "a"\ndestination = { kind = "duckdb", path = "a.duckdb" }\n[exports.columns]\nlang = "strng"\n\n[[exports]]\nname = "B"\n');
     const run = await runCli(['export', '--once', '--config', file]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
       `kpiggybank export: ${file}: exports[0].columns.lang: unknown type "strng" (one of text, bigint, double, boolean, timestamptz, json)\n` +
-        `kpiggybank export: ${file}: exports[1].destination: missing (expected a table such as { kind = "duckdb", path = "kpi.duckdb" }; kind is one of files, duckdb, postgres)\n`,
+        `kpiggybank export: ${file}: exports[1].name: name must be lowercase letters, digits and _, starting with a letter\n`,
     );
   });
 
