@@ -1,18 +1,15 @@
 // `kpiggybank export` end to end: the real CLI in a process of its own, a real service, a real
 // DuckDB file; and each mistake a user can make told in one line, with its exit code.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { hasStackTrace, runCli } from '../support/cli.js';
+import { startExporter } from '../support/exporter-process.js';
 import { postBlobs } from '../support/post.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Rows of a query on a DuckDB file (opened after the exporter has exited: DuckDB lets one process write it). */
 async function query(path: string, sql: string): Promise<Record<string, unknown>[]> {
@@ -102,26 +99,13 @@ ${extra}`,
 
   it('follows until SIGTERM, then loads the batch in hand and exits 0', async () => {
     const config = await configFor('live', app.url, 'batch = { max_delay = "50ms" }\n');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/kpiggybank.ts', 'export', '--config', config], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    const caughtUp = new Promise<void>((resolve) =>
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('"msg":"caught up"')) resolve();
-      }),
-    );
-    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
-    await caughtUp;
+    const exporter = startExporter(config, 'follow');
+    await exporter.caughtUp;
     const [id] = await postBlobs(app.url, [{ timestamp: 1_700_000_200, live: true }]);
     // loaded while following: its batch's log line names one row
-    await expect.poll(() => stderr.includes('"msg":"loaded","rows":1') || /"rows":1,/.test(stderr), { timeout: 10_000 }).toBe(true);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).toContain('"msg":"stopped"');
+    await expect.poll(() => exporter.stderr().includes('"msg":"loaded","rows":1') || /"rows":1,/.test(exporter.stderr()), { timeout: 10_000 }).toBe(true);
+    expect((await exporter.stop()).code).toBe(0);
+    expect(exporter.stderr()).toContain('"msg":"stopped"');
     expect((await query(join(dir, 'live.duckdb'), `SELECT count(*)::INTEGER AS n FROM live WHERE _id = '${id}'`))[0]).toEqual({ n: 1 });
   });
 

@@ -2,13 +2,11 @@
 // real DuckDB file, a real PostgreSQL cluster (harness/postgres.ts), real files. Status only reads:
 // on a fresh config it creates no folder, no DuckDB file, no schema or table; while an exporter
 // holds a DuckDB file it says so in one line; every mistake is one line with its exit code.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +18,8 @@ import { readJobState } from '../../src/export/open-destination.js';
 import { createPostgresDestination } from '../../src/export/postgres/postgres-destination.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { hasStackTrace, runCli } from '../support/cli.js';
+import { startExporter } from '../support/exporter-process.js';
 import { postBlobs } from '../support/post.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -114,33 +111,21 @@ destination = { kind = "postgres", url = "${postgres.url}", schema = "${schema}"
       'held.toml',
       `source = { url = "${app.url}" }\n\n[[exports]]\nname = "held"\ndestination = { kind = "duckdb", path = "held.duckdb" }\nbatch = { max_delay = "50ms" }\n`,
     );
-    const exporter: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', 'src/cli/kpiggybank.ts', 'export', '--follow', '--config', config], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '' },
-    });
-    let log = '';
-    const caughtUp = new Promise<void>((resolve) =>
-      exporter.stderr.on('data', (chunk: Buffer) => {
-        log += chunk.toString();
-        if (log.includes('"msg":"caught up"')) resolve();
-      }),
-    );
-    const exited = new Promise<number | null>((resolve) => exporter.once('close', resolve));
+    const exporter = startExporter(config, 'follow');
     try {
-      await caughtUp;
+      await exporter.caughtUp;
       const status = await runCli(['export', 'status', '--config', config]);
       expect(status.code).toBe(1);
       const path = join(dir, 'held.duckdb');
       expect(status.stderr).toBe(
-        `kpiggybank export: export "held": DuckDB file ${path} is held by a running kpiggybank export (PID ${exporter.pid}), and DuckDB lets no other process open it meanwhile, even to read: ` +
+        `kpiggybank export: export "held": DuckDB file ${path} is held by a running kpiggybank export (PID ${exporter.child.pid}), and DuckDB lets no other process open it meanwhile, even to read: ` +
           "the exporter's own log says where it stands; or stop it (SIGTERM: it loads the batch in hand) and run status again\n",
       );
       expect(status.stdout).toMatch(/^held +\? +\? +\? +\?$/m);
       expect(status.stdout).toContain(`  held: duckdb ${path}, table held (could not be read)`);
     } finally {
-      exporter.kill('SIGTERM');
+      expect((await exporter.stop()).code).toBe(0);
     }
-    expect(await exited).toBe(0);
     const status = await runCli(['export', 'status', '--config', config]);
     expect(status.code).toBe(0);
     const seq = await app.store.currentSeq();
