@@ -184,7 +184,7 @@ function startExporter(config: string, mode: '--once' | '--follow', label: strin
       });
     });
   });
-  // VmHWM read late misses nothing, but one read right before exit is not possible: the 100 ms samples are it
+  // VmHWM is the peak so far, so the last sample (at most 100 ms before the exit) holds the run's peak, bar those last 100 ms
   void sample();
   return { pid, done, caughtUp, stop: () => child.kill('SIGTERM') };
 }
@@ -374,6 +374,9 @@ interface BackfillRow {
   batches: number;
   peakRssMiB: number;
   cpuSeconds: number;
+  /** The exporter's CPU per blob, the figure a loaded machine skews least. */
+  cpuMicrosPerBlob: number;
+  serviceCpuSeconds: number;
   rows: number;
   distinctIds: number;
   load: number[];
@@ -404,6 +407,7 @@ try {
       dirs.push(target.dir);
       const config = await writeConfig(target, service.url);
       const loadBefore = load();
+      const serviceBefore = await service.cpuSeconds();
       const run = await startExporter(config, '--once', kind).done;
       if (run.code !== 0) throw new Error(`export --once into ${kind} exited ${run.code}:\n${run.stderrTail}`);
       const { rows, ids } = await target.count();
@@ -416,12 +420,14 @@ try {
         batches: run.batches,
         peakRssMiB: run.peakRssMiB,
         cpuSeconds: run.cpuSeconds,
+        cpuMicrosPerBlob: Number(((run.cpuSeconds * 1e6) / blobs).toFixed(1)),
+        serviceCpuSeconds: Number(((await service.cpuSeconds()) - serviceBefore).toFixed(2)),
         rows,
         distinctIds: ids,
         load: loadBefore,
       };
       console.error(
-        `${kind}: ${row.blobsPerSecond} blobs/s (${row.seconds} s, running ${row.loadedRate ?? '-'}/s, ${row.batches} batches), RSS peak ${row.peakRssMiB} MiB, CPU ${row.cpuSeconds} s, ${rows} rows, ${ids} ids (load ${loadBefore.join(' ')})`,
+        `${kind}: ${row.blobsPerSecond} blobs/s (${row.seconds} s, running ${row.loadedRate ?? '-'}/s, ${row.batches} batches), RSS peak ${row.peakRssMiB} MiB, CPU ${row.cpuSeconds} s (${row.cpuMicrosPerBlob} µs/blob; service ${row.serviceCpuSeconds} s), ${rows} rows, ${ids} ids (load ${loadBefore.join(' ')})`,
       );
       if (rows !== blobs || ids !== blobs) {
         failed = true;
@@ -465,11 +471,11 @@ const results = {
 const table = [
   `Export backfill of ${blobs.toLocaleString('en-US')} blobs from leveldb, \`export --once\` spawn to exit (${results.date}, load ${loadAtStart.join(' ')} → ${results.loadAverage.end.join(' ')}, batch.max_blobs ${results.maxBlobs})`,
   '',
-  '| destination | blobs/s | running blobs/s | s | RSS peak MiB | CPU s | rows ok | load (1 min) |',
-  '|---|---:|---:|---:|---:|---:|---|---:|',
+  '| destination | blobs/s | running blobs/s | s | RSS peak MiB | exporter CPU s (µs/blob) | service CPU s | rows ok | load (1 min) |',
+  '|---|---:|---:|---:|---:|---:|---:|---|---:|',
   ...backfill.map(
     (row) =>
-      `| ${row.destination} | ${row.blobsPerSecond.toLocaleString('en-US')} | ${row.loadedRate?.toLocaleString('en-US') ?? '-'} | ${row.seconds} | ${row.peakRssMiB} | ${row.cpuSeconds} | ${row.rows === blobs && row.distinctIds === blobs ? 'yes' : `no (${row.rows}, ${row.distinctIds} ids)`} | ${row.load[0]} |`,
+      `| ${row.destination} | ${row.blobsPerSecond.toLocaleString('en-US')} | ${row.loadedRate?.toLocaleString('en-US') ?? '-'} | ${row.seconds} | ${row.peakRssMiB} | ${row.cpuSeconds} (${row.cpuMicrosPerBlob}) | ${row.serviceCpuSeconds} | ${row.rows === blobs && row.distinctIds === blobs ? 'yes' : `no (${row.rows}, ${row.distinctIds} ids)`} | ${row.load[0]} |`,
   ),
   ...(followResult === undefined
     ? []
