@@ -39,6 +39,17 @@ export class ChangeFeed implements AsyncIterable<ChangeMessage> {
   private resumeFrom: string;
   private delivered: string;
   private readonly queue: ChangeMessage[] = [];
+  /**
+   * Messages received and not parsed yet, in order, behind `queue`: a message is parsed when the
+   * reader reaches it. Parsed on arrival, a backfill's changes waited in the queue long enough to
+   * survive the young generation's collections, and an export's exporter spent more CPU in the
+   * garbage collector than in JSON.parse (measured: see parseNext).
+   */
+  private readonly texts: string[] = [];
+  private textsHead = 0;
+  /** Characters of JSON per change in the last `changes` message parsed: how many changes the unparsed texts hold, for maxQueued. */
+  private charsPerChange = 0;
+  private unparsedChars = 0;
   private wake: (() => void) | undefined;
   private socket: WebSocket | undefined;
   private reconnect: ReturnType<typeof setTimeout> | undefined;
@@ -82,10 +93,11 @@ export class ChangeFeed implements AsyncIterable<ChangeMessage> {
         const change = this.queue.shift();
         if (change) {
           this.delivered = change.seq;
-          if (this.full && this.queue.length === 0) this.resume();
+          if (this.full && this.queue.length === 0 && this.textsHead === this.texts.length) this.resume();
           yield change;
           continue;
         }
+        if (this.parseNext()) continue;
         if (this.failure) throw this.failure;
         if (this.ended) return;
         await new Promise<void>((resolve) => (this.wake = resolve));
@@ -115,29 +127,66 @@ export class ChangeFeed implements AsyncIterable<ChangeMessage> {
   }
 
   private receive(data: unknown): void {
-    const parsed = FeedEnvelopeSchema.safeParse(typeof data === 'string' ? safeJson(data) : undefined);
-    if (!parsed.success) return this.fail(new KpiggybankFeedError(0, `the server sent a message that is not a change: ${String(data).slice(0, 100)}`));
-    const message = parsed.data;
-    if (message.type === 'live') {
-      this.attempts = 0;
-      if (message.seq !== null && this.resumeFrom === 'now') this.resumeFrom = this.delivered = message.seq;
-      this.setState('live');
-      return;
-    }
-    if (message.type === 'changes') {
-      if (message.changes.length === 0) return;
-      for (const change of message.changes) this.queue.push(change);
-      this.resumeFrom = message.changes[message.changes.length - 1]!.seq;
-    } else {
-      this.queue.push(message);
-      this.resumeFrom = message.seq;
-    }
-    if (this.queue.length >= this.maxQueued && !this.full) {
+    if (this.ended) return;
+    if (typeof data !== 'string') return this.fail(notAChange(data));
+    this.texts.push(data);
+    this.unparsedChars += data.length;
+    // The first message is parsed now: it says how large changes are (or that the feed is live).
+    if (this.charsPerChange === 0) while (this.parseNext());
+    if (this.queuedChanges() >= this.maxQueued && !this.full) {
       this.full = true; // the rest waits on the server until these are read
       this.pausedSocket = this.socket;
       this.socket?.close(1000, 'client queue full');
     }
     this.wake?.();
+  }
+
+  /** Changes parsed and not handed out, and an estimate of those in the texts not parsed yet. */
+  private queuedChanges(): number {
+    return this.queue.length + (this.textsHead === this.texts.length ? 0 : Math.ceil(this.unparsedChars / Math.max(1, this.charsPerChange)));
+  }
+
+  /**
+   * Parses the next message received and handles it as it would have been on arrival; false when
+   * there is none, or when it is not a message of the feed (the feed has then failed). Parsing on
+   * arrival let a backfill's changes wait in the queue, parsed, long enough to survive young-
+   * generation collections. Measured (`npm run bench:export -- --blobs 300000 --destinations
+   * files`, the exporter reading this feed, a shared 2-core machine, with the exporter's
+   * FeedReader taking at most 200 at a time and one timer per deadline): 22.2-24.9 µs of exporter
+   * CPU per blob against 25.3-26.2 for the same runs of the previous commit, interleaved.
+   */
+  private parseNext(): boolean {
+    if (this.textsHead === this.texts.length || this.failure) return false;
+    const text = this.texts[this.textsHead] as string;
+    this.texts[this.textsHead++] = '';
+    this.unparsedChars -= text.length;
+    if (this.textsHead === this.texts.length) {
+      this.texts.length = 0;
+      this.textsHead = 0;
+    }
+    const parsed = FeedEnvelopeSchema.safeParse(safeJson(text));
+    if (!parsed.success) {
+      this.fail(notAChange(text));
+      return false;
+    }
+    const message = parsed.data;
+    if (message.type === 'live') {
+      this.attempts = 0;
+      if (message.seq !== null && this.resumeFrom === 'now') this.resumeFrom = this.delivered = message.seq;
+      this.setState('live');
+      return true;
+    }
+    if (message.type === 'changes') {
+      if (message.changes.length === 0) return true;
+      this.charsPerChange = text.length / message.changes.length;
+      for (const change of message.changes) this.queue.push(change);
+      this.resumeFrom = message.changes[message.changes.length - 1]!.seq;
+    } else {
+      this.charsPerChange ||= text.length;
+      this.queue.push(message);
+      this.resumeFrom = message.seq;
+    }
+    return true;
   }
 
   private closed(socket: WebSocket, code: number, reason: string): void {
@@ -156,6 +205,9 @@ export class ChangeFeed implements AsyncIterable<ChangeMessage> {
       return this.fail(new KpiggybankFeedError(code, reason || (code === FeedCloseCode.unauthorized ? 'missing or wrong read token' : 'unknown since')));
     }
     if (this.full) return; // reopened by resume() once the queue is read
+    // the next connection resumes after the last change received, so every message received is parsed first
+    while (this.parseNext());
+    if (this.ended) return;
     const delay = retryDelay({ minDelayMs: this.options.minDelayMs ?? 100, maxDelayMs: this.options.maxDelayMs ?? 5_000 }, this.attempts++);
     this.setState('reconnecting', new Error(`connection lost (${code}${reason ? ` ${reason}` : ''}); reconnecting from ${this.resumeFrom}`));
     this.reconnect = setTimeout(() => void this.connect(), delay);
@@ -182,6 +234,8 @@ export class ChangeFeed implements AsyncIterable<ChangeMessage> {
     this.options.onState?.(state, error);
   }
 }
+
+const notAChange = (data: unknown): KpiggybankFeedError => new KpiggybankFeedError(0, `the server sent a message that is not a change: ${String(data).slice(0, 100)}`);
 
 function safeJson(text: string): unknown {
   try {

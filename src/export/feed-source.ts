@@ -25,14 +25,15 @@ export interface FeedReaderOptions {
 
 /**
  * Changes taken off the client's feed and not handed out yet, at most; the feed holds its own
- * queue behind this one (FEED_QUEUE), and pauses the service past it. Parsed blobs that wait long
- * enough to survive two scavenges end as garbage in V8's old space, which grows to several times
- * what is live before it is collected: measured (bench/export.ts's set-up, 200,000 blobs into
- * files, a shared 2-core machine), 10,000 + 10,000 peaked at 315-360 MiB RSS, 1,000 + 2,000 at
- * 258-286 MiB, with the same CPU in the exporter (~21 µs/blob) and the service (~7 µs/blob: its
- * feed is paused and resumed five times as often, which costs it nothing measurable).
+ * queue behind this one (FEED_QUEUE, most of it as the messages' text: it parses a message when
+ * read), and pauses the service past it. Parsed blobs that wait long enough to survive two
+ * scavenges end as garbage in V8's old space: measured (bench/export.ts's set-up, 200,000 blobs
+ * into files, a shared 2-core machine), 10,000 + 10,000 peaked at 315-360 MiB RSS, 1,000 + 2,000
+ * at 258-286 MiB, with the same CPU in the exporter (~21 µs/blob) and the service (~7 µs/blob: its
+ * feed is paused and resumed five times as often, which costs it nothing measurable). 200: a
+ * message's worth (~200 blobs in 128 KiB), so that what waits here parsed is one message.
  */
-const HIGH_WATER = 1_000;
+const HIGH_WATER = 200;
 const FEED_QUEUE = 2_000;
 
 /**
@@ -50,6 +51,9 @@ export class FeedReader {
   #failure: unknown;
   #ended = false;
   #wake: (() => void) | undefined;
+  #wakeScheduled = false;
+  #deadline: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #resumePump: (() => void) | undefined;
   readonly #signal: AbortSignal | undefined;
 
@@ -102,12 +106,8 @@ export class FeedReader {
       }
       const remaining = deadline === undefined ? undefined : deadline - Date.now();
       if (remaining !== undefined && remaining <= 0) return 'idle';
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        if (remaining !== undefined) timer = setTimeout(resolve, remaining);
-      });
-      clearTimeout(timer);
+      this.#setDeadline(deadline, remaining);
+      await new Promise<void>((resolve) => (this.#wake = resolve));
       this.#wake = undefined;
     }
   }
@@ -123,13 +123,47 @@ export class FeedReader {
   }
 
   close(): void {
+    this.#setDeadline(undefined, undefined);
     this.#ended = true;
     this.#close();
     this.#resumePump?.();
   }
 
+  /**
+   * One timer per deadline, not per wait: a batch's waits share its deadline, and the job waits
+   * about once a frame (a setTimeout and a clearTimeout per wait were ~2 % of the exporter's time).
+   */
+  #setDeadline(deadline: number | undefined, remaining: number | undefined): void {
+    if (deadline === this.#deadline) return;
+    clearTimeout(this.#timer);
+    this.#deadline = deadline;
+    this.#timer =
+      remaining === undefined
+        ? undefined
+        : setTimeout(() => {
+            // a wait for the same deadline after this sets a timer again if the clock says it is not quite due
+            this.#deadline = undefined;
+            this.#timer = undefined;
+            this.#wake?.();
+          }, remaining);
+  }
+
   #notify(): void {
     this.#wake?.();
+  }
+
+  /**
+   * Wakes a waiting job once the changes the socket brought are all queued, not at the first: the
+   * pump moves a frame's changes in microtasks, and woken per change the job polled one, found the
+   * queue empty and waited again, a promise and a deadline timer per change.
+   */
+  #notifySoon(): void {
+    if (this.#wakeScheduled || this.#wake === undefined) return;
+    this.#wakeScheduled = true;
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      this.#wake?.();
+    });
   }
 
   /** Moves changes from the client's feed into the queue, pausing while the queue is full. */
@@ -137,7 +171,7 @@ export class FeedReader {
     try {
       for await (const change of feed) {
         this.#queue.push(change);
-        this.#notify();
+        this.#notifySoon();
         if (this.#queue.length - this.#head >= HIGH_WATER) {
           await new Promise<void>((resolve) => (this.#resumePump = resolve));
           this.#resumePump = undefined;
