@@ -62,13 +62,23 @@ function valuesOf(table: readonly TableColumn[], columns: readonly Column[]): Va
   });
 }
 
-/** The rows as data chunks for a table whose columns are `table`, the rows' cells following `columns`. */
+/**
+ * The rows as data chunks for a table whose columns are `table`, the rows' cells following
+ * `columns`: one chunk, refilled for each run of rows, so append each before asking for the next.
+ * A chunk's memory (its strings above all) is native, freed by its finalizer only once V8 has
+ * collected it, and V8 does not count it: a chunk per 2,048 rows piled up ~300 bytes a row
+ * (.scratch/h-rss/chunks.ts, 300,000 rows chunked with no turn of the event loop: RSS 112 -> 242
+ * MiB; one chunk, reset for each run: 157 -> 174 MiB).
+ */
 export function* dataChunks(rows: readonly Row[], table: readonly TableColumn[], columns: readonly Column[]): Generator<DuckDBDataChunk> {
+  if (rows.length === 0) return;
   const values = valuesOf(table, columns);
   const types = table.map((column) => column.type);
+  const chunk = DuckDBDataChunk.create(types);
   for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
     const end = Math.min(start + CHUNK_ROWS, rows.length);
-    const chunk = DuckDBDataChunk.create(types, end - start);
+    chunk.reset();
+    chunk.rowCount = end - start;
     for (let c = 0; c < values.length; c++) {
       const value = values[c] as Value;
       const column = new Array<DuckDBValue>(end - start);
