@@ -4,9 +4,11 @@
 // place afterwards is replayed by open() if a crash cut it short. So the checkpoint and the files
 // it covers move together. (The leading `_` keeps it, like `_staging/`, out of Spark's, Hive's
 // and most globbing readers' sight.)
+import { join } from 'node:path';
 import { z } from 'zod';
 import { COLUMN_TYPES } from '../config.js';
-import type { Column } from '../destination.js';
+import { type Column, DestinationError } from '../destination.js';
+import type { FileSystem } from './file-system.js';
 
 export const CHECKPOINT_FILE = '_checkpoint.json';
 export const STAGING_DIR = '_staging';
@@ -34,7 +36,7 @@ export function freshCheckpoint(job: string): CheckpointFile {
 }
 
 /** The file's content checked; a message naming the file when it is not one of ours. */
-export function parseCheckpoint(text: string, where: string): CheckpointFile | string {
+function parseCheckpoint(text: string, where: string): CheckpointFile | string {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -45,6 +47,26 @@ export function parseCheckpoint(text: string, where: string): CheckpointFile | s
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   return `${where} is not an export checkpoint (${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'})`;
+}
+
+/** The job's checkpoint in `dir`, or undefined when there is none yet; refused when it is another job's, or not a checkpoint. */
+export async function readCheckpoint(fs: FileSystem, dir: string, job: string): Promise<CheckpointFile | undefined> {
+  const where = join(dir, CHECKPOINT_FILE);
+  const text = await fs.read(where);
+  if (text === undefined) return undefined;
+  const state = parseCheckpoint(text.toString('utf8'), where);
+  if (typeof state === 'string') throw new DestinationError(state);
+  if (state.job !== job) throw new DestinationError(`${dir} holds the files of export job ${JSON.stringify(state.job)}, not ${JSON.stringify(job)}: give each job its own dir`);
+  return state;
+}
+
+/** A folder without a checkpoint is a new job's only when empty: part numbers start again at 1, and a rename would replace an old part. */
+export async function refuseForeignFiles(fs: FileSystem, dir: string, job: string): Promise<void> {
+  const others = (await fs.list(dir)).filter((name) => name !== STAGING_DIR && name !== `${CHECKPOINT_FILE}.tmp`);
+  if (others.length > 0)
+    throw new DestinationError(
+      `${dir} holds files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}) but no ${CHECKPOINT_FILE}: give job ${job} an empty or new dir`,
+    );
 }
 
 export function columnsOf(file: CheckpointFile): Column[] {

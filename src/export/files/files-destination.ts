@@ -21,7 +21,7 @@ import { gzip } from 'node:zlib';
 import type { ExportJobConfig } from '../config.js';
 import { type Batch, type Destination, DestinationError, type JobState, type Row } from '../destination.js';
 import { parseDuration } from '../duration.js';
-import { CHECKPOINT_FILE, type CheckpointFile, columnsOf, freshCheckpoint, type PendingPart, parseCheckpoint, STAGING_DIR } from './checkpoint-file.js';
+import { CHECKPOINT_FILE, type CheckpointFile, columnsOf, freshCheckpoint, type PendingPart, readCheckpoint, refuseForeignFiles, STAGING_DIR } from './checkpoint-file.js';
 import { csvRows } from './csv-rows.js';
 import { type FileSystem, nodeFileSystem } from './file-system.js';
 import { ndjsonRows } from './ndjson-rows.js';
@@ -89,11 +89,7 @@ class FilesDestination implements Destination {
     try {
       if (await this.#fs.mkdir(dir)) await this.#fs.syncDir(dirname(dir));
       if (await this.#fs.mkdir(this.#staging)) await this.#fs.syncDir(dir);
-      const text = await this.#fs.read(join(dir, CHECKPOINT_FILE));
-      const state = text === undefined ? await this.#claim() : parseCheckpoint(text.toString('utf8'), join(dir, CHECKPOINT_FILE));
-      if (typeof state === 'string') throw new DestinationError(state);
-      if (state.job !== this.#job)
-        throw new DestinationError(`${dir} holds the files of export job ${JSON.stringify(state.job)}, not ${JSON.stringify(this.#job)}: give each job its own dir`);
+      const state = (await readCheckpoint(this.#fs, dir, this.#job)) ?? (await this.#claim());
       // The last commit's parts: whatever a crash left in _staging/ goes into place now.
       await this.#place(state.pending, true);
       // Anything else in _staging/ is a load that never committed.
@@ -136,18 +132,9 @@ class FilesDestination implements Destination {
     this.#state = undefined;
   }
 
-  /**
-   * A new job's folder: refused when it holds files already (part numbers start again at 1, and a
-   * rename would replace an old part), else claimed with a first checkpoint, so that another job
-   * pointed at it is refused too.
-   */
+  /** A new job's folder: refused when it holds files already, else claimed with a first checkpoint, so that another job pointed at it is refused too. */
   async #claim(): Promise<CheckpointFile> {
-    const dir = this.#options.dir;
-    const others = (await this.#fs.list(dir)).filter((name) => name !== STAGING_DIR && name !== `${CHECKPOINT_FILE}.tmp`);
-    if (others.length > 0)
-      throw new DestinationError(
-        `${dir} holds files (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}) but no ${CHECKPOINT_FILE}: give job ${this.#job} an empty or new dir`,
-      );
+    await refuseForeignFiles(this.#fs, this.#options.dir, this.#job);
     const state = freshCheckpoint(this.#job);
     await this.#commit(state);
     return state;
