@@ -5,11 +5,12 @@
 // loaded exactly once once the export resumes from the checkpoint.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ExportJobConfig } from '../config.js';
 import { type Batch, type Column, DestinationError, type Destination, FIXED_COLUMNS, type JobState } from '../destination.js';
 import { columnTypeOf, POSTGRES_TYPES } from './column-types.js';
+import { connect, reason } from './connection.js';
 import { copyChunks } from './copy-text.js';
 import { ensurePartitions, NO_PARTITION_HINT } from './partitions.js';
 import { scrubbed, serverName } from './server-name.js';
@@ -24,13 +25,6 @@ const FIXED = new Set<string>(Object.values(FIXED_COLUMNS));
 
 /** A CREATE … IF NOT EXISTS that lost a race with another exporter's (the catalog's unique index, or "already exists"). */
 const lostCreateRace = (error: unknown): boolean => ['23505', '42P07'].includes((error as { code?: string }).code ?? '');
-
-/** One line from whatever pg or the network threw (an AggregateError of connection attempts has no message of its own). */
-export function reason(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length > 0) return reason(error.errors[0]);
-  if (error instanceof Error) return error.message || (error as { code?: string }).code || error.name;
-  return String(error);
-}
 
 class PostgresDestination implements Destination {
   readonly #options: PostgresOptions;
@@ -65,12 +59,12 @@ class PostgresDestination implements Destination {
         `table name ${JSON.stringify(this.#table)} is too long: at most ${MAX_IDENTIFIER_BYTES - PARTITION_SUFFIX_BYTES} bytes, so its partitions' names fit PostgreSQL's 63`,
       );
     }
-    const client = new pg.Client({ connectionString: this.#options.url, connectionTimeoutMillis: 10_000, application_name: 'kpiggybank export' });
-    client.on('error', (error) => (this.#lost = error));
+    let client: pg.Client;
     try {
-      await client.connect();
+      client = await connect(this.#options.url, 'kpiggybank export', (error) => {
+        this.#lost = error;
+      });
     } catch (error) {
-      await client.end().catch(() => undefined);
       throw this.#fail('cannot connect to load', error);
     }
     this.#client = client;

@@ -1,9 +1,10 @@
 // What `export status` reads of a PostgreSQL destination, changing nothing: the job's row of the
 // sync table, in a READ ONLY transaction (the server itself refuses any write in it), and no
 // schema, table or row created when they are not there yet.
-import pg from 'pg';
+import type pg from 'pg';
 import { DestinationError, type JobState } from '../destination.js';
-import { type PostgresOptions, reason } from './postgres-destination.js';
+import { connect, reason } from './connection.js';
+import type { PostgresOptions } from './postgres-destination.js';
 import { scrubbed, serverName } from './server-name.js';
 import { qualified } from './sql-names.js';
 
@@ -11,12 +12,11 @@ import { qualified } from './sql-names.js';
 export async function readPostgresState(options: PostgresOptions, job: string): Promise<Pick<JobState, 'checkpoint' | 'rows'>> {
   const where = `${options.schema}.${options.table ?? job} on PostgreSQL at ${serverName(options.url)}`;
   const fail = (doing: string, error: unknown) => new DestinationError(scrubbed(`${doing} ${where}: ${reason(error)}`, options.url));
-  const client = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 10_000, application_name: 'kpiggybank export status' });
-  client.on('error', () => undefined); // a connection lost mid-query fails that query, which says so
+  let client: pg.Client;
   try {
-    await client.connect();
+    // a connection lost mid-query fails that query, which says so
+    client = await connect(options.url, 'kpiggybank export status', () => undefined);
   } catch (error) {
-    await client.end().catch(() => undefined);
     throw fail('cannot connect to read', error);
   }
   try {
