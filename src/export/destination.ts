@@ -67,3 +67,8 @@ export interface Destination {
 export class DestinationError extends Error {
   override readonly name = 'DestinationError';
 }
+
+/** A job's failure in one line that names the job once: `export "web": …` (a destination's own message may name it already). */
+export function namingJob(job: string, why: string): string {
+  return why.startsWith(`export "${job}"`) ? why : `export "${job}": ${why}`;
+}

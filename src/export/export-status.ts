@@ -5,6 +5,7 @@
 // transaction), and one that holds nothing of the job yet is "not started", not created.
 import type { KpiggybankClient } from 'kpiggybank-client';
 import type { ExportConfig, ExportJobConfig } from './config.js';
+import { namingJob } from './destination.js';
 import { FeedReader } from './feed-source.js';
 import { describeDestination, readJobState } from './open-destination.js';
 import { formatLag } from './progress.js';
@@ -88,5 +89,5 @@ export function formatStatus(statuses: readonly JobStatus[]): string {
 
 /** One line per job whose destination could not be read, naming the job. */
 export function statusErrors(statuses: readonly JobStatus[]): string[] {
-  return statuses.flatMap((s) => (s.error === undefined ? [] : [s.error.startsWith(`export "${s.job}"`) ? s.error : `export "${s.job}": ${s.error}`]));
+  return statuses.flatMap((s) => (s.error === undefined ? [] : [namingJob(s.job, s.error)]));
 }

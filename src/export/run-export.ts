@@ -4,7 +4,7 @@
 import { KpiggybankClient, KpiggybankHttpError, KpiggybankNetworkError } from 'kpiggybank-client';
 import type { Logger } from 'pino';
 import type { ExportConfig, ExportJobConfig } from './config.js';
-import type { Column } from './destination.js';
+import { type Column, namingJob } from './destination.js';
 import { FeedReader, SourceError } from './feed-source.js';
 import { compileFilter } from './filter.js';
 import { runJob, type JobSummary, type Shaping } from './job.js';
@@ -32,8 +32,7 @@ export class JobFailure extends Error {
     override readonly cause: unknown,
   ) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    // a destination's own message may name the job already
-    super(why.startsWith(`export "${job}"`) ? why : `export "${job}": ${why}`, { cause });
+    super(namingJob(job, why), { cause });
   }
 }
 
