@@ -1,11 +1,11 @@
 // `kpiggybank export` end to end: the real CLI in a process of its own, a real service, a real
 // DuckDB file; and each mistake a user can make told in one line, with its exit code.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/loadtest/free-port.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { hasStackTrace, runCli } from '../support/cli.js';
 import { startExporter } from '../support/exporter-process.js';
@@ -24,15 +24,6 @@ async function query(path: string, sql: string): Promise<Record<string, unknown>
   } finally {
     instance.closeSync();
   }
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === 'object' && address !== null ? address.port : 1;
 }
 
 describe('kpiggybank export', () => {
@@ -128,7 +119,7 @@ ${extra}`,
     ['a stray argument', async () => ['export', 'statuss'], 2, /^kpiggybank: unexpected argument "statuss"/],
     [
       'an unreachable service',
-      async () => ['export', '--once', '--config', await configFor('away', `http://127.0.0.1:${await closedPort()}`)],
+      async () => ['export', '--once', '--config', await configFor('away', `http://127.0.0.1:${await freePort()}`)],
       1,
       /^kpiggybank export: cannot reach the service at http:\/\/127\.0\.0\.1:\d+: /,
     ],

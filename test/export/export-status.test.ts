@@ -4,7 +4,6 @@
 // holds a DuckDB file it says so in one line; every mistake is one line with its exit code.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -16,19 +15,11 @@ import { createDuckDbDestination } from '../../src/export/duckdb/duckdb-destinat
 import { createFilesDestination } from '../../src/export/files/files-destination.js';
 import { readJobState } from '../../src/export/open-destination.js';
 import { createPostgresDestination } from '../../src/export/postgres/postgres-destination.js';
+import { freePort } from '../../src/loadtest/free-port.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { hasStackTrace, runCli } from '../support/cli.js';
 import { startExporter } from '../support/exporter-process.js';
 import { postBlobs } from '../support/post.js';
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === 'object' && address !== null ? address.port : 1;
-}
 
 let app: TestApp;
 let postgres: RunningPostgres;
@@ -152,7 +143,7 @@ describe('bad input: one line each, its exit code, no stack trace', () => {
         '--config',
         await writeText(
           'away.toml',
-          `source = { url = "http://127.0.0.1:${await closedPort()}" }\n\n[[exports]]\nname = "away"\ndestination = { kind = "duckdb", path = "away.duckdb" }\n`,
+          `source = { url = "http://127.0.0.1:${await freePort()}" }\n\n[[exports]]\nname = "away"\ndestination = { kind = "duckdb", path = "away.duckdb" }\n`,
         ),
       ],
       1,
@@ -170,7 +161,7 @@ describe('bad input: one line each, its exit code, no stack trace', () => {
     'export %s, an unreachable PostgreSQL (a closed port): one line naming the server, never its password, exit 1, nothing loaded',
     async (mode) => {
       await postBlobs(app.url, [{ timestamp: 1_700_000_600 }]);
-      const port = await closedPort();
+      const port = await freePort();
       const config = await writeText(
         'pg-away.toml',
         `source = { url = "${app.url}" }\n\n[[exports]]\nname = "pg_away"\ndestination = { kind = "postgres", url = "postgres://exporter:${password}@127.0.0.1:${port}/analytics" }\n`,
