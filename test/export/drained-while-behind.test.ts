@@ -4,27 +4,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
 import { serveApp, type TestApp } from '../support/app.js';
 import { until } from '../support/feed-client.js';
 import { hasStackTrace, runCli } from '../support/cli.js';
 import { postBlobs } from '../support/post.js';
+import { withDuckDb } from '../support/duckdb-file.js';
 
-async function idsIn(path: string): Promise<string[]> {
-  const instance = await DuckDBInstance.create(path);
-  try {
-    const connection = await instance.connect();
-    try {
-      return (await connection.runAndReadAll('SELECT _id FROM behind ORDER BY _id')).getRowObjectsJS().map((row) => String(row._id));
-    } finally {
-      connection.closeSync();
-    }
-  } finally {
-    instance.closeSync();
-  }
-}
+const idsIn = (path: string): Promise<string[]> =>
+  withDuckDb(path, async (connection) => (await connection.runAndReadAll('SELECT _id FROM behind ORDER BY _id')).getRowObjectsJS().map((row) => String(row._id)));
 
 const series = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ timestamp: 1_700_000_000 + from + i, n: from + i }));
 

@@ -6,12 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { DuckDBInstance, type Json } from '@duckdb/node-api';
+import type { Json } from '@duckdb/node-api';
 import type { StoredBlob } from 'kpiggybank-client/wire';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Batch, type Column, DestinationError, type Row } from '../../src/export/destination.js';
 import { createDuckDbDestination, type DuckDbFaults } from '../../src/export/duckdb/duckdb-destination.js';
 import { RowShaper } from '../../src/export/row-shape.js';
+import { withDuckDb } from '../support/duckdb-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kpiggybank-duckdb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,17 +24,7 @@ const destination = (path: string, job = 'events', faults: DuckDbFaults = {}, ta
   createDuckDbDestination({ kind: 'duckdb', path, ...(table === undefined ? {} : { table }) }, job, faults);
 
 /** Reads the file with an instance of its own (the destination must be closed: DuckDB wants one writer per file). */
-async function query(path: string, sql: string): Promise<Record<string, Json>[]> {
-  const instance = await DuckDBInstance.create(path);
-  try {
-    const connection = await instance.connect();
-    const rows = (await connection.runAndReadAll(sql)).getRowObjectsJson();
-    connection.closeSync();
-    return rows;
-  } finally {
-    instance.closeSync();
-  }
-}
+const query = (path: string, sql: string): Promise<Record<string, Json>[]> => withDuckDb(path, async (connection) => (await connection.runAndReadAll(sql)).getRowObjectsJson());
 
 const failure = async (promise: Promise<unknown>): Promise<Error> =>
   promise.then(

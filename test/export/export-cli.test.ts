@@ -3,28 +3,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/loadtest/free-port.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { hasStackTrace, runCli } from '../support/cli.js';
 import { startExporter } from '../support/exporter-process.js';
 import { postBlobs } from '../support/post.js';
+import { withDuckDb } from '../support/duckdb-file.js';
 
 /** Rows of a query on a DuckDB file (opened after the exporter has exited: DuckDB lets one process write it). */
-async function query(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(path);
-  try {
-    const connection = await instance.connect();
-    try {
-      return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-    } finally {
-      connection.closeSync();
-    }
-  } finally {
-    instance.closeSync();
-  }
-}
+const query = (path: string, sql: string) => withDuckDb(path, async (connection) => (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]);
 
 describe('kpiggybank export', () => {
   let app: TestApp;

@@ -5,9 +5,10 @@
 // (see src/export/files/files-destination.ts), and is reported rather than counted.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance, VARCHAR } from '@duckdb/node-api';
+import { VARCHAR } from '@duckdb/node-api';
 import type pg from 'pg';
 import { partFiles } from './files-reading.js';
+import { withDuckDb } from './duckdb-file.js';
 
 export interface Held {
   readonly ids: string[];
@@ -43,20 +44,12 @@ export async function filesHeld(dir: string): Promise<Held> {
 }
 
 /** The ids of a DuckDB destination's table and its job's sync row (the file opened after the exporter exited: one process writes it at a time). */
-export async function duckDbHeld(file: string, table: string, job: string): Promise<Held> {
-  const instance = await DuckDBInstance.create(file);
-  try {
-    const connection = await instance.connect();
-    try {
-      const ids = (await connection.runAndReadAll(`SELECT _id FROM "${table}"`)).getRows().map(([id]) => String(id));
-      const [seq, rows] = (await connection.runAndReadAll('SELECT seq, rows FROM kpiggybank_sync WHERE job = $1', [job], [VARCHAR])).getRows()[0] ?? [];
-      return { ids, checkpoint: seq === null || seq === undefined ? null : String(seq), rows: Number(rows ?? 0), strays: [] };
-    } finally {
-      connection.closeSync();
-    }
-  } finally {
-    instance.closeSync();
-  }
+export function duckDbHeld(file: string, table: string, job: string): Promise<Held> {
+  return withDuckDb(file, async (connection) => {
+    const ids = (await connection.runAndReadAll(`SELECT _id FROM "${table}"`)).getRows().map(([id]) => String(id));
+    const [seq, rows] = (await connection.runAndReadAll('SELECT seq, rows FROM kpiggybank_sync WHERE job = $1', [job], [VARCHAR])).getRows()[0] ?? [];
+    return { ids, checkpoint: seq === null || seq === undefined ? null : String(seq), rows: Number(rows ?? 0), strays: [] };
+  });
 }
 
 /** The ids of a PostgreSQL destination's table (every partition) and its job's sync row. */
