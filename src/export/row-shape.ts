@@ -6,7 +6,7 @@
 // Shaping runs once per blob in a backfill that must pass 50,000 blobs/s end to end, so the job's
 // columns are compiled once (a converter per column, a tree of the fields they read) and a blob
 // costs one cells array, one Row, one Date and, only when something is left over, one `extra`.
-// Measured (.scratch/row-shape-bench.ts, 200,000 sign-in blobs, CPU time on the shared 2-core
+// Measured (in process, 200,000 sign-in blobs, CPU time on the shared 2-core
 // machine, where JSON.stringify of one whole blob took 6.4 µs): 3 declared text columns and the
 // rest in `extra`, 2-3 µs/blob; with inference (9 more columns), 11 µs/blob, of which 8 are the
 // JSON text of the json columns (event_stream, screen_size), work a destination would otherwise do.

@@ -1,7 +1,7 @@
 // Rows → DuckDB data chunks, in the table's own column order, for the appender. A chunk goes to
 // DuckDB a column at a time (a typed array per number column), where the appender's per-value
-// calls cost a crossing into the native binding each: measured on this shape (10 columns,
-// .scratch/duckdb/bench-paths.ts), chunks took ~100,000 rows per CPU-second, the per-value
+// calls cost a crossing into the native binding each: measured on this shape (10 columns, in
+// process), chunks took ~100,000 rows per CPU-second, the per-value
 // appender ~68,000.
 import { type DuckDBType, DuckDBDataChunk, type DuckDBValue, timestampTZValue } from '@duckdb/node-api';
 import { type Cell, type Column, type ColumnType, DestinationError, FIXED_COLUMNS, type Row } from '../destination.js';
@@ -67,7 +67,7 @@ function valuesOf(table: readonly TableColumn[], columns: readonly Column[]): Va
  * `columns`: one chunk, refilled for each run of rows, so append each before asking for the next.
  * A chunk's memory (its strings above all) is native, freed by its finalizer only once V8 has
  * collected it, and V8 does not count it: a chunk per 2,048 rows piled up ~300 bytes a row
- * (.scratch/h-rss/chunks.ts, 300,000 rows chunked with no turn of the event loop: RSS 112 -> 242
+ * (in process, 300,000 rows chunked with no turn of the event loop: RSS 112 -> 242
  * MiB; one chunk, reset for each run: 157 -> 174 MiB).
  */
 export function* dataChunks(rows: readonly Row[], table: readonly TableColumn[], columns: readonly Column[]): Generator<DuckDBDataChunk> {

@@ -29,17 +29,20 @@ interface Shared {
  * it has written (DuckDB's default is 80 % of the machine's memory). Measured (bench/export.ts,
  * DuckDB, default batch.max_blobs 10,000): 1,000,000 blobs 643 -> 471 MiB peak RSS; 300,000
  * blobs, alternating runs, 336-365 -> 311-327 MiB, blobs/s within the noise. A batch larger than
- * the pool still loads (400,000 rows in one load, .scratch/h-rss/duck.ts).
+ * the pool still loads (400,000 rows in one load, tried).
  */
 const EXPORTER_SETTINGS = { memory_limit: '64MB' };
 
 /** Open files, by absolute path; a pending open is shared too, so that two jobs starting together get one instance. */
 const open = new Map<string, Promise<Shared>>();
 
-/** DuckDB's lock message, "Could not set lock on file … Conflicting lock is held in /usr/bin/node (PID 123)", as one line to act on. */
+/** The process holding the file, from DuckDB's lock message: "Could not set lock on file … Conflicting lock is held in /usr/bin/node (PID 123)". */
+export const lockHolderPid = (message: string): string | undefined => /Conflicting lock is held in .*\(PID (\d+)\)/.exec(message)?.[1];
+
+/** DuckDB's lock message as one line to act on. */
 function openError(path: string, error: unknown): DestinationError {
   const message = error instanceof Error ? error.message : String(error);
-  const pid = /Conflicting lock is held in .*\(PID (\d+)\)/.exec(message)?.[1];
+  const pid = lockHolderPid(message);
   if (pid !== undefined) {
     return new DestinationError(
       `cannot open DuckDB file ${path}: another process (PID ${pid}) has it open, and DuckDB lets one process write a file at a time: stop that process (another exporter?), or give this export another path`,

@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { DuckDBInstance, VARCHAR } from '@duckdb/node-api';
 import { DestinationError, type JobState } from '../destination.js';
 import type { DuckDbOptions } from './duckdb-destination.js';
+import { lockHolderPid } from './duckdb-file.js';
 import { SYNC_TABLE } from './sync-table.js';
 import { quoteIdent } from './column-types.js';
 
@@ -37,7 +38,7 @@ async function openReadOnly(path: string): Promise<DuckDBInstance> {
   try {
     return await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
   } catch (error) {
-    const pid = /Conflicting lock is held in .*\(PID (\d+)\)/.exec(message(error))?.[1];
+    const pid = lockHolderPid(message(error));
     if (pid === undefined) throw new DestinationError(`cannot read DuckDB file ${path}: ${message(error)}`);
     throw new DestinationError(
       `DuckDB file ${path} is held by ${await holder(pid)}, and DuckDB lets no other process open it meanwhile, even to read: ` +

@@ -15,7 +15,7 @@ const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
  * them). Rows come in feed order, mostly many to a day: the date's text is made once per day and
  * the time of day from tables. Keeping the text per second still called toISOString once a row for
  * blobs a second or more apart (bench/export.ts's are): 1.65-1.8 µs a row against 2.0-2.2
- * (.scratch/h-cpu/nd.ts, 100,000 sign-in rows a second apart, encoded as UTF-8).
+ * (timed in process, 100,000 sign-in rows a second apart, encoded as UTF-8).
  */
 class IsoDates {
   #day = Number.NaN;
@@ -63,7 +63,7 @@ export function ndjsonRows(rows: readonly Row[], columns: readonly Column[]): st
   const extraKey = `,${JSON.stringify(FIXED_COLUMNS.extra)}:`;
   const dates = new IsoDates();
   // One string grown by `+=` rather than a line each joined at the end, and plain text quoted
-  // without JSON.stringify: 2.1-2.5 µs a row against 2.6-2.9 (.scratch/h-cpu/nd.ts: 100,000
+  // without JSON.stringify: 2.1-2.5 µs a row against 2.6-2.9 (timed in process: 100,000
   // sign-in rows of 13 columns, encoded as UTF-8 like a part, the shared 2-core machine).
   let out = '';
   for (let r = 0; r < rows.length; r++) {
