@@ -19,6 +19,7 @@ import { exitOnTermination, killOnExit } from '../src/loadtest/kill-on-exit.js';
 import { processMemory } from '../src/loadtest/proc-status.js';
 import { Backends } from './lib/backends.js';
 import { kpiBlob } from './lib/blobs.js';
+import { cpuSecondsOf } from './lib/processes.js';
 import { scriptArgs } from './lib/script-args.js';
 
 const USAGE = `npm run bench:export -- [options]
@@ -112,13 +113,6 @@ interface ExporterRun {
   stderrTail: string;
 }
 
-async function cpuSecondsOf(pid: number): Promise<number | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  if (stat === '') return undefined;
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 interface Exporter {
   readonly pid: number;
   readonly done: Promise<ExporterRun>;
@@ -141,7 +135,8 @@ function startExporter(config: string, mode: '--once' | '--follow', label: strin
   const sample = async () => {
     const { VmHWM } = await processMemory(pid, ['VmHWM']);
     peak = Math.max(peak, VmHWM);
-    cpu = (await cpuSecondsOf(pid)) ?? cpu;
+    const seconds = await cpuSecondsOf(pid);
+    if (Number.isFinite(seconds)) cpu = seconds;
   };
   const sampler = setInterval(() => void sample(), 100);
   let tail = '';

@@ -26,8 +26,8 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** utime + stime of /proc/<pid>/stat, in seconds (Linux; clock ticks are 100 Hz there). */
-async function cpuSecondsOf(pid: number): Promise<number> {
+/** utime + stime of /proc/<pid>/stat, in seconds (Linux; clock ticks are 100 Hz there); NaN once the process is gone. */
+export async function cpuSecondsOf(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
