@@ -48,8 +48,8 @@ async function exportRun(command: Command): Promise<number> {
   const { runExport } = await import('../export/run-export.js');
   const { createExportLogger, LogSink } = await import('../export/export-log.js');
   const { createProgress } = await import('../export/progress.js');
-  const { boundHeapGrowth } = await import('../export/heap-growth.js');
-  boundHeapGrowth();
+  const { boundExporterHeapGrowth } = await import('../heap-growth.js');
+  boundExporterHeapGrowth();
   const config = await loadConfig(options.config);
   const terminal = process.stderr.isTTY === true;
   const sink = new LogSink(terminal);
