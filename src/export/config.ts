@@ -74,8 +74,15 @@ const ExportSchema = z.strictObject({
   infer: z.boolean().default(true),
   include_deleted: z.boolean().default(false),
   filter: FilterSchema.default({}),
-  /** A batch is loaded when it holds max_blobs blobs, or max_delay after its first change arrived (hauser's ExportDelay). */
-  batch: z.strictObject({ max_blobs: z.int().positive().default(10_000), max_delay: DurationSchema.default('1s') }).default({ max_blobs: 10_000, max_delay: '1s' }),
+  /**
+   * A batch is loaded when it holds max_blobs blobs, or max_delay after its first change arrived
+   * (hauser's ExportDelay). 2,000 rather than 10,000: a batch's rows live until it loads, and
+   * smaller batches die young instead of piling up in V8's old space. Measured (npm run
+   * bench:export, 1,000,000 blobs, the shared 2-core machine): files 41,400 -> 47,500 blobs/s and
+   * 193 -> 135 MiB peak RSS, PostgreSQL 33,900 -> 37,500 and 166 -> 127 MiB, DuckDB (whose commits
+   * cost more) 34,900 -> 32,100 and 382 -> 328 MiB.
+   */
+  batch: z.strictObject({ max_blobs: z.int().positive().default(2_000), max_delay: DurationSchema.default('1s') }).default({ max_blobs: 2_000, max_delay: '1s' }),
 });
 
 /** Where a job's rows go: two jobs loading into the same place would overwrite each other's checkpoint. */

@@ -34,7 +34,7 @@ describe('the export config file', () => {
     const config = await loadConfig(file);
     expect(config.source.url).toBe('http://127.0.0.1:3000');
     const [job] = config.exports;
-    expect(job).toMatchObject({ name: 'web', infer: true, include_deleted: false, columns: {}, batch: { max_blobs: 10_000, max_delay: '1s' } });
+    expect(job).toMatchObject({ name: 'web', infer: true, include_deleted: false, columns: {}, batch: { max_blobs: 2_000, max_delay: '1s' } });
     expect(job?.destination).toEqual({ kind: 'duckdb', path: join(dir, 'web.duckdb') });
   });
 
