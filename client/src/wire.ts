@@ -5,6 +5,7 @@ export * from './wire/responses.js';
 export * from './wire/errors.js';
 export * from './wire/changes.js';
 export * from './wire/drain.js';
+export * from './wire/event-schema.js';
 // Not schemas, but shared the same way (dependency-free, so the page loads them as they are):
 // the one retry-delay formula and the route table.
 export * from './portable/backoff.js';

@@ -22,7 +22,7 @@ const DESCRIPTION = [
 
 /** Prints the failure in one line (several for a config's mistakes) and gives its exit code. */
 async function report(error: unknown): Promise<number> {
-  const { ConfigError } = await import('../export/load-config.js');
+  const { ConfigError } = await import('../formats/toml-file.js');
   if (error instanceof ConfigError) {
     for (const problem of error.problems) process.stderr.write(`kpiggybank export: ${problem}\n`);
     return USAGE_EXIT;

@@ -1,79 +1,9 @@
-// Reads the export's config file: TOML, checked by config.ts's schema. Every mistake is one line
-// naming where it is — the file and line for a TOML syntax error, the key's path for a value —
-// and all of them are told at once, so a config is fixed in one round.
-import { readFile } from 'node:fs/promises';
+// Reads the export's config file: TOML (formats/toml-file.ts), checked by config.ts's schema, its
+// relative paths resolved from the file's folder.
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse, TomlError } from 'smol-toml';
-import type { z } from 'zod';
+import { ConfigError, parseTomlFile, readTomlFile } from '../formats/toml-file.js';
 import { ExportConfigSchema, type ExportConfig } from './config.js';
 import { emptyRangeReason } from './filter.js';
-
-/** The config file could not be read or is wrong: `problems` are the lines to print, one per mistake. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
-  }
-}
-
-/** `exports[1].columns.lang`, as the user would look for it in the file. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const key of path) {
-    if (typeof key === 'number') text += `[${key}]`;
-    else if (typeof key === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) text += text === '' ? key : `.${key}`;
-    else text += `[${JSON.stringify(String(key))}]`;
-  }
-  return text;
-}
-
-/** Wording for what the schema leaves to zod: a missing key, a value of the wrong type. */
-const wording: z.core.$ZodErrorMap = (issue) => {
-  if (issue.code !== 'invalid_type') return undefined;
-  if (issue.input === undefined) return `missing (expected ${issue.expected})`;
-  return `expected ${issue.expected}, not ${describe(issue.input)}`;
-};
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Date) return `the date ${value.toISOString()}`;
-  if (typeof value === 'object' && value !== null) return 'a table';
-  return JSON.stringify(value) ?? String(value);
-}
-
-/** The value at `path` in the parsed document, to tell `lang = "strng"` from `lang = { type = "strng" }`. */
-function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {
-  let value = document;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-/** One line per mistake, each with its path. */
-function problemsOf(error: z.ZodError, document: unknown): string[] {
-  const lines: string[] = [];
-  for (const issue of error.issues) {
-    let path = issue.path;
-    // `lang = "strng"` is read as { type = "strng" }: the user wrote no `type` key
-    if (path.at(-1) === 'type' && typeof valueAt(document, path.slice(0, -1)) === 'string') path = path.slice(0, -1);
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) lines.push(`${formatPath([...path, key])}: unknown key`);
-    } else if (issue.code === 'invalid_key' && issue.issues[0] !== undefined) {
-      lines.push(`${formatPath(path)}: ${issue.issues[0].message}`);
-    } else {
-      lines.push(path.length === 0 ? issue.message : `${formatPath(path)}: ${issue.message}`);
-    }
-  }
-  return lines;
-}
-
-/** A TOML syntax error in one line: where, and smol-toml's first line of why. */
-function syntaxProblem(file: string, error: TomlError): string {
-  const why = error.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML';
-  return `${file}:${error.line}:${error.column}: TOML syntax error: ${why}`;
-}
 
 /** Paths in the file are relative to the file, so that a config means the same from any directory. */
 function resolvePaths(config: ExportConfig, base: string): ExportConfig {
@@ -91,34 +21,17 @@ function resolvePaths(config: ExportConfig, base: string): ExportConfig {
 
 /** Checks a config given as text (TOML); `file` names it in messages and is where relative paths start. */
 export function parseConfig(text: string, file: string): ExportConfig {
-  let document: unknown;
-  try {
-    document = parse(text);
-  } catch (error) {
-    if (error instanceof TomlError) throw new ConfigError([syntaxProblem(file, error)]);
-    throw error;
-  }
-  const result = ExportConfigSchema.safeParse(document, { error: wording });
-  if (!result.success) throw new ConfigError(problemsOf(result.error, document).map((line) => `${file}: ${line}`));
+  const config = parseTomlFile(text, file, ExportConfigSchema);
   // checked here, not in the schema: filter.ts reads the schema's types
-  const empty = result.data.exports.flatMap((job, index) => {
+  const empty = config.exports.flatMap((job, index) => {
     const why = emptyRangeReason(job.filter);
     return why === undefined ? [] : [`${file}: exports[${index}].filter: ${why}`];
   });
   if (empty.length > 0) throw new ConfigError(empty);
-  return resolvePaths(result.data, dirname(resolve(file)));
+  return resolvePaths(config, dirname(resolve(file)));
 }
 
 /** Reads and checks the config file. */
 export async function loadConfig(file: string): Promise<ExportConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ConfigError([`${file}: no such file (the export's config: see docs/export.md)`]);
-    if (code === 'EISDIR') throw new ConfigError([`${file}: is a directory, not a config file`]);
-    throw new ConfigError([`${file}: cannot read it: ${(error as Error).message}`]);
-  }
-  return parseConfig(text, file);
+  return parseConfig(await readTomlFile(file, "the export's config: see docs/export.md"), file);
 }

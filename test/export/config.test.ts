@@ -2,7 +2,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../../src/export/load-config.js';
+import { ConfigError } from '../../src/formats/toml-file.js';
+import { loadConfig, parseConfig } from '../../src/export/load-config.js';
 
 /** The lines a config's mistakes are reported in (or [] when it is right). */
 function problems(text: string): readonly string[] {
