@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import type { EventSchema } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
 import { originPolicy, type OriginPolicyOptions } from './access/origin-policy.js';
 import { createApp } from './app.js';
@@ -19,6 +20,8 @@ import type { Store } from './store/store.js';
  */
 export type ServiceSettings = Pick<Config, 'host' | 'port' | 'limits' | 'tokens' | 'feed' | 'drainLeaseMs' | 'connections' | 'shutdownTimeoutMs'> & {
   origins: Omit<OriginPolicyOptions, 'listenHost'>;
+  /** The declared event schema (SCHEMA_FILE, loaded by server.ts); without one, any blob is accepted as always. */
+  schema?: EventSchema;
 };
 
 export interface ServiceOptions {

@@ -6,6 +6,7 @@ import { drainRoutes, Routes } from './portable/routes.js';
 import { Transport, type CallOptions, type ClientOptions } from './transport.js';
 import { StoredBlobSchema, type KpiBlob, type StoredBlob } from './wire/blob.js';
 import { DrainCommitResponseSchema, DrainReleaseResponseSchema, DrainSchema, type Drain, type DrainReadQuerySchema } from './wire/drain.js';
+import { type EventSchema, EventSchemaSchema } from './wire/event-schema.js';
 import type { RangeQuery } from './wire/query.js';
 import { CountResponseSchema, GetResponseSchema, IngestResponseSchema, RangeResponseSchema, RowsResponseSchema, type IngestResponse, type ViewRow } from './wire/responses.js';
 
@@ -108,6 +109,16 @@ export class KpiggybankClient {
   async last(): Promise<StoredBlob | undefined> {
     try {
       return await this.http.json({ method: 'GET', path: Routes.last, query: { shape: 'blobs' }, idempotent: true }, StoredBlobSchema);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The service's declared event schema (its SCHEMA_FILE, defaults filled in); undefined when it has none. */
+  async schema(): Promise<EventSchema | undefined> {
+    try {
+      return await this.http.json({ method: 'GET', path: Routes.schema, idempotent: true }, EventSchemaSchema);
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

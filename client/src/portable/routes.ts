@@ -14,6 +14,8 @@ export const Routes = {
   stream: '/wsapi/interaction_data/stream',
   /** The WebSocket change feed (`since=<seq>|now`). */
   changes: '/wsapi/changes',
+  /** GET the declared event schema (404 when the service has none). */
+  schema: '/wsapi/schema',
   /** POST to open a drain. */
   drains: '/wsapi/drains',
   /** GET liveness with the legacy body. */

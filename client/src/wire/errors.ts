@@ -5,6 +5,7 @@ const ErrorCodeSchema = z.enum([
   'missing_data', // form body without a `data` field
   'malformed_json', // body (or `data`) is not JSON
   'invalid_blob', // a blob breaks the blob schema; `index` names it in a batch
+  'schema_violation', // a blob breaks the declared event schema (SCHEMA_FILE); `index`, `path` and `expected` say where and what
   'empty_batch',
   'batch_too_large', // more blobs than MAX_BATCH_BLOBS
   'duplicate_id', // the same `_id` twice in one request
@@ -33,5 +34,9 @@ export const ErrorBodySchema = z.object({
   reason: z.string(),
   /** Position of the offending blob when a batch was rejected. */
   index: z.int().optional(),
+  /** schema_violation: the field at fault, e.g. `user_agent.version` (the discriminator's field for a blob of no declared type). */
+  path: z.string().optional(),
+  /** schema_violation: what the schema wants there, e.g. `string ≤ 16`. */
+  expected: z.string().optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
