@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
+import type { EventSchema } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { DrainService } from './drain/drain-service.js';
@@ -14,6 +15,7 @@ import { ingestFastPath } from './http/ingest-fast-path.js';
 import { metricsRouter } from './http/metrics.js';
 import { originPolicy, PREFLIGHT_HEADERS, type OriginPolicy } from './access/origin-policy.js';
 import { readsRouter } from './http/reads.js';
+import { schemaRouter } from './http/schema.js';
 import { requestLog, requestMetrics } from './http/request-log.js';
 import { RESPONSE_HEADERS } from './http/response-headers.js';
 import { streamRouter } from './http/stream.js';
@@ -32,12 +34,14 @@ interface AppDeps {
   isShuttingDown?: () => boolean;
   /** Which hosts and browser origins may call; by default a loopback service's own pages only. */
   origins?: OriginPolicy;
+  /** The declared event schema, served at GET /wsapi/schema; none: any blob is accepted. */
+  schema?: EventSchema | undefined;
 }
 
 const LOOPBACK_ONLY = originPolicy({ listenHost: '127.0.0.1', allowedOrigins: [] });
 
 /** The HTTP API wired to its dependencies; it knows the Store interface, never a backend. */
-export function createApp({ store, metrics, logger, limits, hub, drains, tokens = {}, isShuttingDown = () => false, origins = LOOPBACK_ONLY }: AppDeps): Express {
+export function createApp({ store, metrics, logger, limits, hub, drains, tokens = {}, isShuttingDown = () => false, origins = LOOPBACK_ONLY, schema }: AppDeps): Express {
   const readAccess = requireToken(tokens.read, 'read');
   const app = express();
   app.disable('x-powered-by');
@@ -59,6 +63,7 @@ export function createApp({ store, metrics, logger, limits, hub, drains, tokens 
   app.use(metricsRouter(metrics));
   app.use(ingestRouter({ store, metrics, limits, writeAccess: requireToken(tokens.write, 'write') }));
   app.use(readsRouter(store, readAccess));
+  app.use(schemaRouter(schema, readAccess));
   app.use(streamRouter(hub, readAccess));
   app.use(drainRouter(drains, tokens.drain));
   app.use(homeRouter(store.backend));

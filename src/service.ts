@@ -78,7 +78,18 @@ export function createService(backendStore: Store, settings: ServiceSettings, lo
   let shuttingDown = false;
   const { hub, drains } = serviceParts(store, settings, metrics, logger, options);
   const origins = originPolicy({ listenHost: settings.host, ...settings.origins });
-  const app = createApp({ store, metrics, logger, limits: settings.limits, hub, drains, tokens: settings.tokens, isShuttingDown: () => shuttingDown, origins });
+  const app = createApp({
+    store,
+    metrics,
+    logger,
+    limits: settings.limits,
+    hub,
+    drains,
+    tokens: settings.tokens,
+    isShuttingDown: () => shuttingDown,
+    origins,
+    schema: settings.schema,
+  });
   const server = createServer(app);
   const relay = attachWebSocketRelay(server, { hub, metrics, logger, readToken: settings.tokens.read, pingMs: settings.feed.pingMs, origins });
   const lastLogged = new Map<RefusedReason, number>();

@@ -12,6 +12,7 @@ describe('route table', () => {
     expect(Routes.ping).toBe('/wsapi/ping');
     expect(Routes.changes).toBe('/wsapi/changes');
     expect(Routes.drains).toBe('/wsapi/drains');
+    expect(Routes.schema).toBe('/wsapi/schema');
   });
 
   it('escapes a drain id into its routes', () => {

@@ -17,6 +17,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { route: `GET ${Routes.blobs}?id=`, does: 'one blob: {"results": blob}, or 404' },
   { route: `GET ${Routes.count}`, does: 'the number of blobs, a JSON number' },
   { route: `GET ${Routes.last}`, does: 'the blob with the greatest timestamp' },
+  { route: `GET ${Routes.schema}`, does: 'the declared event schema (SCHEMA_FILE) as JSON, or 404 when the service accepts any blob' },
   { route: `GET ${Routes.stream}?since=`, does: 'the legacy change stream: one change JSON per line' },
   { route: `WebSocket ${Routes.changes}?since=`, does: 'the live change feed, resumable with since (token= for a read token)' },
   { route: `POST ${Routes.drains}?start=&end=`, does: 'claim the blobs of a drain' },

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
-import { Routes } from 'kpiggybank-client/wire';
+import { type EventSchema, Routes } from 'kpiggybank-client/wire';
 import type { Config } from '../../src/config.js';
 import type { ChangeHub, ChangeHubOptions } from '../../src/feed/change-hub.js';
 import type { DrainService } from '../../src/drain/drain-service.js';
@@ -42,6 +42,8 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number;
   /** Run by close() last, where the service would close its store: the test's store is its own. */
   onClose?: () => Promise<void>;
+  /** The declared event schema (the service's SCHEMA_FILE, loaded); none by default. */
+  schema?: EventSchema;
 }
 
 export interface TestApp {
@@ -73,6 +75,7 @@ export async function serveApp(store: Store, options: ServeOptions = {}): Promis
       connections: { ...TEST_CONNECTIONS, ...options.connections },
       origins: { allowedOrigins: [], ...options.origins },
       shutdownTimeoutMs: options.shutdownTimeoutMs ?? TEST_SHUTDOWN_TIMEOUT_MS,
+      schema: options.schema,
     },
     createLogger({ logLevel: 'silent' }),
     // The test owns the store (several apps may share one): closing the app runs onClose instead of closing it.
