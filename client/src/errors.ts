@@ -5,6 +5,17 @@ export abstract class KpiggybankError extends Error {
   abstract readonly retryable: boolean;
 }
 
+/** Where a blob broke the service's declared event schema (a 400 `schema_violation`), as the answer said it. */
+export interface SchemaViolation {
+  /** The offending blob's position in the batch (absent for a single blob). */
+  readonly index?: number;
+  /** The field at fault, e.g. `user_agent.version`; for a blob of no declared type, the discriminator's field. */
+  readonly path: string;
+  /** What the schema wants there, e.g. `string ≤ 16`. */
+  readonly expected: string;
+  readonly reason: string;
+}
+
 /** The service answered with an error status; `code` and `reason` are its JSON error body. */
 export class KpiggybankHttpError extends KpiggybankError {
   override readonly name = 'KpiggybankHttpError';
@@ -19,6 +30,8 @@ export class KpiggybankHttpError extends KpiggybankError {
     readonly index?: number,
     /** From a `Retry-After` header (503 store_unavailable): how long the server asks the client to wait. */
     readonly retryAfterMs?: number,
+    /** Set when the server answered `schema_violation`: which field of which blob, and what the schema wants there. */
+    readonly schemaViolation?: SchemaViolation,
   ) {
     super(`${method} ${url} answered ${status}${code ? ` ${code}` : ''}: ${reason}`);
   }

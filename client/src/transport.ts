@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { KpiggybankHttpError, KpiggybankNetworkError, KpiggybankResponseError } from './errors.js';
+import { KpiggybankHttpError, KpiggybankNetworkError, KpiggybankResponseError, type SchemaViolation } from './errors.js';
 import { fetchHttp, type HttpExchange, type HttpResponse } from './http.js';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry.js';
-import { ErrorBodySchema } from './wire/errors.js';
+import { type ErrorBody, ErrorBodySchema } from './wire/errors.js';
 
 export interface ClientOptions {
   /**
@@ -127,8 +127,15 @@ export class Transport {
       error.success ? error.data.reason : text.slice(0, 200) || res.statusText,
       error.success ? error.data.index : undefined,
       Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+      error.success ? schemaViolationOf(error.data) : undefined,
     );
   }
+}
+
+/** A schema_violation's details; none for another code, or for a body that lacks where and what. */
+function schemaViolationOf({ error, reason, index, path, expected }: ErrorBody): SchemaViolation | undefined {
+  if (error !== 'schema_violation' || path === undefined || expected === undefined) return undefined;
+  return index === undefined ? { path, expected, reason } : { index, path, expected, reason };
 }
 
 /** Base64 of the text's UTF-8 bytes, in browsers and on Node alike. */
