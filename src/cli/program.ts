@@ -7,6 +7,7 @@ import { addAnalystCommands } from './analyst.js';
 import { errorMessage } from './cli-error.js';
 import { addExportCommand } from './export-command.js';
 import { addLoadtestCommand } from './loadtest-command.js';
+import { addSchemaCommand } from './schema-command.js';
 import { USAGE_EXIT, type Exit } from './usage.js';
 
 // ../../package.json from src/cli (tsx) and from dist/cli alike
@@ -43,6 +44,7 @@ Each command's --help lists its options and exit codes.`,
   addAnalystCommands(program, exit);
   addExportCommand(program, exit);
   addLoadtestCommand(program, exit);
+  addSchemaCommand(program, exit);
   return program;
 }
 

@@ -70,8 +70,13 @@ const ExportSchema = z.strictObject({
       ColumnSchema,
     )
     .default({}),
-  /** Add a nullable column for each new top-level field seen in the data. */
+  /** Add a nullable column for each new top-level field seen in the data (off with event_type). */
   infer: z.boolean().default(true),
+  /** A type of the service's event schema (GET /wsapi/schema): only its blobs, into the columns, types and NOT NULLs it declares. */
+  event_type: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an event type is named with letters, digits and _ (as the schema file names it)')
+    .optional(),
   include_deleted: z.boolean().default(false),
   filter: FilterSchema.default({}),
   /**
@@ -105,7 +110,13 @@ export const ExportConfigSchema = z
     exports.forEach((job, index) => {
       const named = names.get(job.name);
       if (named !== undefined) context.addIssue({ code: 'custom', path: ['exports', index, 'name'], message: `${JSON.stringify(job.name)} is the name of exports[${named}] too` });
-      else names.set(job.name, index);
+      if (job.event_type !== undefined && Object.keys(job.columns).length > 0) {
+        context.addIssue({
+          code: 'custom',
+          path: ['exports', index, 'columns'],
+          message: `the columns of event_type ${JSON.stringify(job.event_type)} are the schema's: declare no columns beside it`,
+        });
+      } else names.set(job.name, index);
       const where = place(job.destination, job.name);
       const taken = places.get(where);
       if (taken !== undefined) context.addIssue({ code: 'custom', path: ['exports', index, 'destination'], message: `exports[${taken}] loads into the same place (${where})` });

@@ -12,6 +12,10 @@ export interface Column {
   /** Path into the blob, e.g. ['user_agent', 'browser']; for an inferred column, [name]. */
   readonly path: readonly string[];
   readonly type: ColumnType;
+  /** text only: varchar(n), at most this many characters (a column from an event schema's string with max_length; PostgreSQL only, DuckDB's VARCHAR has no length). */
+  readonly maxLength?: number;
+  /** NOT NULL (a column from a required field of an event schema): a row without a value of its type is not loaded (see row-shape.ts). */
+  readonly notNull?: boolean;
 }
 
 /** A cell as the destinations take it: already checked against its column's type (a json column's cell is its value's JSON text; see row-shape.ts). */
@@ -56,8 +60,11 @@ export interface Batch {
 
 /** A destination, opened for one job (a table, or a file set). */
 export interface Destination {
-  /** Creates what is missing (table, sync table, folder), finishes or undoes a load a crash interrupted, and says where the job stands. */
-  open(): Promise<JobState>;
+  /**
+   * Creates what is missing (table, sync table, folder), finishes or undoes a load a crash interrupted, and says where the job stands.
+   * A table made now is created with `columns` (an event type's, so that it is the table `kpiggybank schema sql` prints); other columns are added by load().
+   */
+  open(columns?: readonly Column[]): Promise<JobState>;
   /** Adds the batch's new columns, loads its rows and moves the checkpoint to `batch.seq`, atomically. */
   load(batch: Batch): Promise<void>;
   close(): Promise<void>;

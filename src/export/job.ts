@@ -14,6 +14,8 @@ export interface Shaping {
   keep(blob: StoredBlob): boolean;
   /** One blob as a row, its cells in the order of the columns so far (shaping may add columns). */
   shape(blob: StoredBlob): Row;
+  /** Whether the row has a value in each NOT NULL column (a blob that breaks its event type may not): one that does not is skipped, and counted. */
+  loadable(row: Row): boolean;
   /** The columns of a batch of these rows, each row given a NULL for columns added after it was shaped. */
   seal(rows: readonly Row[]): readonly Column[];
   /** The columns so far. */
@@ -35,6 +37,9 @@ export interface BatchReport {
   /** Rows of this batch, and changes it covered (deletions and filtered-out blobs included). */
   readonly rows: number;
   readonly changes: number;
+  /** Blobs of this batch not loaded: no value for a NOT NULL column (see Shaping.loadable); the first one's id. */
+  readonly skipped: number;
+  readonly firstSkipped: string | undefined;
   readonly seq: string;
   /** Rows loaded into the destination in all, this run and earlier ones. */
   readonly totalRows: number;
@@ -47,6 +52,8 @@ export interface BatchReport {
 export interface JobOptions {
   readonly job: ExportJobConfig;
   readonly destination: Destination;
+  /** The columns a table the destination makes now is created with (the job's event type's); none by default. */
+  readonly tableColumns?: readonly Column[];
   /** Builds the job's shaping from the columns its destination has. */
   readonly shaping: (existing: readonly Column[]) => Shaping;
   /** Opens the job's feed from `since` (the destination's checkpoint, or "0"), its waits ended by `stop`. */
@@ -81,6 +88,8 @@ const blobOf = (change: ChangeMessage): StoredBlob | undefined => (change.delete
 class PendingBatch {
   readonly rows: Row[] = [];
   changes = 0;
+  skipped = 0;
+  firstSkipped: string | undefined;
   seq = '';
 
   constructor(readonly startedAt: number) {}
@@ -91,7 +100,7 @@ export async function runJob(options: JobOptions): Promise<JobSummary> {
   const { job, destination, once, stop } = options;
   const maxBlobs = job.batch.max_blobs;
   const maxDelayMs = parseDuration(job.batch.max_delay) ?? 1000;
-  const state = await destination.open();
+  const state = await destination.open(options.tableColumns);
   options.onOpen?.(state);
   const shaping = options.shaping(state.columns);
   let checkpoint = state.checkpoint;
@@ -108,7 +117,17 @@ export async function runJob(options: JobOptions): Promise<JobSummary> {
     totalRows += rows.length;
     loaded += rows.length;
     for (const row of rows) if (row.timestamp !== 0 && (newest === undefined || row.at > newest)) newest = row.at;
-    options.onBatch?.({ job: job.name, rows: rows.length, changes: batch.changes, seq: batch.seq, totalRows, newest, loadMs: performance.now() - began });
+    options.onBatch?.({
+      job: job.name,
+      rows: rows.length,
+      changes: batch.changes,
+      skipped: batch.skipped,
+      firstSkipped: batch.firstSkipped,
+      seq: batch.seq,
+      totalRows,
+      newest,
+      loadMs: performance.now() - began,
+    });
   };
 
   const feed = options.openFeed(checkpoint ?? '0', stop);
@@ -122,7 +141,14 @@ export async function runJob(options: JobOptions): Promise<JobSummary> {
     const blob = blobOf(change);
     if (blob === undefined) {
       if (job.include_deleted) pending.rows.push(deletionRow(change.id, shaping.columns.length));
-    } else if (shaping.keep(blob)) pending.rows.push(shaping.shape(blob));
+    } else if (shaping.keep(blob)) {
+      const row = shaping.shape(blob);
+      if (shaping.loadable(row)) pending.rows.push(row);
+      else {
+        pending.skipped++;
+        pending.firstSkipped ??= row.id;
+      }
+    }
     // a stream of changes the filter drops fills no batch: the deadline still moves the checkpoint
     const due = pending.rows.length >= maxBlobs || (pending.changes % 1024 === 0 && Date.now() >= pending.startedAt + maxDelayMs);
     return due ? pending : undefined;

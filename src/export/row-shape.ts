@@ -14,6 +14,7 @@ import type { StoredBlob } from 'kpiggybank-client/wire';
 import { parsePath, readPath } from './blob-path.js';
 import type { ExportJobConfig } from './config.js';
 import { type Cell, type Column, type ColumnType, DestinationError, FIXED_COLUMNS, type Row } from './destination.js';
+import { describeColumnType } from './schema-columns.js';
 import { isStorableMs, parseIsoMs, timestampMs, timestampToDate } from './timestamp.js';
 
 /** What shaping needs of a job's config. */
@@ -63,6 +64,14 @@ const CONVERT: Readonly<Record<ColumnType, (value: unknown) => Converted>> = {
   },
   json: (value) => (value == null ? null : JSON.stringify(value)),
 };
+
+/** A column's converter: its type's, and for varchar(n) a string of at most n UTF-16 units (never more characters than PostgreSQL counts). */
+function converterFor(column: Column): (value: unknown) => Converted {
+  const convert = CONVERT[column.type];
+  const max = column.maxLength;
+  if (max === undefined) return convert;
+  return (value) => (typeof value === 'string' && value.length > max ? MISFIT : convert(value));
+}
 
 /** An inferred column's type, from the first non-null value of its field. */
 function inferType(value: unknown): ColumnType {
@@ -120,12 +129,19 @@ export class RowShaper {
   /** Columns were added since the last seal: the rows shaped before them are a cell short. */
   #grown = false;
   #sealed: readonly Column[] | undefined;
+  /** The slots of NOT NULL columns: a row with a NULL in one is not loadable. */
+  readonly #notNull: number[] = [];
 
-  constructor(job: JobColumnsConfig, existing: readonly Column[]) {
+  /**
+   * `schema`: the columns of the job's event type (schema-columns.ts), declared instead of the
+   * config's, with inference off; their type, length and NOT NULL must be the table's exactly.
+   */
+  constructor(job: JobColumnsConfig, existing: readonly Column[], schema?: readonly Column[]) {
     this.#job = job.name;
-    this.#infer = job.infer;
+    this.#infer = schema === undefined && job.infer;
     const declared = new Map<string, Column>();
-    for (const [name, spec] of Object.entries(job.columns)) {
+    for (const column of schema ?? []) declared.set(column.name.toLowerCase(), column);
+    for (const [name, spec] of Object.entries(schema === undefined ? job.columns : {})) {
       const key = name.toLowerCase();
       if (FIXED_NAMES.has(key)) this.#refuse(name, `is one of the columns every table has (${[...FIXED_NAMES].join(', ')}): give it another name`);
       if (name.length > MAX_COLUMN_NAME_LENGTH) this.#refuse(name, `is longer than ${MAX_COLUMN_NAME_LENGTH} characters (PostgreSQL would cut it)`);
@@ -142,9 +158,18 @@ export class RowShaper {
       if (this.#taken.has(key)) continue;
       const wanted = declared.get(key);
       if (wanted === undefined) {
+        // A NOT NULL column no field fills would refuse every row.
+        if (column.notNull === true) this.#refuse(column.name, `is NOT NULL in the destination's table, but the job declares no field for it: declare it, or drop its NOT NULL`);
         // Made by inference in an earlier run: it keeps being filled, with inference on or off.
-        this.#add({ name: column.name, path: [column.name], type: column.type });
+        this.#add({ ...column, path: [column.name] });
         continue;
+      }
+      if (schema !== undefined && describeColumnType(wanted) !== describeColumnType(column)) {
+        this.#refuse(
+          wanted.name,
+          `(field ${wanted.path.join('.')}) is declared ${describeColumnType(wanted)} by the event schema, but the destination's table has it as ${describeColumnType(column)}: ` +
+            'a column never changes once made: export into a new table, or change the column by hand (ALTER TABLE) to the declared type',
+        );
       }
       if (wanted.type !== column.type) {
         this.#refuse(
@@ -152,10 +177,20 @@ export class RowShaper {
           `is declared ${wanted.type}, but the destination's table already has it as ${column.type}: declare it ${column.type}, or export into a new table (a column's type never changes once made)`,
         );
       }
-      this.#add({ name: column.name, path: wanted.path, type: column.type });
+      this.#add({ ...column, path: wanted.path });
       declared.delete(key);
     }
-    for (const column of declared.values()) this.#add(column);
+    for (const column of declared.values()) {
+      // The destination made its table with the schema's columns (open): one missing was made before, and its rows have no value for it.
+      if (column.notNull === true) {
+        this.#refuse(
+          column.name,
+          `(field ${column.path.join('.')}) is required by the event schema, but the destination's table, made before, has no such column, and the rows it holds have no value for it: ` +
+            'declare the field optional (a nullable column is added), or export into a new table',
+        );
+      }
+      this.#add(column);
+    }
     this.#grown = false;
   }
 
@@ -163,6 +198,12 @@ export class RowShaper {
   get columns(): readonly Column[] {
     this.#sealed ??= Object.freeze([...this.#columns]);
     return this.#sealed;
+  }
+
+  /** Whether the row can be loaded: a value in every NOT NULL column (a blob that breaks its schema may have none). */
+  loadable(row: Row): boolean {
+    for (const slot of this.#notNull) if (row.cells[slot] === null) return false;
+    return true;
   }
 
   /** One blob as a row: its cells follow `columns`, counting any column this blob added. */
@@ -255,7 +296,8 @@ export class RowShaper {
   #add(column: Column): void {
     const index = this.#slots.length;
     this.#columns.push(column);
-    this.#slots.push({ path: column.path, convert: CONVERT[column.type] });
+    this.#slots.push({ path: column.path, convert: converterFor(column) });
+    if (column.notNull === true) this.#notNull.push(index);
     this.#taken.add(column.name.toLowerCase());
     let nodes = this.#fields;
     let node: FieldNode | undefined;

@@ -3,14 +3,17 @@
 // the run fails with the first failure.
 import { KpiggybankClient, KpiggybankHttpError, KpiggybankNetworkError } from 'kpiggybank-client';
 import type { Logger } from 'pino';
+import type { EventType } from 'kpiggybank-client/wire';
 import type { ExportConfig, ExportJobConfig } from './config.js';
 import { type Column, namingJob } from './destination.js';
+import { jobEventTypes, ofEventType } from './event-types.js';
 import { FeedReader, SourceError } from './feed-source.js';
 import { compileFilter } from './filter.js';
 import { runJob, type JobSummary, type Shaping } from './job.js';
 import { describeDestination, destinationFor } from './open-destination.js';
 import type { Progress } from './progress.js';
 import { RowShaper } from './row-shape.js';
+import { schemaColumns } from './schema-columns.js';
 
 export interface RunOptions {
   readonly config: ExportConfig;
@@ -59,14 +62,17 @@ export async function checkService(client: KpiggybankClient, url: string): Promi
   }
 }
 
-/** The job's filter and row shaper over the columns its destination has. */
-export function shapingFor(job: ExportJobConfig): (existing: readonly Column[]) => Shaping {
-  const keep = compileFilter(job.filter);
+/** The job's filter and row shaper over the columns its destination has; with an event type, only its blobs, into its columns (`declared`). */
+export function shapingFor(job: ExportJobConfig, type?: { readonly type: EventType; readonly declared: readonly Column[] }): (existing: readonly Column[]) => Shaping {
+  const filter = compileFilter(job.filter);
+  const isOfType = type === undefined ? undefined : ofEventType(type.type);
+  const keep = isOfType === undefined ? filter : (blob: Parameters<typeof filter>[0]) => isOfType(blob) && filter(blob);
   return (existing) => {
-    const shaper = new RowShaper(job, existing);
+    const shaper = new RowShaper(job, existing, type?.declared);
     return {
       keep,
       shape: (blob) => shaper.shape(blob),
+      loadable: (row) => shaper.loadable(row),
       seal: (rows) => shaper.seal(rows),
       get columns() {
         return shaper.columns;
@@ -80,6 +86,7 @@ export async function runExport(options: RunOptions): Promise<JobSummary[]> {
   const { config, log, progress } = options;
   const client = exportClient(config, options.token);
   await checkService(client, config.source.url);
+  const eventTypes = await jobEventTypes(config, client);
   // a failing job stops the others, which load their batch in hand first
   const failed = new AbortController();
   const stop = AbortSignal.any([options.stop, failed.signal]);
@@ -88,18 +95,29 @@ export async function runExport(options: RunOptions): Promise<JobSummary[]> {
     config.exports.map(async (job) => {
       const where = describeDestination(job);
       try {
+        const eventType = eventTypes.get(job.name);
+        const declared = eventType === undefined ? undefined : schemaColumns(eventType, job.destination.kind);
         const destination = await destinationFor(job);
         try {
           return await runJob({
             job,
             destination,
-            shaping: shapingFor(job),
+            tableColumns: declared,
+            shaping: shapingFor(job, eventType === undefined || declared === undefined ? undefined : { type: eventType, declared }),
             openFeed: (since, signal) =>
               new FeedReader(client, since, { signal, onReconnect: (why) => log.warn({ job: job.name, reason: why.message }, 'the change feed was cut; reconnecting') }),
             once: options.once,
             stop,
             onOpen: (state) => progress.opened(job.name, state, where),
-            onBatch: (report) => progress.batch(report),
+            onBatch: (report) => {
+              progress.batch(report);
+              if (report.skipped > 0) {
+                log.warn(
+                  { job: job.name, skipped: report.skipped, first_id: report.firstSkipped, seq: report.seq },
+                  `blobs not loaded: no value of its type for a required field of event type "${job.event_type ?? ''}" (posted before the schema?)`,
+                );
+              }
+            },
             onCaughtUp: () => progress.caughtUp(job.name),
           });
         } finally {

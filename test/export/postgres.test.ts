@@ -236,9 +236,9 @@ describe('the PostgreSQL destination', () => {
   it('loads a plain table made beforehand as it is (no partitions), and a row it cannot encode part-way through the stream cancels the COPY and leaves the connection usable', async () => {
     const schema = freshSchema();
     await admin.query(`CREATE SCHEMA ${schema}`);
-    await admin.query(`CREATE TABLE ${schema}.events (_id text NOT NULL, "timestamp" bigint NOT NULL, at timestamptz NOT NULL, extra jsonb, note varchar(10) DEFAULT 'theirs')`);
+    await admin.query(`CREATE TABLE ${schema}.events (_id text NOT NULL, "timestamp" bigint NOT NULL, at timestamptz NOT NULL, extra jsonb, note char(6) DEFAULT 'theirs')`);
     const destination = createPostgresDestination(options(schema), 'plain');
-    // The varchar column is not one the export writes: not among the job's columns, left to its default.
+    // The char(n) column is not one the export writes (varchar(n) is: text with a length): not among the job's columns, left to its default.
     expect(await destination.open()).toEqual({ checkpoint: undefined, columns: [], rows: 0 });
     const many = Array.from({ length: 30_000 }, (_, i) => row(`r${i}`, '2026-01-02T00:00:00Z'));
     await expect(destination.load({ columns: [], rows: [...many, { ...row('bad', '2026-01-02T00:00:00Z'), at: new Date(Number.NaN) }], seq: '1' })).rejects.toThrow(

@@ -12,6 +12,7 @@ import { type TableColumn, dataChunks } from './chunk-rows.js';
 import { columnTypeOf, DUCKDB_TYPES, quoteIdent } from './column-types.js';
 import { acquireDuckDbFile, type DuckDbFile } from './duckdb-file.js';
 import { moveCheckpoint, openSyncRow, SYNC_TABLE } from './sync-table.js';
+import { createTableSql } from './table-sql.js';
 
 export type DuckDbOptions = Extract<ExportJobConfig['destination'], { kind: 'duckdb' }>;
 
@@ -44,26 +45,22 @@ class DuckDbDestination implements Destination {
     return `table ${this.#table} of DuckDB file ${this.#path}`;
   }
 
-  async open(): Promise<JobState> {
+  async open(tableColumns: readonly Column[] = []): Promise<JobState> {
     if (this.#table.toLowerCase() === SYNC_TABLE) throw new DestinationError(`export "${this.#job}": table ${SYNC_TABLE} holds the checkpoints: load into another table`);
     const file = await acquireDuckDbFile(this.#path);
     this.#file = file;
     try {
       this.#state = await file.exclusive(async (connection) => {
         const { seq, rows } = await openSyncRow(connection, this.#job);
-        const table = quoteIdent(this.#table);
-        await connection.run(
-          `CREATE TABLE IF NOT EXISTS ${table} (${quoteIdent(FIXED_COLUMNS.id)} VARCHAR NOT NULL, ${quoteIdent(FIXED_COLUMNS.timestamp)} BIGINT NOT NULL, ` +
-            `${quoteIdent(FIXED_COLUMNS.at)} TIMESTAMPTZ NOT NULL, ${quoteIdent(FIXED_COLUMNS.extra)} JSON)`,
-        );
+        await connection.run(createTableSql(this.#table, tableColumns));
         const found = await this.#columns(connection);
         const missing = [...FIXED].filter((name) => !found.some((column) => column.name === name));
         if (missing.length > 0) throw new Error(`the table exists without the column(s) ${missing.join(', ')}`);
         // Columns of a type the export does not write (added by someone else) are left NULL.
         const columns: Column[] = [];
-        for (const { name, type } of found) {
+        for (const { name, type, nullable } of found) {
           const columnType = columnTypeOf(type);
-          if (!FIXED.has(name) && columnType) columns.push({ name, path: [name], type: columnType });
+          if (!FIXED.has(name) && columnType) columns.push({ name, path: [name], type: columnType, ...(nullable ? {} : { notNull: true }) });
         }
         return { checkpoint: seq, columns, rows };
       });
@@ -75,12 +72,12 @@ class DuckDbDestination implements Destination {
   }
 
   /** The table's columns in its order (DuckDB's names are case-insensitive, so is the lookup). */
-  async #columns(connection: DuckDBConnection): Promise<{ name: string; type: string }[]> {
+  async #columns(connection: DuckDBConnection): Promise<{ name: string; type: string; nullable: boolean }[]> {
     const reader = await connection.runAndReadAll(
-      `SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = current_schema() AND lower(table_name) = lower($1) ORDER BY column_index`,
+      `SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = current_schema() AND lower(table_name) = lower($1) ORDER BY column_index`,
       [this.#table],
     );
-    return reader.getRows().map(([name, type]) => ({ name: String(name), type: String(type) }));
+    return reader.getRows().map(([name, type, nullable]) => ({ name: String(name), type: String(type), nullable: nullable !== false }));
   }
 
   async load(batch: Batch): Promise<void> {

@@ -12,10 +12,11 @@ export const POSTGRES_TYPES: Readonly<Record<ColumnType, string>> = {
   json: 'jsonb',
 };
 
-/** information_schema.columns.data_type → the export's type; undefined for a type the export does not write (a column someone else added). */
+/** information_schema.columns.data_type → the export's type (varchar(n) is text, its length read beside it); undefined for a type the export does not write (a column someone else added). */
 export function columnTypeOf(dataType: string): ColumnType | undefined {
   switch (dataType) {
     case 'text':
+    case 'character varying':
       return 'text';
     case 'bigint':
       return 'bigint';

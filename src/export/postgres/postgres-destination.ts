@@ -9,12 +9,13 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ExportJobConfig } from '../config.js';
 import { type Batch, type Column, DestinationError, type Destination, FIXED_COLUMNS, type JobState } from '../destination.js';
-import { columnTypeOf, POSTGRES_TYPES } from './column-types.js';
+import { columnTypeOf } from './column-types.js';
 import { connect, reason } from './connection.js';
 import { copyChunks } from './copy-text.js';
 import { ensurePartitions, NO_PARTITION_HINT } from './partitions.js';
 import { scrubbed, serverName } from './server-name.js';
 import { MAX_IDENTIFIER_BYTES, qualified, quoteIdent } from './sql-names.js';
+import { createTableSql, postgresType } from './table-sql.js';
 
 export type PostgresOptions = Extract<ExportJobConfig['destination'], { kind: 'postgres' }>;
 
@@ -52,7 +53,7 @@ class PostgresDestination implements Destination {
     return new DestinationError(scrubbed(`${doing} ${this.#where}: ${reason(error)}`, this.#options.url));
   }
 
-  async open(): Promise<JobState> {
+  async open(tableColumns: readonly Column[] = []): Promise<JobState> {
     const { schema, sync_table: syncTable } = this.#options;
     if (Buffer.byteLength(this.#table) > MAX_IDENTIFIER_BYTES - PARTITION_SUFFIX_BYTES) {
       throw new DestinationError(
@@ -75,17 +76,14 @@ class PostgresDestination implements Destination {
       if (known.rowCount === 0) await tolerant(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       const sync = qualified(schema, syncTable);
       await tolerant(`CREATE TABLE IF NOT EXISTS ${sync} (job text PRIMARY KEY, seq text, rows bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now())`);
-      await tolerant(
-        `CREATE TABLE IF NOT EXISTS ${qualified(schema, this.#table)} (${quoteIdent(FIXED_COLUMNS.id)} text NOT NULL, ${quoteIdent(FIXED_COLUMNS.timestamp)} bigint NOT NULL, ` +
-          `${quoteIdent(FIXED_COLUMNS.at)} timestamptz NOT NULL, ${quoteIdent(FIXED_COLUMNS.extra)} jsonb) PARTITION BY RANGE (${quoteIdent(FIXED_COLUMNS.at)})`,
-      );
+      await tolerant(createTableSql(this.#table, tableColumns, schema));
       await client.query(`INSERT INTO ${sync} (job) VALUES ($1) ON CONFLICT (job) DO NOTHING`, [this.#job]);
       const checkpoint = await client.query<{ seq: string | null; rows: string }>(`SELECT seq, rows FROM ${sync} WHERE job = $1`, [this.#job]);
       const kind = await client.query<{ relkind: string }>('SELECT relkind FROM pg_class WHERE oid = to_regclass($1)', [qualified(schema, this.#table)]);
       // A plain table someone created beforehand is loaded as it is, unpartitioned.
       this.#partitioned = kind.rows[0]?.relkind === 'p';
-      const found = await client.query<{ name: string; type: string }>(
-        'SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
+      const found = await client.query<{ name: string; type: string; length: number | null; nullable: string }>(
+        'SELECT column_name AS name, data_type AS type, character_maximum_length::int AS length, is_nullable::text AS nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position',
         [schema, this.#table],
       );
       const names = new Set(found.rows.map((c) => c.name));
@@ -93,9 +91,10 @@ class PostgresDestination implements Destination {
       if (missing.length > 0) throw new Error(`the table exists without the column(s) ${missing.join(', ')}`);
       // Columns of a type the export does not write (added by someone else) are left to their defaults.
       const columns: Column[] = [];
-      for (const { name, type } of found.rows) {
+      for (const { name, type, length, nullable } of found.rows) {
         const columnType = columnTypeOf(type);
-        if (!FIXED.has(name) && columnType) columns.push({ name, path: [name], type: columnType });
+        if (FIXED.has(name) || !columnType) continue;
+        columns.push({ name, path: [name], type: columnType, ...(length === null ? {} : { maxLength: length }), ...(nullable === 'NO' ? { notNull: true } : {}) });
       }
       const row = checkpoint.rows[0];
       this.#state = { checkpoint: row?.seq ?? undefined, columns, rows: Number(row?.rows ?? 0) };
@@ -127,7 +126,7 @@ class PostgresDestination implements Destination {
       if (moved.rowCount !== 1) throw new Error(`job ${this.#job}'s checkpoint is no longer ${this.#state.checkpoint ?? '(none)'}: is another exporter running this job?`);
       if (this.#partitioned) await ensurePartitions(client, schema, this.#table, batch.rows, days);
       if (added.length > 0) {
-        await client.query(`ALTER TABLE ${table} ${added.map((c) => `ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${POSTGRES_TYPES[c.type]}`).join(', ')}`);
+        await client.query(`ALTER TABLE ${table} ${added.map((c) => `ADD COLUMN IF NOT EXISTS ${quoteIdent(c.name)} ${postgresType(c)}`).join(', ')}`);
       }
       if (batch.rows.length > 0) {
         const names = [FIXED_COLUMNS.id, FIXED_COLUMNS.timestamp, FIXED_COLUMNS.at, ...batch.columns.map((c) => c.name), FIXED_COLUMNS.extra].map(quoteIdent);
