@@ -9,6 +9,7 @@ import { LevelDbStore } from '../src/store/leveldb/leveldb-store.js';
 import { serveApp, startTestApp } from './support/app.js';
 import { launchChromium, skipBrowserTests } from '../harness/browser.js';
 import { postBlobs as post } from './support/post.js';
+import { loadSchema } from '../src/schema/load-schema.js';
 
 const ARTIFACTS = path.resolve('test-artifacts');
 
@@ -160,6 +161,65 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
     }
   });
 
+  it('shows the declared event types and the count of blobs the schema refused, and says so plainly without a schema', { timeout: 120_000 }, async () => {
+    const t = await startTestApp('memory', { schema: await loadSchema('examples/browserid-signin.schema.toml') });
+    const plain = await startTestApp('memory');
+    try {
+      const page = await openPage(t.url);
+      await page.locator('#schema-status[data-state="loaded"]').waitFor();
+      expect(await page.locator('#schema-status').textContent()).toMatch(/^One declared type: every POST is checked against it/);
+      const table = page.locator('.schema-type[data-type="signin"]');
+      expect(await table.locator('caption').textContent()).toBe('signin — for every blob; fields it does not declare are refused');
+      const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...(tr as HTMLTableRowElement).cells].map((c) => c.textContent)));
+      expect(rows).toHaveLength(19); // every field of the example, nested ones by their path
+      expect(rows[0]).toEqual(['timestamp', 'timestamp', 'required', '—']);
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          ['lang', 'string', 'required', '35'],
+          ['email_type', 'enum: primary, secondary', 'optional', '—'],
+          ['user_agent', 'object, no other fields', 'required', '—'],
+          ['user_agent.version', 'string', 'optional', '16, longer cut'],
+          ['event_stream', 'array of array', 'optional', '—'],
+        ]),
+      );
+      await page.locator('#rejected', { hasText: /^0$/ }).waitFor();
+
+      // a blob of the schema's type is stored and shown; one it refuses moves the count (read with readiness, every 5 s)
+      const now = Math.floor(Date.now() / 1000);
+      const signin = { timestamp: now, lang: 'en-US', number_emails: 2, user_agent: { os: 'Linux', browser: 'Firefox', version: '14.0' } };
+      const [stored] = await post(t.url, [signin]);
+      await row(page, stored!).waitFor();
+      const refused = await fetch(`${t.url}${Routes.blobs}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([signin, { ...signin, number_emails: 'two' }]),
+      });
+      expect(refused.status, 'the ingest refuses a blob that breaks the schema').toBe(400);
+      await page.locator('#rejected', { hasText: /^2$/ }).waitFor(); // the batch's two blobs were refused
+      expect(await page.locator('#count').textContent()).toBe('1');
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.locator('.schema').screenshot({ path: path.join(ARTIFACTS, 'home-schema.png') });
+
+      // on a narrow screen each field is a path over its facts, and nothing scrolls sideways
+      const narrow = await openPage(t.url, { width: 360, height: 900 });
+      await narrow.locator('#schema-status[data-state="loaded"]').waitFor();
+      expect(await narrow.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      expect(await narrow.locator('.schema-type thead').isHidden()).toBe(true);
+      await narrow.locator('.schema').screenshot({ path: path.join(ARTIFACTS, 'home-schema-360.png') });
+      await narrow.context().close();
+
+      const none = await openPage(plain.url);
+      await none.locator('#schema-status[data-state="none"]').waitFor();
+      expect(await none.locator('#schema-status').textContent()).toBe('This service has no event schema (SCHEMA_FILE is not set): it accepts any blob with a timestamp.');
+      expect(await none.locator('.schema-type').count()).toBe(0);
+      await none.locator('#rejected', { hasText: 'no schema' }).waitFor();
+      await none.context().close();
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await Promise.all([t.close(), plain.close()]);
+    }
+  });
+
   it('reads without JavaScript: the API table and the client example are in the page itself', { timeout: 60_000 }, async () => {
     const t = await startTestApp('memory');
     const context = await browser.newContext({ javaScriptEnabled: false });
@@ -188,6 +248,8 @@ describe.skipIf(skipBrowserTests)('the home page in Chromium', () => {
       await status(page, 'live').waitFor();
       expect(await page.locator('#token-form').isHidden()).toBe(true);
       expect(await page.evaluate(() => sessionStorage.getItem('kpiggybank.readToken'))).toBe('r3ad-t0ken');
+      // the schema's read (401 before the token) is made again: this service has none
+      await page.locator('#schema-status[data-state="none"]').waitFor();
       const [id] = await post(t.url, [{ timestamp: Math.floor(Date.now() / 1000), user_agent: 'behind a token' }]);
       await row(page, id!).waitFor();
       await page.waitForFunction(() => document.getElementById('count')?.textContent === '1');

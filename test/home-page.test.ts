@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FeedMessageSchema } from 'kpiggybank-client/wire';
+import { EventSchemaSchema, FeedMessageSchema } from 'kpiggybank-client/wire';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../src/http/api-catalog.js';
@@ -9,6 +9,9 @@ import { accountOf, durationSecondsOf, emailsOf, eventsOf, formatDuration, langO
 import { parseFeedMessage } from '../web/src/messages.js';
 import { busiestKnown, MinuteHistogram } from '../web/src/minute-histogram.js';
 import { RateMeter } from '../web/src/rate-meter.js';
+import { counterValue } from '../web/src/prometheus-text.js';
+import { fieldRows, readEventSchema, selectorOf } from '../web/src/schema-summary.js';
+import { loadSchema } from '../src/schema/load-schema.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
@@ -78,6 +81,86 @@ describe('GET / and the page assets', () => {
     expect(css.type).toBe('text/css');
     expect(await readFile(path.join(WEB_ASSETS.styles, 'home.css'), 'utf8')).not.toMatch(/url\(\s*['"]?https?:/);
     expect((await request(t.app).get('/assets/nothing.js')).status).toBe(404);
+  });
+});
+
+describe("the page's reading of the event schema and of the rejection counter", () => {
+  it('reads what GET /wsapi/schema serves, and shows each field by its path with its type, required and max length', async () => {
+    const schema = await loadSchema('examples/browserid-signin.schema.toml');
+    const served: unknown = JSON.parse(JSON.stringify(schema));
+    expect(readEventSchema(served)).toEqual(schema);
+    const [signin] = schema.types;
+    expect(selectorOf(signin!)).toBe('every blob');
+    const rows = fieldRows(signin!.fields);
+    expect(rows.map((r) => r.path)).toEqual([
+      'timestamp',
+      'local_timestamp',
+      'lang',
+      'new_account',
+      'email_type',
+      'number_emails',
+      'number_sites_signed_in',
+      'number_sites_remembered',
+      'orphaned',
+      'sample_rate',
+      'screen_size',
+      'screen_size.width',
+      'screen_size.height',
+      'user_agent',
+      'user_agent.os',
+      'user_agent.browser',
+      'user_agent.version',
+      'event_stream',
+      'session',
+    ]);
+    const row = (path: string) => rows.find((r) => r.path === path);
+    expect(row('lang')).toEqual({ path: 'lang', type: 'string', required: true, maxLength: '35' });
+    expect(row('user_agent.version')).toEqual({ path: 'user_agent.version', type: 'string', required: false, maxLength: '16, longer cut' });
+    expect(row('email_type')?.type).toBe('enum: primary, secondary');
+    expect(row('user_agent')?.type).toBe('object, no other fields');
+    expect(row('screen_size')?.type).toBe('object');
+    expect(row('event_stream')?.type).toBe('array of array');
+  });
+
+  it('names a discriminated type by its field and value, and an array of objects by its items', () => {
+    const schema = EventSchemaSchema.parse({
+      untyped: 'accept',
+      types: [{ name: 'signin', when: { field: 'event', value: 'signin' }, fields: { steps: { type: 'array', items: { type: 'object', fields: { name: 'string' } } } } }],
+    });
+    expect(readEventSchema(schema)).toEqual(schema);
+    expect(selectorOf(schema.types[0]!)).toBe('event = "signin"');
+    expect(fieldRows(schema.types[0]!.fields).map((r) => [r.path, r.type])).toEqual([
+      ['steps', 'array of object'],
+      ['steps[].name', 'string'],
+    ]);
+  });
+
+  it.each([
+    undefined,
+    null,
+    [],
+    {},
+    { types: 'signin' },
+    { types: [{ name: 1, fields: {} }] },
+    { types: [{ name: 'a', fields: { x: 'string' } }] },
+    { types: [{ name: 'a', fields: {}, when: 'x' }] },
+  ])('reads anything else as no schema: %j', (value) => {
+    expect(readEventSchema(value)).toBeUndefined();
+  });
+
+  it("takes the counter's value for the labels asked for from the Prometheus text, 0 before it first counts", () => {
+    const text = [
+      '# HELP kpiggybank_blobs_rejected_total Blobs refused, by reason (the error code of the answer)',
+      '# TYPE kpiggybank_blobs_rejected_total counter',
+      'kpiggybank_blobs_rejected_total{reason="invalid_blob"} 7',
+      'kpiggybank_blobs_rejected_total{reason="schema_violation"} 12',
+      'kpiggybank_blobs_rejected_total_other{reason="schema_violation"} 99',
+      'kpiggybank_blobs_accepted_total 40',
+    ].join('\n');
+    expect(counterValue(text, 'kpiggybank_blobs_rejected_total', { reason: 'schema_violation' })).toBe(12);
+    expect(counterValue(text, 'kpiggybank_blobs_rejected_total', { reason: 'too_deep' })).toBe(0);
+    expect(counterValue(text, 'kpiggybank_blobs_accepted_total', {})).toBe(40);
+    expect(counterValue('kpiggybank_x{a="1",b="say \\"hi\\""} 3', 'kpiggybank_x', { b: 'say "hi"' })).toBe(3);
   });
 });
 

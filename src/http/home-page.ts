@@ -31,7 +31,7 @@ for await (const change of kpi.changes({ since: 'now' })) console.log(change.seq
 
 /**
  * The home page as the server renders it: the API table and the client example are plain HTML,
- * readable without JavaScript; the live parts (count, rate, chart, feed) are filled in by
+ * readable without JavaScript; the live parts (count, rate, chart, feed, schema) are filled in by
  * `/assets/home.js`, which never injects blob content as HTML.
  */
 export function renderHomePage({ backend, routes }: { backend: string; routes: readonly ApiRoute[] }): string {
@@ -58,6 +58,7 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
     <div><dt>Ingest rate</dt><dd id="rate">–</dd></div>
     <div><dt>Live feed</dt><dd><span id="status" role="status" aria-live="polite" data-state="idle">needs JavaScript</span></dd></div>
     <div><dt>Service</dt><dd class="service"><span id="ready" data-state="unknown">–</span> <a href="${Routes.metrics}">metrics</a></dd></div>
+    <div><dt>Schema refusals</dt><dd id="rejected" title="Blobs refused for breaking the event schema since the service started">–</dd></div>
   </dl>
   <form id="token-form" class="token-form" hidden>
     <p>The change feed and the reads need the read token.</p>
@@ -85,6 +86,11 @@ export function renderHomePage({ backend, routes }: { backend: string; routes: r
     <ol id="feed" class="feed-list" aria-label="Newest blobs first"></ol>
   </div>
   <noscript><p>The live feed needs JavaScript; the API below does not.</p></noscript>
+</section>
+<section aria-labelledby="schema-title" class="schema">
+  <h2 id="schema-title">Event schema</h2>
+  <p id="schema-status" data-state="unknown">The declared event types are read with JavaScript, from <code>GET ${Routes.schema}</code>.</p>
+  <div id="schema-types" class="schema-types"></div>
 </section>
 <dialog id="blob-view" aria-labelledby="blob-view-title">
   <h2 id="blob-view-title">Blob <code id="blob-view-id"></code></h2>

@@ -10,6 +10,9 @@ import { RateMeter } from './rate-meter.js';
 import { Routes } from './portable/routes.js';
 import { readiness } from './readiness.js';
 import { saveReadToken } from './read-token.js';
+import { counterValue } from './prometheus-text.js';
+import { showSchema } from './schema-section.js';
+import { readEventSchema } from './schema-summary.js';
 
 /**
  * The home page's live parts: count and rate, the chart of blobs per minute, the feed of the newest
@@ -49,6 +52,9 @@ const page = {
   filter: element('feed-filter', HTMLInputElement),
   feedEmpty: element('feed-empty', HTMLElement),
   ready: element('ready', HTMLElement),
+  rejected: element('rejected', HTMLElement),
+  schemaStatus: element('schema-status', HTMLElement),
+  schemaTypes: element('schema-types', HTMLElement),
   dialog: new BlobDialog(element('blob-view', HTMLDialogElement)),
 };
 
@@ -168,6 +174,48 @@ function render(): void {
   drawChart(page.chart, page.chartCaption, histogram.bars(now));
 }
 
+// ---- the event schema and its rejections ----------------------------------------------------
+
+/** Whether the service declares an event schema; undefined until its answer came. */
+let hasSchema: boolean | undefined;
+let schemaReading = false;
+
+/** `GET /wsapi/schema`, on load and whenever the feed is live again (a restarted service may have another schema). */
+async function loadSchema(): Promise<void> {
+  if (schemaReading) return;
+  schemaReading = true;
+  try {
+    const answer = await fetchJson(Routes.schema, { missingIsUndefined: true });
+    const schema = answer === undefined ? undefined : readEventSchema(answer);
+    if (answer !== undefined && schema === undefined) throw new Error(`${Routes.schema} answered something that is not an event schema`);
+    hasSchema = schema !== undefined;
+    showSchema(page.schemaStatus, page.schemaTypes, schema);
+    void syncRejected();
+  } catch (error) {
+    failed(error);
+  } finally {
+    schemaReading = false;
+  }
+}
+
+/**
+ * Blobs refused for breaking the schema, from the service's own counter on `/metrics` (open, as
+ * the page's metrics link is), read with readiness: the feed carries stored blobs only.
+ */
+async function syncRejected(): Promise<void> {
+  if (hasSchema === undefined) return;
+  if (!hasSchema) {
+    page.rejected.textContent = 'no schema';
+    return;
+  }
+  try {
+    const res = await fetch(Routes.metrics, { cache: 'no-store' });
+    if (res.ok) page.rejected.textContent = number.format(counterValue(await res.text(), 'kpiggybank_blobs_rejected_total', { reason: 'schema_violation' }));
+  } catch {
+    // the service is away: readiness says so, and the next reading puts the figure right
+  }
+}
+
 // ---- the feed -------------------------------------------------------------------------------
 
 /** Whether the newest blobs were read, to show on arrival (once: after that the feed brings them). */
@@ -257,6 +305,8 @@ const socket = new FeedSocket(new URL(Routes.changes, location.href.replace(/^ht
     if (newest === 'unread') void readNewest();
     // a chart whose load failed (the store was down, say) tries again with the feed
     if (!chartLoaded && arrivedDuringLoad === undefined) void loadChart();
+    // a service restarted with another SCHEMA_FILE serves another schema, and its counter starts again
+    void loadSchema();
   },
   status: showStatus,
 });
@@ -312,7 +362,11 @@ showEmpty(0, 0);
 socket.connect();
 void loadChart();
 void showReadiness();
-setInterval(() => void showReadiness(), READINESS_MS);
+void loadSchema();
+setInterval(() => {
+  void showReadiness();
+  void syncRejected();
+}, READINESS_MS);
 setInterval(render, 1000);
 setInterval(() => void syncCount(), RESYNC_COUNT_MS);
 render();
