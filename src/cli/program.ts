@@ -16,7 +16,7 @@ const version = () => z.object({ version: z.string() }).parse(JSON.parse(readFil
 function createProgram(exit: Exit): Command {
   const program = new Command('kpiggybank')
     .usage('[--version] [--help] <command> [options]')
-    .description("The analyst's side of a kpiggybank service (drain, count, range, export), and its load test.")
+    .description("The analyst's side of a kpiggybank service (drain, count, range, export, schema sql), and its load test.")
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
     .helpCommand('help [command]', 'print the help of a command')
@@ -53,7 +53,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   let code = 0;
   const program = createProgram((exitCode) => (code = exitCode));
   try {
-    if (argv.length === 0) program.error('which command? drain, count, range, export or loadtest', { exitCode: USAGE_EXIT });
+    if (argv.length === 0) program.error('which command? drain, count, range, export, schema or loadtest', { exitCode: USAGE_EXIT });
     // commander's `help bogus` prints the usage without saying why
     if (argv[0] === 'help' && argv[1] !== undefined && !program.commands.some((command) => command.name() === argv[1])) {
       program.error(`unknown command ${JSON.stringify(argv[1])}`, { exitCode: USAGE_EXIT });
