@@ -24,11 +24,16 @@ async function schemaSql(command: Command): Promise<number> {
   const file = options.schema === '' ? undefined : options.schema;
   if (file === undefined) return mistake(command, 'which schema? --schema FILE, or SCHEMA_FILE in the environment');
   const { loadSchema } = await import('../schema/load-schema.js');
-  const { schemaColumns } = await import('../export/schema-columns.js');
+  const { eventTypeNamed, schemaColumns } = await import('../export/schema-columns.js');
   const schema = await loadSchema(file);
-  const types = options.type === undefined ? schema.types : schema.types.filter((type) => type.name === options.type);
-  if (types.length === 0)
-    return mistake(command, `--type: ${file} declares no event type ${JSON.stringify(options.type)} (it declares ${schema.types.map((t) => `"${t.name}"`).join(', ')})`);
+  let types = schema.types;
+  if (options.type !== undefined) {
+    try {
+      types = [eventTypeNamed(schema.types, options.type)];
+    } catch (error) {
+      return mistake(command, `--type: ${file}: ${errorMessage(error)}`);
+    }
+  }
   const { createTableSql } = dialect === 'postgres' ? await import('../export/postgres/table-sql.js') : await import('../export/duckdb/table-sql.js');
   let out = '';
   for (const type of types) out += `${createTableSql(type.name, schemaColumns(type, dialect))};\n`;
