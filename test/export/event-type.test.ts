@@ -16,6 +16,7 @@ import { parseConfig } from '../../src/export/load-config.js';
 import { serveApp, type TestApp } from '../support/app.js';
 import { hasStackTrace, runCli } from '../support/cli.js';
 import { withDuckDb } from '../support/duckdb-file.js';
+import { partFiles } from '../support/files-reading.js';
 import { postBlobs } from '../support/post.js';
 import { openTestStore, type TestStore } from '../support/stores.js';
 
@@ -141,6 +142,47 @@ describe('an export with event_type', () => {
       expect(await query(path, 'SELECT count(*)::INTEGER AS n FROM signin')).toEqual([{ n: 3 }]);
     }
   }, 60_000);
+});
+
+describe('an export with event_type into files', () => {
+  it('writes only its type’s blobs, with the schema’s columns and no constraint: a blob without a required value is a row with NULL there', async () => {
+    const own = await openTestStore('memory');
+    try {
+      const before = await serveApp(own.store);
+      const [early] = await postBlobs(before.url, [{ timestamp: 1_700_200_000, event: 'signout' }]);
+      await before.close();
+      const app = await serveApp(own.store, { schema: schemaOf() });
+      await postBlobs(app.url, [{ timestamp: 1_700_200_001, event: 'signin', lang: 'en', n: 1 }]);
+      const [out] = await postBlobs(app.url, [{ timestamp: 1_700_200_002, event: 'signout', extra_field: true }]);
+      const folder = join(dir, 'signouts');
+      const destination = `{ kind = "files", dir = "${folder}" }`;
+      const schema = EventSchemaSchema.parse({
+        types: [
+          ...schemaOf().types.slice(0, 1),
+          { name: 'signout', when: { field: 'event', value: 'signout' }, fields: { event: { type: 'string', required: true }, why: { type: 'string', required: true } } },
+        ],
+      });
+      await app.close();
+      const typed = await serveApp(own.store, { schema });
+      try {
+        const run = await runCli(['export', '--once', '--config', await configFor('signouts', typed.url, destination, 'signout')]);
+        expect(run.code).toBe(0);
+        const lines = [...(await partFiles(folder)).values()]
+          .join('')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+        expect(lines).toEqual([
+          { _id: early, timestamp: 1_700_200_000, at: '2023-11-17T05:46:40.000Z', event: 'signout', why: null, extra: null },
+          { _id: out, timestamp: 1_700_200_002, at: '2023-11-17T05:46:42.000Z', event: 'signout', why: null, extra: { extra_field: true } },
+        ]);
+      } finally {
+        await typed.close();
+      }
+    } finally {
+      await own.cleanup();
+    }
+  });
 });
 
 describe('an export with event_type into PostgreSQL', () => {
