@@ -12,7 +12,7 @@ const StatusOptionsSchema = RunOptionsSchema;
 const LevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 const EXIT_HELP =
-  '\nExit status: 0 done (or stopped by SIGTERM/SIGINT after loading the batch in hand); 1 failed (the service unreachable, the token refused, a destination error); 2 a bad option or a mistake in the config file.';
+  '\nExit status: 0 done (or stopped by SIGTERM/SIGINT after loading the batch in hand); 1 failed (the service unreachable, the token refused, an event_type the service does not declare, a destination error); 2 a bad option or a mistake in the config file.';
 
 const DESCRIPTION = [
   "Loads the blobs of a kpiggybank service into files, DuckDB or PostgreSQL, as the config file's [[exports]] say, reading the service's change feed from the checkpoint each destination keeps with its data: after a crash or a kill -9, a restart loads each blob exactly once.",
