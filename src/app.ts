@@ -16,6 +16,7 @@ import { metricsRouter } from './http/metrics.js';
 import { originPolicy, PREFLIGHT_HEADERS, type OriginPolicy } from './access/origin-policy.js';
 import { readsRouter } from './http/reads.js';
 import { schemaRouter } from './http/schema.js';
+import { compileSchema } from './schema/compile-schema.js';
 import { requestLog, requestMetrics } from './http/request-log.js';
 import { RESPONSE_HEADERS } from './http/response-headers.js';
 import { streamRouter } from './http/stream.js';
@@ -34,7 +35,7 @@ interface AppDeps {
   isShuttingDown?: () => boolean;
   /** Which hosts and browser origins may call; by default a loopback service's own pages only. */
   origins?: OriginPolicy;
-  /** The declared event schema, served at GET /wsapi/schema; none: any blob is accepted. */
+  /** The declared event schema, checked at ingest and served at GET /wsapi/schema; none: any blob is accepted. */
   schema?: EventSchema | undefined;
 }
 
@@ -43,6 +44,8 @@ const LOOPBACK_ONLY = originPolicy({ listenHost: '127.0.0.1', allowedOrigins: []
 /** The HTTP API wired to its dependencies; it knows the Store interface, never a backend. */
 export function createApp({ store, metrics, logger, limits, hub, drains, tokens = {}, isShuttingDown = () => false, origins = LOOPBACK_ONLY, schema }: AppDeps): Express {
   const readAccess = requireToken(tokens.read, 'read');
+  // Compiled once here, for both ingest paths: no blob pays for reading the schema.
+  const checker = schema === undefined ? undefined : compileSchema(schema);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // KPI data changes by the second; hashing every answer buys nothing
@@ -61,7 +64,7 @@ export function createApp({ store, metrics, logger, limits, hub, drains, tokens 
 
   app.use(healthRouter(store, hub, isShuttingDown));
   app.use(metricsRouter(metrics));
-  app.use(ingestRouter({ store, metrics, limits, writeAccess: requireToken(tokens.write, 'write') }));
+  app.use(ingestRouter({ store, metrics, limits, checker, writeAccess: requireToken(tokens.write, 'write') }));
   app.use(readsRouter(store, readAccess));
   app.use(schemaRouter(schema, readAccess));
   app.use(streamRouter(hub, readAccess));
@@ -70,7 +73,7 @@ export function createApp({ store, metrics, logger, limits, hub, drains, tokens 
 
   app.use(notFound());
   app.use(errorHandler(logger));
-  return withFastPath(app, ingestFastPath({ store, metrics, limits, logger, writeToken: tokens.write, isShuttingDown, origins }));
+  return withFastPath(app, ingestFastPath({ store, metrics, limits, checker, logger, writeToken: tokens.write, isShuttingDown, origins }));
 }
 
 type Handle = (req: IncomingMessage, res: ServerResponse, next?: unknown) => void;

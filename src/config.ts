@@ -107,6 +107,17 @@ export const EnvSchema = z.object({
   MAX_BODY_BYTES: positiveInt('request body size limit in bytes', 1024 * 1024).meta(about('limits', 'Largest request body, in bytes; beyond, `413 too_large`.')),
   MAX_BATCH_BLOBS: positiveInt('blobs per POST', 10_000).meta(about('limits', 'Most blobs in one POST; beyond, `413 batch_too_large`.')),
   MAX_DEPTH: positiveInt('nesting depth of a blob', 32).meta(about('limits', 'Deepest nesting of objects and arrays in a blob; beyond, `400 too_deep`.')),
+  SCHEMA_FILE: z
+    .string()
+    .optional()
+    .describe('the path of an event schema file (TOML)')
+    .meta(
+      about(
+        'limits',
+        'The declared event schema ([schema.md](schema.md)): every blob is checked against its event type before it is stored; one that breaks it refuses its POST with `400 schema_violation`. A bad or missing file stops the start (exit 2), a line per mistake.',
+        'any blob with a timestamp is accepted',
+      ),
+    ),
   BATCH_MAX_DOCS: integer(1)
     .optional()
     .describe('a positive integer (blobs per group-commit write; unset: 500 on couchdb, 5000 on leveldb)')
@@ -256,6 +267,8 @@ export interface Config {
   couch: CouchConnection;
   dataDir: string;
   limits: { maxBodyBytes: number; maxBatchBlobs: number; maxDepth: number };
+  /** The event schema's file (server.ts loads it before the service is built); unset: no schema. */
+  schemaFile?: string | undefined;
   groupCommit: { maxItems: number; concurrency: number };
   storeTimeoutMs: number;
   /** couchdb: also keep the original's `_design/data` views. */
@@ -315,6 +328,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     couch: couchConnection(e),
     dataDir: path.resolve(e.DATA_DIR),
     limits: { maxBodyBytes: e.MAX_BODY_BYTES, maxBatchBlobs: e.MAX_BATCH_BLOBS, maxDepth: e.MAX_DEPTH },
+    schemaFile: e.SCHEMA_FILE,
     groupCommit: { maxItems: e.BATCH_MAX_DOCS ?? (backend === 'couchdb' ? COUCHDB_BATCH_DOCS : LEVELDB_BATCH_DOCS), concurrency: e.BATCH_CONCURRENCY },
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     couchLegacyViews: e.COUCHDB_LEGACY_VIEWS,

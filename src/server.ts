@@ -1,7 +1,10 @@
+import type { EventSchema } from 'kpiggybank-client/wire';
 import type { Logger } from 'pino';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
+import { ConfigError as FileError } from './formats/toml-file.js';
 import { boundHeapGrowth } from './heap-growth.js';
 import { createLogger, exitOnceLogged, logFormat } from './observability/logger.js';
+import { loadSchema } from './schema/load-schema.js';
 import { createService } from './service.js';
 import { listenFailure, storeOpenFailure } from './startup-failure.js';
 import { createStore } from './store/create-store.js';
@@ -26,6 +29,18 @@ function readConfig(): Config {
   }
 }
 
+/** SCHEMA_FILE's schema, or undefined without one; a file that cannot be read or is wrong: a line per mistake, exit 2, as a bad setting. */
+async function readSchema(file: string | undefined): Promise<EventSchema | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    return await loadSchema(file);
+  } catch (error) {
+    if (!(error instanceof FileError)) throw error;
+    for (const line of error.problems) console.error(`kpiggybank: SCHEMA_FILE ${line}`);
+    process.exit(2);
+  }
+}
+
 /** A mistake of the operator's: one line on stderr, and in the log without a stack (it is no fault of ours). */
 function startupMistake(logger: Logger, line: string): void {
   logger.fatal(line);
@@ -35,9 +50,10 @@ function startupMistake(logger: Logger, line: string): void {
 /** The process: configuration, store, HTTP server (service.ts), and a shutdown that loses no acknowledged blob. */
 async function main(): Promise<void> {
   const config = readConfig();
+  const schema = await readSchema(config.schemaFile);
   boundHeapGrowth(config.backend);
   const logger = createLogger(config, undefined, logFormat(config.mode, process.stdout.isTTY === true));
-  const service = createService(createStore(config, logger), config, logger);
+  const service = createService(createStore(config, logger), schema === undefined ? config : { ...config, schema }, logger);
 
   try {
     await service.store.open();

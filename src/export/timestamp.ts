@@ -2,6 +2,8 @@
 // milliseconds from others (the service stores it as given). The export reads it as a real
 // instant, for the `at` column, for time filters and for time windows.
 
+export { parseIsoMs } from '../formats/iso-time.js';
+
 /**
  * Below this a timestamp is seconds, at or above it milliseconds: 1e11 s is the year 5138, which
  * no blob will claim, while 1e11 ms is 1973-03-03, before any blob was posted. The one cost: a
@@ -36,22 +38,3 @@ export function timestampToDate(timestamp: number): Date {
 export function isStorableMs(ms: number): boolean {
   return ms >= EARLIEST_MS && ms <= LATEST_MS;
 }
-
-/**
- * An ISO 8601 date (`2026-01-31`, midnight UTC) or date-time with `Z` or an offset
- * (`2026-01-31T10:00:00Z`, `2026-01-31 10:00:00.123+02:00`), in milliseconds; undefined for any
- * other text, including a date-time without an offset (its zone would be the exporter's, a guess).
- */
-export function parseIsoMs(text: string): number | undefined {
-  const match = ISO_TIME.exec(text);
-  if (match === null) return undefined;
-  const [, date = '', time] = match;
-  // V8 takes 2026-02-30 as March 2: the day must exist.
-  const day = new Date(`${date}T00:00:00Z`);
-  if (Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== date) return undefined;
-  const ms = time === undefined ? day.getTime() : Date.parse(`${date}T${time}`);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-// Date.parse alone would also take "March 7" or "2026-01-31T10:00" (as local time): the shape is checked first.
-const ISO_TIME = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|z|[+-]\d{2}:?\d{2})))?$/;

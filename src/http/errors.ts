@@ -20,13 +20,22 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 }
 
 /** A refused batch's status: too many blobs is the request's size, the rest its content. */
-const VALIDATION_STATUS: Record<ValidationCode, number> = { empty_batch: 400, batch_too_large: 413, too_deep: 400, invalid_blob: 400, duplicate_id: 400 };
+const VALIDATION_STATUS: Record<ValidationCode, number> = {
+  empty_batch: 400,
+  batch_too_large: 413,
+  too_deep: 400,
+  invalid_blob: 400,
+  duplicate_id: 400,
+  schema_violation: 400,
+};
 
 /** The HTTP answer for any error; `internal` is true when the fault is ours and worth a log line. */
 export function toHttpError(error: unknown): { http: HttpError; internal: boolean } {
   if (error instanceof HttpError) return { http: error, internal: false };
   if (error instanceof OriginRefusal) return { http: new HttpError(error.status, error.code, error.reason), internal: false };
-  if (error instanceof ValidationError) return { http: new HttpError(VALIDATION_STATUS[error.code], error.code, error.reason, error.index), internal: false };
+  if (error instanceof ValidationError) {
+    return { http: new HttpError(VALIDATION_STATUS[error.code], error.code, error.reason, error.index, {}, error.details), internal: false };
+  }
   if (error instanceof StoreUnavailableError) {
     return {
       http: new HttpError(503, 'store_unavailable', 'the store is unavailable; nothing was stored, retry later', undefined, {

@@ -1,6 +1,6 @@
 import type { ErrorBody, ErrorCode } from 'kpiggybank-client/wire';
 
-/** An error that knows its HTTP answer: status and the JSON body `{error, reason, index?}`. */
+/** An error that knows its HTTP answer: status and the JSON body `{error, reason, index?, path?, expected?}`. */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
 
@@ -10,11 +10,14 @@ export class HttpError extends Error {
     readonly reason: string,
     readonly index?: number,
     readonly headers: Record<string, string> = {},
+    /** schema_violation: the field at fault and what the schema wants there. */
+    readonly details?: Pick<ErrorBody, 'path' | 'expected'>,
   ) {
     super(reason);
   }
 
   get body(): ErrorBody {
-    return this.index === undefined ? { error: this.code, reason: this.reason } : { error: this.code, reason: this.reason, index: this.index };
+    const body: ErrorBody = this.index === undefined ? { error: this.code, reason: this.reason } : { error: this.code, reason: this.reason, index: this.index };
+    return this.details === undefined ? body : { ...body, ...this.details };
   }
 }

@@ -9,7 +9,7 @@ import type { OriginPolicy } from '../access/origin-policy.js';
 import { logRequest, requestTimer } from './request-log.js';
 import { RESPONSE_HEADERS } from './response-headers.js';
 
-interface FastPathDeps extends Pick<IngestDeps, 'store' | 'metrics' | 'limits'> {
+interface FastPathDeps extends Pick<IngestDeps, 'store' | 'metrics' | 'limits' | 'checker'> {
   logger: Logger;
   writeToken: string | undefined;
   isShuttingDown: () => boolean;
@@ -68,7 +68,16 @@ function parse(kind: Kind, body: string): unknown {
  * cost several times what storing a blob in memory does. Same answers, log line and metrics as the
  * Express route; returns false, touching nothing, for any request it does not take.
  */
-export function ingestFastPath({ store, metrics, limits, logger, writeToken, isShuttingDown, origins }: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function ingestFastPath({
+  store,
+  metrics,
+  limits,
+  checker,
+  logger,
+  writeToken,
+  isShuttingDown,
+  origins,
+}: FastPathDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   const timer = requestTimer(metrics, 'POST', Routes.blobs);
 
   return (req, res) => {
@@ -129,7 +138,7 @@ export function ingestFastPath({ store, metrics, limits, logger, writeToken, isS
         fail(error);
         return;
       }
-      storeBody(body, { store, metrics, limits }).then((result) => answer(201, JSON.stringify(result)), fail);
+      storeBody(body, { store, metrics, limits, checker }).then((result) => answer(201, JSON.stringify(result)), fail);
     });
     return true;
   };

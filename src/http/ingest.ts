@@ -2,6 +2,7 @@ import express, { type Request, type RequestHandler, type Router } from 'express
 import { Routes, type IngestResponse } from 'kpiggybank-client/wire';
 import { validateBlobs, type IngestLimits } from '../ingest/validate.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { SchemaChecker } from '../schema/schema-violation.js';
 import type { Store } from '../store/store.js';
 import { toHttpError } from './errors.js';
 import { HttpError } from './http-error.js';
@@ -12,6 +13,8 @@ export interface IngestDeps {
   limits: IngestLimits & { maxBodyBytes: number };
   /** Checks the write token (before the body is read). */
   writeAccess: RequestHandler;
+  /** The declared event schema, compiled (once, by the app); without it any blob passes as always. */
+  checker?: SchemaChecker | undefined;
 }
 
 /** The legacy form's `data` field (a string when sent once), parsed as the blob(s) it carries. */
@@ -34,8 +37,8 @@ function unsupportedBody(contentType: string | undefined): HttpError {
 }
 
 /** Validates, stores and counts the parsed body: what every way into ingest does once it has read one. */
-export async function storeBody(body: unknown, { store, metrics, limits }: Pick<IngestDeps, 'store' | 'metrics' | 'limits'>): Promise<IngestResponse> {
-  const blobs = validateBlobs(body, limits);
+export async function storeBody(body: unknown, { store, metrics, limits, checker }: Pick<IngestDeps, 'store' | 'metrics' | 'limits' | 'checker'>): Promise<IngestResponse> {
+  const blobs = validateBlobs(body, limits, checker);
   const result = await store.save(blobs);
   metrics.blobsAccepted.inc(blobs.length);
   return { ok: true, ...result };
@@ -59,7 +62,7 @@ function parsedBody(req: Request): unknown {
  * acknowledged them all. Common requests take the fast path (ingest-fast-path.ts) instead; this
  * route serves the rest: compressed or chunked bodies, other charsets, `+json` types, odd paths.
  */
-export function ingestRouter({ store, metrics, limits, writeAccess }: IngestDeps): Router {
+export function ingestRouter({ store, metrics, limits, writeAccess, checker }: IngestDeps): Router {
   const router = express.Router();
   const bodyParsers = [
     express.json({ limit: limits.maxBodyBytes, strict: false, type: ['application/json', 'application/*+json'] }),
@@ -72,7 +75,7 @@ export function ingestRouter({ store, metrics, limits, writeAccess }: IngestDeps
   };
 
   router.post(Routes.blobs, counted, writeAccess, ...bodyParsers, async (req, res) => {
-    res.status(201).json(await storeBody(parsedBody(req), { store, metrics, limits }));
+    res.status(201).json(await storeBody(parsedBody(req), { store, metrics, limits, checker }));
   });
 
   // Count what was refused before handing the error on to the app's JSON error handler.

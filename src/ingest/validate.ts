@@ -1,5 +1,6 @@
 import { isWellFormedId, KpiBlobSchema, MAX_ID_LENGTH, type KpiBlob } from 'kpiggybank-client/wire';
 import { batchEntries } from './batch.js';
+import type { SchemaChecker } from '../schema/schema-violation.js';
 import { nestingProblem } from './depth.js';
 import { ValidationError } from './validation-error.js';
 
@@ -30,8 +31,10 @@ function acceptable(candidate: unknown): candidate is KpiBlob {
  * Turns a parsed POST body (one blob, or an array of blobs and arrays of blobs: batchEntries)
  * into blobs ready to store, in order, or throws
  * the ValidationError that rejects the whole request: one bad blob and nothing is stored.
+ * With a declared event schema's checker, each blob must also pass it (which cuts the over-long
+ * strings of its `truncate` fields in place).
  */
-export function validateBlobs(body: unknown, limits: IngestLimits): KpiBlob[] {
+export function validateBlobs(body: unknown, limits: IngestLimits, checker?: SchemaChecker): KpiBlob[] {
   const { candidates, where, index } = batchEntries(body);
   if (candidates.length === 0) throw new ValidationError('empty_batch', 'the array is empty: post at least one blob');
   if (candidates.length > limits.maxBatchBlobs) {
@@ -54,6 +57,10 @@ export function validateBlobs(body: unknown, limits: IngestLimits): KpiBlob[] {
         throw new ValidationError('invalid_blob', `${where(i)} is invalid: ${issue.message}${field}`, index(i));
       }
       blob = parsed.data;
+    }
+    const violation = checker?.check(blob);
+    if (violation !== undefined) {
+      throw new ValidationError('schema_violation', `${where(i)}: ${violation.reason}`, index(i), { path: violation.path, expected: violation.expected });
     }
     const id = blob._id;
     if (id !== undefined) {
