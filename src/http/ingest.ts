@@ -74,13 +74,17 @@ export function ingestRouter({ store, metrics, limits, writeAccess, checker }: I
     next();
   };
 
+  // The blobs each request carried, for counting a refusal: a form's req.body is {data: "<JSON>"}, one entry whatever it holds.
+  const carried = new WeakMap<Request, unknown>();
   router.post(Routes.blobs, counted, writeAccess, ...bodyParsers, async (req, res) => {
-    res.status(201).json(await storeBody(parsedBody(req), { store, metrics, limits, checker }));
+    const body = parsedBody(req);
+    carried.set(req, body);
+    res.status(201).json(await storeBody(body, { store, metrics, limits, checker }));
   });
 
   // Count what was refused before handing the error on to the app's JSON error handler.
   router.use(Routes.blobs, ((error, req, _res, next) => {
-    if (req.method === 'POST') countRejected(metrics, toHttpError(error).http.code, req.body);
+    if (req.method === 'POST') countRejected(metrics, toHttpError(error).http.code, carried.has(req) ? carried.get(req) : req.body);
     next(error);
   }) as express.ErrorRequestHandler);
 
