@@ -8,7 +8,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { Backends } from './lib/backends.js';
 import { exitCodeFor, parseBenchOptions, USAGE, UsageError, type BenchOptions, type Scenario } from './lib/options.js';
 import { markdown, writeResults, type Results, type Row, type Run } from './lib/report.js';
-import { batched, drain, feed, groupCommit, rangeRead, singleBlob, type Context } from './lib/scenarios.js';
+import { batched, drain, feed, groupCommit, rangeRead, schemaCost, singleBlob, type Context } from './lib/scenarios.js';
 
 function readOptions(): BenchOptions {
   try {
@@ -46,6 +46,7 @@ const earlierRuns: Run[] = previous
 const run: Record<Scenario, () => Promise<void>> = {
   single: () => singleBlob(ctx),
   batch: () => batched(ctx),
+  schema: () => schemaCost(ctx),
   'group-commit': () => groupCommit(ctx),
   feed: () => feed(ctx),
   drain: () => drain(ctx, blobs),

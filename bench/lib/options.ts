@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { BACKENDS, type Backend } from './backends.js';
 
-const SCENARIOS = ['single', 'batch', 'group-commit', 'feed', 'drain', 'range'] as const;
+const SCENARIOS = ['single', 'batch', 'schema', 'group-commit', 'feed', 'drain', 'range'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { Routes } from 'kpiggybank-client/wire';
 import { killOnExit } from '../../src/loadtest/kill-on-exit.js';
 import { batchBody, formBody, jsonBody, kpiBlob } from './blobs.js';
@@ -148,6 +149,68 @@ export async function batched(ctx: Context): Promise<void> {
       ...memory,
       errors: result.errors,
       ...(target ? { target: `≥ ${target.toLocaleString('en-US')} blobs/s`, met: blobs >= target } : shareOfMemory(ctx, `batched POST (${BATCH})`, backend, blobs)),
+    });
+  }
+}
+
+/** The example event schema, which every kpiBlob satisfies. */
+const SCHEMA_FILE = fileURLToPath(new URL('../../examples/browserid-signin.schema.toml', import.meta.url));
+/**
+ * Rounds of (no schema, schema), in alternating order (ABBA…), the best of each kept: on a shared
+ * machine noise only slows a measurement down, and alternating spreads a slow spell over both.
+ */
+const SCHEMA_ROUNDS = 3;
+
+/**
+ * The event schema's cost (issue 25): single and batched POSTs on memory without SCHEMA_FILE and
+ * with the example schema, in turn, in the same run; targets ≤ 10 % and ≤ 15 % fewer per second.
+ */
+export async function schemaCost(ctx: Context): Promise<void> {
+  if (!ctx.selected.includes('memory')) return;
+  for (const [name, load, connections, perRequest, unit, floor] of [
+    ['single POST, JSON', single, ctx.connections, 1, 'requests/s', 0.9],
+    [`batched POST (${BATCH})`, batch, Math.min(ctx.connections, 16), BATCH, 'blobs/s', 0.85],
+  ] as const) {
+    console.log(`${name} without and with SCHEMA_FILE, ${connections} connections, ${SCHEMA_ROUNDS} rounds`);
+    let plain: Awaited<ReturnType<typeof onService<Measured>>> | undefined;
+    let checked: typeof plain;
+    const best = (a: typeof plain, b: NonNullable<typeof plain>) => (a === undefined || b.result.requestsPerSecond > a.result.requestsPerSecond ? b : a);
+    for (let round = 0; round < SCHEMA_ROUNDS; round++) {
+      for (const withSchema of round % 2 === 0 ? [false, true] : [true, false]) {
+        const measured = await onService(ctx, 'memory', withSchema ? { SCHEMA_FILE } : {}, (s) => measure(s, load, ctx, connections));
+        if (withSchema) checked = best(checked, measured);
+        else plain = best(plain, measured);
+      }
+    }
+    if (plain === undefined || checked === undefined) return;
+    const value = (m: Measured) => m.requestsPerSecond * perRequest;
+    const scenario = `${name}, event schema`;
+    ctx.rows.push({
+      scenario,
+      backend: 'memory',
+      metric: unit,
+      value: value(plain.result),
+      latencyMs: latency(plain.result),
+      ...cpu(plain.result),
+      ...plain.memory,
+      errors: plain.result.errors,
+      note: 'no SCHEMA_FILE',
+    });
+    const ratio = checked.result.requestsPerSecond / plain.result.requestsPerSecond;
+    ctx.rows.push({
+      scenario,
+      backend: 'memory',
+      metric: unit,
+      value: value(checked.result),
+      baseline: value(plain.result),
+      ratio: Number(ratio.toFixed(3)),
+      latencyMs: latency(checked.result),
+      ...cpu(checked.result, plain.result),
+      ...checked.memory,
+      errors: checked.result.errors,
+      target: `≥ ${floor * 100} % of no schema (${Math.round(ratio * 100)} %)`,
+      met: ratio >= floor && checked.result.errors === 0,
+      note: 'SCHEMA_FILE=examples/browserid-signin.schema.toml; baseline and ratio: the same run without it',
     });
   }
 }
