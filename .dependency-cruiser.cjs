@@ -77,6 +77,14 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/formats/' },
     },
     {
+      name: 'schema-imports-only-formats',
+      severity: 'error',
+      comment:
+        'src/schema/ (the event schema: its file and its compiled checker) is read by ingest/ and by the CLI and the exporter, clients of the service: it imports only src/formats/.',
+      from: { path: '^src/schema/' },
+      to: { path: '^src/', pathNot: '^src/(schema|formats)/' },
+    },
+    {
       name: 'access-and-observability-are-leaves',
       severity: 'error',
       comment: 'Tokens and metrics sit just above the store: they import neither ingest/ nor each other.',
