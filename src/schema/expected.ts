@@ -1,7 +1,7 @@
 import type { FieldSpec, Scalar } from 'kpiggybank-client/wire';
 
 /** A value as the schema's words name it: `"primary"` for a string, the number or boolean as is. */
-export function scalarText(value: Scalar): string {
+function scalarText(value: Scalar): string {
   return typeof value === 'string' ? value : String(value);
 }
 
