@@ -8,7 +8,7 @@
 import { _, Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { EventSchema, EventType } from 'kpiggybank-client/wire';
 import { isIsoDateTime } from '../formats/iso-time.js';
-import { describeValue } from './expected.js';
+import { describeValue, quoted, shortText } from './expected.js';
 import { ISO_DATE_TIME, MAX_UNITS, typeJsonSchema, type SchemaNode } from './json-schema.js';
 import type { SchemaChecker, SchemaViolation } from './schema-violation.js';
 import { truncator } from './truncate.js';
@@ -61,7 +61,7 @@ function untypedViolation(schema: EventSchema): (blob: Record<string, unknown>) 
   const fields = [...new Set(schema.types.flatMap((type) => (type.when === undefined ? [] : [type.when.field])))];
   const expected = `one of ${schema.types.map((type) => (type.when === undefined ? type.name : `${type.name} (${type.when.field} = ${JSON.stringify(type.when.value)})`)).join(', ')}`;
   return (blob) => {
-    const has = fields.map((field) => (blob[field] === undefined ? `no ${field}` : `${field} ${JSON.stringify(blob[field])}`)).join(', ');
+    const has = fields.map((field) => (blob[field] === undefined ? `no ${field}` : `${field} ${quoted(blob[field])}`)).join(', ');
     return { reason: `the blob is of no declared type (it has ${has}); the schema declares ${expected.slice('one of '.length)}`, path: fields.join(', '), expected };
   };
 }
@@ -98,7 +98,7 @@ function violation({ type, nodes }: CompiledType, errors: readonly ErrorObject[]
     return { reason: `${path} is missing; ${type.name} requires it`, path, expected: 'present (required)', type: type.name };
   }
   if (error.keyword === 'additionalProperties') {
-    const extra = String(error.params.additionalProperty);
+    const extra = shortText(String(error.params.additionalProperty));
     const path = [...at, extra].join('.');
     const node = nodes.get(nodePath);
     const takes = `${node?.name ?? type.name} takes ${node?.fields?.join(', ') ?? 'no other field'}`;
@@ -113,6 +113,6 @@ function violation({ type, nodes }: CompiledType, errors: readonly ErrorObject[]
     return { reason: `${what} is ${(value as string).length} characters long; ${type.name} allows ${String(error.params.limit)}`, path, expected, type: type.name };
   }
   if (value === null) return { reason: `${what} is null; ${type.name} requires ${expected}`, path, expected, type: type.name };
-  const shown = typeof value === 'string' && error.keyword === 'enum' ? JSON.stringify(value) : describeValue(value);
+  const shown = typeof value === 'string' && error.keyword === 'enum' ? quoted(value) : describeValue(value);
   return { reason: `${what} is ${shown}; ${type.name} wants ${expected}`, path, expected, type: type.name };
 }

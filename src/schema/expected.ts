@@ -29,7 +29,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   switch (typeof value) {
     case 'string':
-      return `a string of ${value.length} characters`;
+      return `a string of ${value.length} character${value.length === 1 ? '' : 's'}`;
     case 'number':
       return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
     case 'boolean':
@@ -39,4 +39,19 @@ export function describeValue(value: unknown): string {
     default:
       return typeof value;
   }
+}
+
+/** Characters of a posted text (a value, an undeclared field's name) an answer repeats: a 400 must not echo a megabyte back. */
+const SHOWN = 40;
+
+/** A posted text as an answer shows it, cut after SHOWN characters. */
+export function shortText(text: string): string {
+  return text.length <= SHOWN ? text : `${text.slice(0, SHOWN)}…`;
+}
+
+/** A posted value as a reason quotes it: a string (cut) in quotes, a number or boolean as is, anything else described. */
+export function quoted(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(shortText(value));
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return describeValue(value);
 }

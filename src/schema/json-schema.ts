@@ -20,6 +20,9 @@ export interface SchemaNode {
   readonly fields?: readonly string[];
 }
 
+/** Fields every blob may carry whatever its type declares. */
+const OWN_FIELDS = ['timestamp', '_id'];
+
 export interface TypeJsonSchema {
   readonly schema: SchemaObject;
   /** Each field's node by its place in `schema` (`#/properties/user_agent/properties/version`; `#` is the type). */
@@ -54,7 +57,8 @@ export function typeJsonSchema(type: EventType): TypeJsonSchema {
           anyOf: [{ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { type: 'string', format: ISO_DATE_TIME }, ...(spec.required ? [] : [{ type: 'null' }])],
         };
       case 'enum':
-        return { enum: spec.required ? [...(spec.values ?? [])] : [...(spec.values ?? []), null] };
+        // ajv refuses an enum listing a value twice, which the file may do harmlessly.
+        return { enum: [...new Set(spec.required ? spec.values : [...(spec.values ?? []), null])] };
       case 'array':
         return { type: typed('array'), ...(spec.items !== undefined && { items: field(name, spec.items, `${at}/items`) }) };
       case 'object':
@@ -64,5 +68,8 @@ export function typeJsonSchema(type: EventType): TypeJsonSchema {
     }
   };
   nodes.set('#', { name: type.name, expected: 'object', fields: Object.keys(type.fields) });
-  return { schema: { type: 'object', ...object(type.fields, type.additional_fields, '#') }, nodes };
+  const top = object(type.fields, type.additional_fields, '#');
+  // The service's own fields are never undeclared: ingest checked them already (validate.ts).
+  for (const own of OWN_FIELDS) (top.properties as Record<string, SchemaObject>)[own] ??= {};
+  return { schema: { type: 'object', ...top }, nodes };
 }

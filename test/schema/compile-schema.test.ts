@@ -85,3 +85,43 @@ describe('compileSchema', () => {
     expect(accepting.check(signin({ who: 1 }))).toMatchObject({ path: 'who', expected: 'object' });
   });
 });
+
+describe("a violation's words", () => {
+  it('repeat at most 40 characters of what was posted: a 400 does not echo a long value or field name back', () => {
+    const enumMiss = example.check(signinBlob(1, { email_type: 'x'.repeat(10_000) }));
+    expect(enumMiss?.reason).toBe(`email_type is "${'x'.repeat(40)}…"; signin wants one of primary, secondary`);
+    const extra = example.check(signinBlob(1, { ['y'.repeat(10_000)]: 1 }));
+    expect(extra?.path).toBe(`${'y'.repeat(40)}…`);
+    expect(extra?.reason.length).toBeLessThan(400);
+    const untyped = two.check({ event: 'z'.repeat(10_000), timestamp: 1 });
+    expect(untyped?.reason.length).toBeLessThan(200);
+    expect(two.check({ event: { nested: 'z'.repeat(10_000) }, timestamp: 1 })?.reason).toContain('it has event an object');
+  });
+});
+
+describe('schemas at their edges', () => {
+  const compiled = (text: string) => compileSchema(parseSchema(text, 'edge.toml'));
+
+  it("additional_fields = false never refuses the service's own timestamp and _id", () => {
+    const strict = compiled('[[types]]\nname = "a"\nadditional_fields = false\n[types.fields]\nn = "integer"\n');
+    expect(strict.check({ timestamp: 1, _id: 'x1', n: 2 })).toBeUndefined();
+    expect(strict.check({ timestamp: 1, m: 2 })).toMatchObject({ path: 'm', expected: 'no such field (a takes n)' });
+  });
+
+  it('an enum listing a value twice compiles (ajv would refuse it)', () => {
+    const twice = compiled('[[types]]\nname = "a"\n[types.fields]\ne = { type = "enum", values = ["x", "x", 1] }\n');
+    expect(twice.check({ timestamp: 1, e: 1 })).toBeUndefined();
+    expect(twice.check({ timestamp: 1, e: 'y' })).toMatchObject({ path: 'e', expected: 'one of x, x, 1' });
+  });
+
+  it("truncate in an array of objects' fields; fields named like Object.prototype's are ordinary fields", () => {
+    const deep = compiled(
+      '[[types]]\nname = "a"\n[types.fields]\nconstructor = "integer"\nlist = { type = "array", items = { type = "object", fields = { b = { type = "string", max_length = 2, on_too_long = "truncate" } } } }\n',
+    );
+    const blob = { timestamp: 1, constructor: 3, list: [{ b: 'abcdef' }, { b: 'a' }, { c: 1 }] };
+    expect(deep.check(blob)).toBeUndefined();
+    expect(blob.list).toEqual([{ b: 'ab' }, { b: 'a' }, { c: 1 }]);
+    expect(deep.check({ timestamp: 1, constructor: 'x' })).toMatchObject({ path: 'constructor', reason: 'constructor is a string of 1 character; a wants integer' });
+    expect(deep.check({ timestamp: 1 })).toBeUndefined();
+  });
+});
