@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { dropCouchDb } from '../../harness/couchdb.js';
+import { dropCouchDb as dropDatabase } from '../../harness/couchdb.js';
 import { loadConfig, type CouchConnection } from '../../src/config.js';
 import { CouchDbStore } from '../../src/store/couchdb/couchdb-store.js';
 import { LevelDbStore } from '../../src/store/leveldb/leveldb-store.js';
@@ -31,7 +31,10 @@ export function uniqueDbName(): string {
   return `kpiggybank_test_${randomBytes(6).toString('hex')}`;
 }
 
-export { dropCouchDb };
+/** Drops a test's database and the `<name>-claims` one its CouchDB store creates beside it (left behind before, one a test). */
+export async function dropCouchDb(server: Parameters<typeof dropDatabase>[0], dbName: string): Promise<void> {
+  await Promise.all([dbName, `${dbName}-claims`].map((db) => dropDatabase(server, db)));
+}
 
 /** An embedded store in a DATA_DIR of its own (nested: the store creates what is missing), removed afterwards. */
 async function inTempDir(make: (dataDir: string) => Store): Promise<TestStore> {
@@ -59,7 +62,9 @@ export async function openTestStore(backend: Backend): Promise<TestStore> {
     case 'couchdb': {
       const connection = couchConnection();
       const dbName = uniqueDbName();
-      const store = new CouchDbStore({ connection, dbName, groupCommit, timeoutMs: 30_000 });
+      // a cluster's read-your-writes needs every copy written first: COUCHDB_WRITE_QUORUM=3 (docs/development.md)
+      const { couchWriteQuorum } = loadConfig({ COUCHDB_WRITE_QUORUM: process.env.COUCHDB_WRITE_QUORUM });
+      const store = new CouchDbStore({ connection, dbName, groupCommit, timeoutMs: 30_000, writeQuorum: couchWriteQuorum });
       await store.open();
       return {
         store,
