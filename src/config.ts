@@ -137,6 +137,15 @@ export const EnvSchema = z.object({
   STORE_TIMEOUT_MS: positiveInt('milliseconds before a CouchDB request counts as failed', 30_000).meta(
     about('couchdb', 'A CouchDB request slower than this fails, and its client gets 503.'),
   ),
+  COUCHDB_WRITE_QUORUM: integer(1)
+    .optional()
+    .describe("a positive integer (copies of each write CouchDB must have before the 201; unset: CouchDB's own, a majority of n)")
+    .meta(
+      about(
+        'couchdb',
+        "Copies of each blob CouchDB must have written before the service answers 201 (`_bulk_docs`'s `w`). On a cluster, CouchDB's default (a majority of `n`) lets a range, count or `last` read through another node miss a blob for a moment after its 201; `n` (e.g. 3) makes every copy have it first, so any read on any node sees it (docs/deployment.md, Read your writes).",
+      ),
+    ),
   COUCHDB_LEGACY_VIEWS: z
     .enum(['true', 'false', '1', '0'])
     .default('false')
@@ -273,6 +282,8 @@ export interface Config {
   storeTimeoutMs: number;
   /** couchdb: also keep the original's `_design/data` views. */
   couchLegacyViews: boolean;
+  /** couchdb: `w` of every write (unset: CouchDB's default). */
+  couchWriteQuorum?: number | undefined;
   shutdownTimeoutMs: number;
   /** Unset: reads (or writes) are open, as in the seed. */
   tokens: { read?: string | undefined; write?: string | undefined; drain?: string | undefined };
@@ -332,6 +343,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     groupCommit: { maxItems: e.BATCH_MAX_DOCS ?? (backend === 'couchdb' ? COUCHDB_BATCH_DOCS : LEVELDB_BATCH_DOCS), concurrency: e.BATCH_CONCURRENCY },
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     couchLegacyViews: e.COUCHDB_LEGACY_VIEWS,
+    couchWriteQuorum: e.COUCHDB_WRITE_QUORUM,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     tokens: { read: e.READ_TOKEN, write: e.WRITE_TOKEN, drain: e.DRAIN_TOKEN },
     drainLeaseMs: e.DRAIN_LEASE_MS,

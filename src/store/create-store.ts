@@ -16,6 +16,7 @@ export function createStore(config: Config, logger: Logger): Store {
         groupCommit: config.groupCommit,
         timeoutMs: config.storeTimeoutMs,
         legacyViews: config.couchLegacyViews,
+        writeQuorum: config.couchWriteQuorum,
       });
     case 'leveldb':
       if (config.backendAlias === 'pouchdb')
