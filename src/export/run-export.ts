@@ -3,10 +3,9 @@
 // the run fails with the first failure.
 import { KpiggybankClient, KpiggybankHttpError, KpiggybankNetworkError } from 'kpiggybank-client';
 import type { Logger } from 'pino';
-import type { EventType } from 'kpiggybank-client/wire';
 import type { ExportConfig, ExportJobConfig } from './config.js';
 import { type Column, namingJob } from './destination.js';
-import { jobEventTypes, ofEventType } from './event-types.js';
+import { type JobEventType, jobEventTypes } from './event-types.js';
 import { FeedReader, SourceError } from './feed-source.js';
 import { compileFilter } from './filter.js';
 import { runJob, type JobSummary, type Shaping } from './job.js';
@@ -63,10 +62,10 @@ export async function checkService(client: KpiggybankClient, url: string): Promi
 }
 
 /** The job's filter and row shaper over the columns its destination has; with an event type, only its blobs, into its columns (`declared`). */
-export function shapingFor(job: ExportJobConfig, type?: { readonly type: EventType; readonly declared: readonly Column[] }): (existing: readonly Column[]) => Shaping {
+export function shapingFor(job: ExportJobConfig, type?: { readonly type: JobEventType; readonly declared: readonly Column[] }): (existing: readonly Column[]) => Shaping {
   const filter = compileFilter(job.filter);
-  const isOfType = type === undefined ? undefined : ofEventType(type.type);
-  const keep = isOfType === undefined ? filter : (blob: Parameters<typeof filter>[0]) => isOfType(blob) && filter(blob);
+  const ofType = type?.type.of;
+  const keep = ofType === undefined ? filter : (blob: Parameters<typeof filter>[0]) => ofType(blob) && filter(blob);
   return (existing) => {
     const shaper = new RowShaper(job, existing, type?.declared);
     return {
@@ -96,7 +95,7 @@ export async function runExport(options: RunOptions): Promise<JobSummary[]> {
       const where = describeDestination(job);
       try {
         const eventType = eventTypes.get(job.name);
-        const declared = eventType === undefined ? undefined : schemaColumns(eventType, job.destination.kind);
+        const declared = eventType === undefined ? undefined : schemaColumns(eventType.type, job.destination.kind);
         const destination = await destinationFor(job);
         try {
           return await runJob({

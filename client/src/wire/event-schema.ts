@@ -94,6 +94,15 @@ export interface EventSchema {
   readonly untyped: 'reject' | 'accept';
 }
 
+/**
+ * A blob's declared type: the first whose `when` it matches (a type without `when` is every
+ * blob's); undefined when none does. The one rule the service's ingest and the export share.
+ */
+export function eventTypeOf(schema: EventSchema, blob: Readonly<Record<string, unknown>>): EventType | undefined {
+  for (const type of schema.types) if (type.when === undefined || blob[type.when.field] === type.when.value) return type;
+  return undefined;
+}
+
 export const EventSchemaSchema: z.ZodType<EventSchema, unknown> = z
   .strictObject({
     untyped: z.enum(['reject', 'accept']).default('reject'),
