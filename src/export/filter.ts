@@ -4,7 +4,8 @@
 import type { StoredBlob } from 'kpiggybank-client/wire';
 import { parsePath, readPath } from './blob-path.js';
 import type { ExportJobConfig } from './config.js';
-import { parseIsoMs, SECONDS_BELOW, timestampMs } from './timestamp.js';
+import { parseIsoMs } from '../formats/iso-time.js';
+import { SECONDS_BELOW, timestampMs } from './timestamp.js';
 
 type FilterConfig = ExportJobConfig['filter'];
 

@@ -15,7 +15,8 @@ import { parsePath, readPath } from './blob-path.js';
 import type { ExportJobConfig } from './config.js';
 import { type Cell, type Column, type ColumnType, DestinationError, FIXED_COLUMNS, type Row } from './destination.js';
 import { describeColumnType } from './schema-columns.js';
-import { isStorableMs, parseIsoMs, timestampMs, timestampToDate } from './timestamp.js';
+import { parseIsoMs } from '../formats/iso-time.js';
+import { isStorableMs, timestampMs, timestampToDate } from './timestamp.js';
 
 /** What shaping needs of a job's config. */
 export type JobColumnsConfig = Pick<ExportJobConfig, 'name' | 'columns' | 'infer'>;

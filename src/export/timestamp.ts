@@ -2,8 +2,6 @@
 // milliseconds from others (the service stores it as given). The export reads it as a real
 // instant, for the `at` column, for time filters and for time windows.
 
-export { parseIsoMs } from '../formats/iso-time.js';
-
 /**
  * Below this a timestamp is seconds, at or above it milliseconds: 1e11 s is the year 5138, which
  * no blob will claim, while 1e11 ms is 1973-03-03, before any blob was posted. The one cost: a

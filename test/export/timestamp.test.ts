@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isStorableMs, parseIsoMs, SECONDS_BELOW, timestampMs, timestampToDate } from '../../src/export/timestamp.js';
+import { isStorableMs, SECONDS_BELOW, timestampMs, timestampToDate } from '../../src/export/timestamp.js';
+import { parseIsoMs } from '../../src/formats/iso-time.js';
 
 describe('a blob timestamp, seconds or milliseconds', () => {
   it('reads a timestamp below 1e11 as seconds, and 1e11 and above as milliseconds', () => {
